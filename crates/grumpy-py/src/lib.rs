@@ -1,0 +1,19 @@
+//! `grumpy._core`: the PyO3 extension. This crate only converts arguments and results; the work
+//! happens in `grumpy-core` / `grumpy-zarr`, always through [`errors::run`] (GIL released,
+//! panics caught, errors mapped to `grumpy.errors`).
+
+mod array;
+mod convert;
+mod dtype;
+mod errors;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    dtype::register(m)?;
+    convert::register(m)?;
+    array::register(m)?;
+    Ok(())
+}
