@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyString;
 
 /// A grumpy element type; prints its name and compares equal to it.
-#[pyclass(name = "DType", module = "grumpy", frozen, eq, hash)]
+#[pyclass(name = "DType", module = "grumpy", frozen)]
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct PyDType {
     pub(crate) inner: DType,
@@ -33,6 +33,15 @@ impl PyDType {
                 self.inner.name()
             }
         )
+    }
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        parse_dtype(other).is_ok_and(|d| d == self.inner)
+    }
+    fn __ne__(&self, other: &Bound<'_, PyAny>) -> bool {
+        !self.__eq__(other)
+    }
+    fn __hash__(&self) -> u64 {
+        self.inner as u64
     }
     fn __str__(&self) -> &'static str {
         self.inner.name()

@@ -142,12 +142,7 @@ impl LeafB {
         let values = match self.kind {
             None => {
                 if validity.is_some() && dtype.is_none() {
-                    return Err(Error::new(
-                        Code::DType,
-                        "cannot infer a dtype from data that is all null",
-                        "every leaf value is None",
-                        "pass dtype=, e.g. gr.array(data, dtype=gr.float64)",
-                    ));
+                    return Err(all_null_error());
                 }
                 let d = dtype.unwrap_or(DType::Float64);
                 Values::zeros(d, self.len)
@@ -432,31 +427,20 @@ impl Builder {
             Node::Leaf(l) => Layout::Leaf(l.finish(dtype)?),
             Node::List(l) => Layout::List(l.finish(dtype)?),
             Node::Union(u) => {
-                let list = u.list.finish(dtype)?;
-                // The scalar content takes the list's leaf dtype so both sides agree.
-                let list_dtype =
-                    if list.child.is_empty() && u.leaf.kind.is_some() && dtype.is_none() {
-                        None
-                    } else {
-                        Some(dtype.unwrap_or(list.child.dtype()))
-                    };
-                let leaf_kind_dtype = LeafKindPreview::dtype(&u.leaf);
-                let target = match (list_dtype, leaf_kind_dtype) {
-                    (Some(d), Some(s)) if dtype.is_none() => crate::dtype::promote(d, s),
-                    (Some(d), _) => d,
-                    (None, Some(s)) => s,
-                    (None, None) => DType::Float64,
+                // Both contents must agree on one dtype: promote the kinds seen on each side.
+                let target = match dtype {
+                    Some(d) => d,
+                    None => match (
+                        LeafKindPreview::dtype(&u.leaf),
+                        u.list.child.inferred_dtype(),
+                    ) {
+                        (Some(a), Some(b)) => crate::dtype::promote(a, b),
+                        (Some(a), None) | (None, Some(a)) => a,
+                        (None, None) => return Err(all_null_error()),
+                    },
                 };
                 let leaf = u.leaf.finish(Some(target))?;
-                let list = if list.child.dtype() == target {
-                    list
-                } else {
-                    let l = Layout::List(list);
-                    match crate::kernels::cast::cast_layout(&l, target)? {
-                        Layout::List(x) => x,
-                        _ => unreachable!(),
-                    }
-                };
+                let list = u.list.finish(Some(target))?;
                 Layout::Union(Union {
                     tags: Buf::from_vec(u.tags),
                     index: Buf::from_vec(u.index),
@@ -465,6 +449,33 @@ impl Builder {
                 })
             }
         })
+    }
+}
+
+fn all_null_error() -> Error {
+    Error::new(
+        Code::DType,
+        "cannot infer a dtype from data that is all null",
+        "every leaf value is None",
+        "pass dtype=, e.g. gr.array(data, dtype=gr.float64)",
+    )
+}
+
+impl Builder {
+    /// The dtype the leaves would get without `dtype=` (None when only nulls/empties so far).
+    fn inferred_dtype(&self) -> Option<DType> {
+        match &self.node {
+            Node::Unknown(_) => None,
+            Node::Leaf(l) => LeafKindPreview::dtype(l),
+            Node::List(l) => l.child.inferred_dtype(),
+            Node::Union(u) => match (
+                LeafKindPreview::dtype(&u.leaf),
+                u.list.child.inferred_dtype(),
+            ) {
+                (Some(a), Some(b)) => Some(crate::dtype::promote(a, b)),
+                (a, b) => a.or(b),
+            },
+        }
     }
 }
 
