@@ -1,0 +1,58 @@
+"""Shared helpers for the comparison benchmarks: seeded protein-like data and timing."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+from typing import Callable
+
+import numpy as np
+
+
+def protein_data(n_proteins: int = 4096, lo: int = 128, hi: int = 384, seed: int = 0):
+    """Chain-like proteins: per protein 128..384 residues of xyz, 3.8 Å random-walk steps.
+
+    Returns ``(coords (N, 3) float64, offsets (n_proteins + 1,) int64)``.
+    """
+    rng = np.random.default_rng(seed)
+    lens = rng.integers(lo, hi + 1, size=n_proteins)
+    offsets = np.zeros(n_proteins + 1, dtype=np.int64)
+    np.cumsum(lens, out=offsets[1:])
+    steps = rng.normal(size=(int(offsets[-1]), 3))
+    steps *= 3.8 / np.linalg.norm(steps, axis=1, keepdims=True)
+    coords = np.empty_like(steps)
+    for a, b in zip(offsets[:-1], offsets[1:]):
+        coords[a:b] = np.cumsum(steps[a:b], axis=0)
+    return coords, offsets
+
+
+def timeit(fn: Callable[[], object], repeat: int = 7, min_time: float = 0.05) -> float:
+    """Median seconds per call over ``repeat`` rounds (each round loops until ``min_time``)."""
+    fn()
+    samples = []
+    for _ in range(repeat):
+        n = 0
+        t0 = time.perf_counter()
+        while True:
+            fn()
+            n += 1
+            el = time.perf_counter() - t0
+            if el >= min_time:
+                break
+        samples.append(el / n)
+    return statistics.median(samples)
+
+
+def report(name: str, rows: list[dict], out_dir: str | None = None) -> None:
+    """Print a table and optionally write ``<out_dir>/<name>.json``."""
+    print(f"\n== {name}")
+    for r in rows:
+        extra = "  ".join(f"{k}={v}" for k, v in r.items() if k not in ("case", "seconds"))
+        print(f"  {r['case']:<48} {r['seconds'] * 1e3:10.3f} ms  {extra}")
+    out_dir = out_dir or os.environ.get("GRUMPY_BENCH_OUT")
+    if out_dir:
+        os.makedirs(out_dir, exist_ok=True)
+        with open(os.path.join(out_dir, f"{name}.json"), "w") as f:
+            json.dump(rows, f, indent=1)
