@@ -110,3 +110,23 @@ impl Layout {
         Item::List((0..self.len()).map(|i| self.row_item(i)).collect())
     }
 }
+
+impl std::fmt::Display for Item {
+    /// Python-like text: `[[1.0, 2.0], None]`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Item::Null => f.write_str("None"),
+            Item::Scalar(s) => write!(f, "{s}"),
+            Item::List(items) => {
+                f.write_str("[")?;
+                for (i, x) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{x}")?;
+                }
+                f.write_str("]")
+            }
+        }
+    }
+}
