@@ -149,6 +149,18 @@ pub fn get(a: &Array, idx: &[Index]) -> Result<Got> {
     let Some((first, rest)) = idx.split_first() else {
         return Ok(Got::Array(a.clone()));
     };
+    if idx.len() > a.ndim() {
+        return Err(Error::new(
+            Code::OutOfBounds,
+            "too many indices for this array",
+            format!(
+                "{} indices for an array with {} dimension(s)",
+                idx.len(),
+                a.ndim()
+            ),
+            "use at most x.ndim indices",
+        ));
+    }
     if let Index::Int(i) = first {
         let r = resolve(*i, a.len(), Site::Outer)?;
         return match (row(&a.layout, r), rest.is_empty()) {
@@ -265,7 +277,7 @@ mod tests {
         assert!(get(&x, &[Index::Mask(vec![true])]).is_err());
         assert_eq!(
             get(
-                &x,
+                &arr(vec![vec![vec![1i64]]].into()),
                 &[Index::Ints(vec![0]), Index::All, Index::Ints(vec![0])]
             )
             .unwrap_err()
@@ -283,6 +295,9 @@ mod tests {
         ]));
         assert_eq!(g(&x, &[Index::Int(1)]), Item::Null);
         assert_eq!(g(&x, &[Index::Int(1), Index::Int(5)]), Item::Null);
+        assert!(get(&x, &[Index::Int(1), Index::Int(0), Index::Int(0)]).is_err());
+        let empty = arr(Item::list(vec![Item::list(vec![]), 1.0.into()]));
+        assert!(get(&empty, &[Index::Int(0), Index::All, Index::Int(0)]).is_err());
         assert_eq!(
             g(&x, &[Index::All, Index::Int(0)]),
             Item::list(vec![1i64.into(), Item::Null, Item::Null])
