@@ -2,4 +2,7 @@
 //! reductions, indexing.
 
 pub mod cast;
+pub mod cat;
 pub mod concat;
+pub mod fill;
+pub mod index;
