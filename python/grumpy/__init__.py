@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from . import errors
 from ._core import (
+    DataFrame,
     DType,
     GrumpyArray,
     __version__,
     array,
     bool_,
+    dataframe,
     dtype,
     float32,
     float64,
@@ -44,11 +46,13 @@ from .errors import (
 )
 
 __all__ = [
+    "DataFrame",
     "DType",
     "GrumpyArray",
     "__version__",
     "array",
     "bool_",
+    "dataframe",
     "dtype",
     "errors",
     "float32",
