@@ -252,7 +252,11 @@ fn parse_frame_args(
             )
         })?;
         let a = from_py(&v, None).map_err(|e| {
-            let msg = e.value(py).to_string();
+            let v = e.value(py);
+            let msg = match (v.getattr("summary"), v.getattr("cause")) {
+                (Ok(s), Ok(c)) => format!("{s}; {c}"),
+                _ => v.to_string(),
+            };
             err(
                 Code::Argument,
                 format!("column {name:?} cannot be converted to an array"),
@@ -263,7 +267,10 @@ fn parse_frame_args(
         cols.push((name, a));
     }
     let lv: Vec<(String, String)> = match levels {
-        Some(d) => d.extract()?,
+        Some(d) => d
+            .iter()
+            .map(|(k, v)| Ok((k.extract::<String>()?, v.extract::<String>()?)))
+            .collect::<PyResult<_>>()?,
         None => Vec::new(),
     };
     let schema = schema.unwrap_or_else(|| vec!["row".to_owned()]);

@@ -119,10 +119,16 @@ impl Frame {
     }
 
     /// Re-nest a value with one row per entity of `level` under the stored offsets.
-    fn nest(&self, name: &str, value: Array, level: usize) -> Result<Array> {
+    fn nest(&mut self, name: &str, value: Array, level: usize) -> Result<Array> {
         let count = self.count(level)?;
         if value.len() != count {
             return Err(self.shape_error(name, level, &value.len().to_string()));
+        }
+        // Levels nobody reached yet can only be empty here (count() succeeded): [0].
+        for k in 1..=level {
+            if self.offsets[k].is_none() {
+                self.offsets[k] = Some(Buf::from_vec(vec![0]));
+            }
         }
         let mut layout = value.layout;
         for k in (1..=level).rev() {

@@ -58,8 +58,14 @@ impl Levels<'_> {
         if k == level {
             return Ok(layout.clone());
         }
+        let empty;
         let l = match layout {
             Layout::List(l) => l,
+            // No rows at this axis: any nesting fits (`[[]]` has lost its inner depth).
+            other if other.is_empty() => {
+                empty = List::new(Buf::from_vec(vec![0]), None, other.clone());
+                &empty
+            }
             Layout::Leaf(_) => return Err(self.too_shallow(name, whole, level)),
             Layout::Union(_) => return Err(self.union_inside(name, k, level)),
         };

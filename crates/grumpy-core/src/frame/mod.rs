@@ -141,8 +141,12 @@ impl Frame {
         self.check_level(level)?;
         let (mut lo, mut hi) = (0usize, self.nrows);
         for k in 1..=level {
-            let o = self.offsets[k].as_ref().ok_or_else(|| self.unreached(k))?;
-            (lo, hi) = (o[lo] as usize, o[hi] as usize);
+            match &self.offsets[k] {
+                Some(o) => (lo, hi) = (o[lo] as usize, o[hi] as usize),
+                // Nothing above is covered: there are no entities below either.
+                None if lo == hi => (lo, hi) = (0, 0),
+                None => return Err(self.unreached(k)),
+            }
         }
         Ok((lo, hi))
     }
