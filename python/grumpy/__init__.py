@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from . import errors
 from ._core import (
+    DataFrame,
     DType,
     GrumpyArray,
     __version__,
     array,
     bool_,
     cat,
+    dataframe,
     dtype,
     float32,
     float64,
@@ -48,12 +50,14 @@ from .errors import (
 )
 
 __all__ = [
+    "DataFrame",
     "DType",
     "GrumpyArray",
     "__version__",
     "array",
     "bool_",
     "cat",
+    "dataframe",
     "dtype",
     "errors",
     "float32",

@@ -21,9 +21,11 @@ pub mod array;
 pub mod buffer;
 pub mod dtype;
 pub mod error;
+pub mod frame;
 pub mod kernels;
 pub mod layout;
 
 pub use array::Array;
 pub use dtype::{DType, Scalar};
 pub use error::{Code, Error, Result};
+pub use frame::Frame;

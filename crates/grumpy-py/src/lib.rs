@@ -7,6 +7,7 @@ mod convert;
 mod dtype;
 mod errors;
 mod index;
+mod frame;
 
 use pyo3::prelude::*;
 
@@ -17,5 +18,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     convert::register(m)?;
     array::register(m)?;
     index::register(m)?;
+    frame::register(m)?;
     Ok(())
 }
