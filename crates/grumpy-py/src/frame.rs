@@ -42,7 +42,17 @@ impl PyDataFrame {
         self.with_root(|r| r.at(self.level)).py()
     }
 
-    fn view(&self, level: usize) -> PyDataFrame {
+    /// The whole root frame and this handle's level (for compiled plans).
+    pub(crate) fn root_and_level(&self) -> (Frame, usize) {
+        (self.with_root(Clone::clone), self.level)
+    }
+
+    /// Replace the root frame (a compiled plan's dot assignments write back through this).
+    pub(crate) fn replace_root(&self, f: Frame) {
+        *self.root.write().unwrap_or_else(|e| e.into_inner()) = f;
+    }
+
+    pub(crate) fn view(&self, level: usize) -> PyDataFrame {
         PyDataFrame {
             root: Arc::clone(&self.root),
             level,

@@ -4,7 +4,9 @@
 use crate::array::PyGrumpyArray;
 use crate::convert::scalar_to_py;
 use crate::errors::{err, run, IntoPy};
-use grumpy_core::plan::{Plan, Value};
+use crate::frame::PyDataFrame;
+use grumpy_core::frame::Frame;
+use grumpy_core::plan::{FrameRef, Plan, Value};
 use grumpy_core::Code;
 use pyo3::prelude::*;
 
@@ -14,21 +16,34 @@ pub(crate) struct PyPlan {
     pub(crate) inner: Plan,
 }
 
-/// Convert a Python batch into a register value (None when the plan cannot take it).
-pub(crate) fn to_value(batch: &Bound<'_, PyAny>) -> Option<Value> {
+/// Convert a Python batch into a register value and frame table (None when the plan cannot
+/// take it).
+pub(crate) fn to_value(batch: &Bound<'_, PyAny>) -> Option<(Value, Vec<Frame>)> {
     if let Ok(a) = batch.cast::<PyGrumpyArray>() {
-        return Some(Value::Array(a.borrow().inner.clone()));
+        return Some((Value::Array(a.borrow().inner.clone()), Vec::new()));
+    }
+    if let Ok(df) = batch.cast::<PyDataFrame>() {
+        let (root, level) = df.borrow().root_and_level();
+        return Some((Value::Frame(FrameRef { root: 0, level }), vec![root]));
     }
     None
 }
 
-/// Convert a result back to Python (`batch` is the input object, returned for frames).
-pub(crate) fn from_value(py: Python<'_>, v: Value, batch: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+/// Convert a result back to Python. Dot assignments are written back into the input
+/// dataframe object, and a frame result at the input's level is the input object itself.
+pub(crate) fn from_value(py: Python<'_>, v: Value, frames: Vec<Frame>, batch: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    if let (Ok(df), Some(root)) = (batch.cast::<PyDataFrame>(), frames.into_iter().next()) {
+        df.borrow().replace_root(root);
+    }
     Ok(match v {
         Value::Array(a) => Py::new(py, PyGrumpyArray::new(a))?.into_any(),
         Value::Scalar(s) => scalar_to_py(py, &s)?.unbind(),
         Value::None => py.None(),
-        Value::Frame(_) => batch.clone().unbind(),
+        Value::Frame(fr) => match batch.cast::<PyDataFrame>() {
+            Ok(df) if df.borrow().root_and_level().1 == fr.level => batch.clone().unbind(),
+            Ok(df) => Py::new(py, df.borrow().view(fr.level))?.into_any(),
+            Err(_) => py.None(),
+        },
     })
 }
 
@@ -42,7 +57,7 @@ impl PyPlan {
     /// Run on one batch (GIL released). Raises `grumpy.Unsupported` when the plan does not
     /// apply to this input.
     fn run(&self, py: Python<'_>, batch: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let v = to_value(batch).ok_or_else(|| {
+        let (v, frames) = to_value(batch).ok_or_else(|| {
             err(
                 Code::Unsupported,
                 format!("a compiled plan cannot take a {}", batch.get_type().name().map(|n| n.to_string()).unwrap_or_default()),
@@ -51,8 +66,8 @@ impl PyPlan {
             )
         })?;
         let plan = &self.inner;
-        let out = run(py, move || plan.run(v))?;
-        from_value(py, out, batch)
+        let (out, frames) = run(py, move || plan.run_with_frames(v, frames))?;
+        from_value(py, out, frames, batch)
     }
     /// The ops and what was fused.
     fn explain(&self) -> String {
@@ -64,10 +79,10 @@ impl PyPlan {
     }
     /// Number of ops.
     fn __len__(&self) -> usize {
-        self.inner.ops.len()
+        self.inner.ops().len()
     }
     fn __repr__(&self) -> String {
-        format!("<grumpy.Plan: {} op(s), {} step(s)>", self.inner.ops.len(), self.inner.steps().len())
+        format!("<grumpy.Plan: {} op(s), {} step(s)>", self.inner.ops().len(), self.inner.steps().len())
     }
 }
 

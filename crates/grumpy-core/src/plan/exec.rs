@@ -5,11 +5,12 @@ use super::ir::{Arg, Op, PlanIr, Reg};
 use super::value::Value;
 use crate::array::Array;
 use crate::buffer::{Buf, Values};
-use crate::dtype::{promote_weak, DType, Scalar};
+use crate::dtype::{promote_weak, DType};
 use crate::error::{Code, Error, Result};
 use crate::kernels::elementwise::{binary, BinaryOp, Operand};
 use crate::kernels::reduce::{reduce, ReduceOp, Reduced};
 use crate::kernels::unary::{clip, unary, where_, UnaryOp};
+use crate::frame::Frame;
 use crate::layout::Leaf;
 use rayon::prelude::*;
 
@@ -54,7 +55,7 @@ fn from_reduced(r: Reduced) -> Value {
 }
 
 /// Run one IR op eagerly with the kernels.
-fn run_op(op: &Op, regs: &mut [Option<Value>]) -> Result<Value> {
+fn run_op(op: &Op, regs: &mut [Option<Value>], frames: &mut [Frame]) -> Result<Value> {
     Ok(match op {
         Op::Binary { kind, lhs, rhs } => {
             let (a, b) = (operand(regs, lhs)?, operand(regs, rhs)?);
@@ -66,7 +67,6 @@ fn run_op(op: &Op, regs: &mut [Option<Value>]) -> Result<Value> {
         Op::Unary { kind, src } => Value::Array(unary(*kind, array(get(regs, *src)?, "a unary function")?)?),
         Op::Reduce { kind, src, dim } => match get(regs, *src)? {
             Value::Array(a) => from_reduced(reduce(a, *kind, *dim)?),
-            Value::Frame(f) => Value::Frame(super::value::frame_reduce(f, *kind, *dim)?),
             other => return Err(unsupported("a reduction needs an array", format!("got {}", other.kind()))),
         },
         Op::Where { cond, lhs, rhs } => {
@@ -79,13 +79,10 @@ fn run_op(op: &Op, regs: &mut [Option<Value>]) -> Result<Value> {
             let d = array(get(regs, *data)?, "neighbors")?;
             Value::Array(super::value::neighbors_pairs(q, d, *k, *radius, *dim, *keep_loops, *same || query == data)?)
         }
-        Op::Column { src, path } => super::value::column(get(regs, *src)?, path)?,
+        Op::Column { src, path } => super::value::column(frames, get(regs, *src)?, path)?,
         Op::SetColumn { frame, path, name, value } => {
-            let v = get(regs, *value)?.clone();
-            let target = regs[*frame].take().ok_or_else(|| unsupported("set_column on a missing frame", "register empty"))?;
-            let updated = super::value::set_column(target, path, name, v)?;
-            regs[*frame] = Some(updated.clone());
-            updated
+            let target = get(regs, *frame)?.clone();
+            super::value::set_column(frames, &target, path, name, get(regs, *value)?)?
         }
     })
 }
@@ -248,7 +245,6 @@ fn run_fused_reduce(chain: &[MapOp], op: ReduceOp, dim: Option<isize>, v: &Value
             let mapped = if chain.is_empty() { a.clone() } else { run_chain(chain, a)? };
             Ok(from_reduced(reduce(&mapped, op, dim)?))
         }
-        Value::Frame(f) if chain.is_empty() => Ok(Value::Frame(super::value::frame_reduce(f, op, dim)?)),
         other => Err(unsupported("a reduction needs an array", format!("got {}", other.kind()))),
     }
 }
@@ -276,14 +272,15 @@ pub(crate) fn apply_encoded(chain: &[(u8, BinaryOp, UnaryOp, f64)], block: &mut 
     }
 }
 
-/// Execute steps over an input value.
-pub(crate) fn execute(ir: &PlanIr, steps: &[Step], input: Value) -> Result<Value> {
+/// Execute steps over an input value; `frames` is the dataframe table (entry 0 = the input
+/// frame when the input is a dataframe). Returns the output and the (possibly updated) table.
+pub(crate) fn execute(ir: &PlanIr, steps: &[Step], input: Value, mut frames: Vec<Frame>) -> Result<(Value, Vec<Frame>)> {
     let mut regs: Vec<Option<Value>> = vec![None; ir.ops.len() + 1];
     regs[0] = Some(input);
     for step in steps {
         match step {
             Step::Op { index } => {
-                let v = run_op(&ir.ops[*index], &mut regs)?;
+                let v = run_op(&ir.ops[*index], &mut regs, &mut frames)?;
                 regs[index + 1] = Some(v);
             }
             Step::FusedMap { src, chain, dst } => {
@@ -297,11 +294,9 @@ pub(crate) fn execute(ir: &PlanIr, steps: &[Step], input: Value) -> Result<Value
             }
         }
     }
-    match ir.output {
-        None => Ok(Value::None),
-        Some(r) => Ok(get(&regs, r)?.clone()),
-    }
+    let out = match ir.output {
+        None => Value::None,
+        Some(r) => get(&regs, r)?.clone(),
+    };
+    Ok((out, frames))
 }
-
-#[allow(dead_code)]
-fn _assert_scalar_send(_: Scalar) {}

@@ -6,7 +6,7 @@
 //! let plan = Plan::from_json(r#"{"ops": [
 //!     {"op": "binary", "kind": "mul", "lhs": {"reg": 0}, "rhs": {"scalar": 2.0}},
 //!     {"op": "reduce", "kind": "mean", "src": 1, "dim": 1}], "output": 2}"#).unwrap();
-//! assert!(matches!(plan.ops[1], Op::Reduce { .. }));
+//! assert!(matches!(plan.ops()[1], Op::Reduce { .. }));
 //! ```
 
 use crate::dtype::Scalar;

@@ -19,17 +19,14 @@ mod value;
 
 pub use fuse::{MapOp, Step};
 pub use ir::{Arg, Op, PlanIr, Reg};
-pub use value::{FrameValue, Value};
+pub use value::{FrameRef, Value};
 
 use crate::error::{Code, Error, Result};
 
 /// A validated, fused plan.
 #[derive(Clone, Debug)]
 pub struct Plan {
-    /// The opcodes.
-    pub ops: Vec<Op>,
-    /// Output register.
-    pub output: Option<Reg>,
+    ir: PlanIr,
     steps: Vec<Step>,
 }
 
@@ -59,7 +56,7 @@ impl Plan {
             }
         }
         let steps = fuse::fuse(&ir);
-        Ok(Plan { ops: ir.ops, output: ir.output, steps })
+        Ok(Plan { ir, steps })
     }
 
     /// Parse the JSON form (`{"ops": [...], "output": n}`).
@@ -72,7 +69,17 @@ impl Plan {
 
     /// The plan as JSON.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(&PlanIr { ops: self.ops.clone(), output: self.output }).unwrap_or_default()
+        serde_json::to_string(&self.ir).unwrap_or_default()
+    }
+
+    /// The opcodes.
+    pub fn ops(&self) -> &[Op] {
+        &self.ir.ops
+    }
+
+    /// The output register (None: the function returns nothing).
+    pub fn output(&self) -> Option<Reg> {
+        self.ir.output
     }
 
     /// The fused steps.
@@ -80,22 +87,27 @@ impl Plan {
         &self.steps
     }
 
-    /// Run on one batch.
+    /// Run on one array batch.
     pub fn run(&self, input: Value) -> Result<Value> {
-        let ir = PlanIr { ops: self.ops.clone(), output: self.output };
-        exec::execute(&ir, &self.steps, input)
+        Ok(self.run_with_frames(input, Vec::new())?.0)
+    }
+
+    /// Run with a dataframe table (the input is `Value::Frame(FrameRef { root: 0, .. })` for a
+    /// dataframe batch). Returns the output and the updated frames (dot assignments applied).
+    pub fn run_with_frames(&self, input: Value, frames: Vec<crate::frame::Frame>) -> Result<(Value, Vec<crate::frame::Frame>)> {
+        exec::execute(&self.ir, &self.steps, input, frames)
     }
 
     /// Human-readable listing of the ops and what was fused.
     pub fn explain(&self) -> String {
-        let mut s = format!("plan: {} op(s) -> {} step(s)\n", self.ops.len(), self.steps.len());
-        for (i, op) in self.ops.iter().enumerate() {
+        let mut s = format!("plan: {} op(s) -> {} step(s)\n", self.ir.ops.len(), self.steps.len());
+        for (i, op) in self.ir.ops.iter().enumerate() {
             s.push_str(&format!("  r{} = {}\n", i + 1, describe(op)));
         }
         s.push_str("steps:\n");
         for (i, st) in self.steps.iter().enumerate() {
             let line = match st {
-                Step::Op { index } => format!("r{} = {}", index + 1, describe(&self.ops[*index])),
+                Step::Op { index } => format!("r{} = {}", index + 1, describe(&self.ir.ops[*index])),
                 Step::FusedMap { src, chain, dst } => format!(
                     "r{dst} = fused[{}](r{src})  (one pass over the leaves)",
                     chain.iter().map(MapOp::describe).collect::<Vec<_>>().join(" -> ")
@@ -114,7 +126,7 @@ impl Plan {
             };
             s.push_str(&format!("  {}. {line}\n", i + 1));
         }
-        s.push_str(&format!("output: {}\n", self.output.map_or("None".into(), |o| format!("r{o}"))));
+        s.push_str(&format!("output: {}\n", self.ir.output.map_or("None".into(), |o| format!("r{o}"))));
         s
     }
 }

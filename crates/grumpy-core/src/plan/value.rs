@@ -1,9 +1,22 @@
-//! Register values and the ops that need dataframes or neighbors.
+//! Register values, and the ops that read or write dataframes.
+//!
+//! Dataframe registers point into the executor's frame table ([`FrameRef`]): dot assignment
+//! updates the table entry, so every register viewing that frame (and the caller's input
+//! object) sees the new column, exactly as attribute assignment does in Python.
 
 use crate::array::Array;
 use crate::dtype::Scalar;
 use crate::error::{Code, Error, Result};
-use crate::kernels::reduce::ReduceOp;
+use crate::frame::Frame;
+
+/// A dataframe register: frame `root` of the executor's table, seen from level `level`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameRef {
+    /// Index into the frame table (0 = the input batch).
+    pub root: usize,
+    /// Schema level the view starts at (0 = the whole frame).
+    pub level: usize,
+}
 
 /// What a register holds.
 #[derive(Clone, Debug)]
@@ -12,15 +25,11 @@ pub enum Value {
     Array(Array),
     /// A scalar (a `dim=None` reduction).
     Scalar(Scalar),
-    /// A dataframe (batch of a dataframe store).
-    Frame(FrameValue),
+    /// A dataframe view.
+    Frame(FrameRef),
     /// Nothing (a function without `return`).
     None,
 }
-
-/// Placeholder for a dataframe register until frames are wired in.
-#[derive(Clone, Debug)]
-pub struct FrameValue;
 
 impl Value {
     /// Short name of the kind held.
@@ -34,28 +43,67 @@ impl Value {
     }
 }
 
-fn no_frames(what: &str) -> Error {
-    Error::new(
-        Code::Unsupported,
-        format!("{what} is not available in compiled plans yet"),
-        "dataframe ops are not wired into the executor",
-        "the Python body runs instead",
-    )
+fn unsupported(what: String, why: String) -> Error {
+    Error::new(Code::Unsupported, what, why, "the Python body runs instead")
 }
 
-pub(crate) fn column(v: &Value, path: &[String]) -> Result<Value> {
-    let _ = (v, path);
-    Err(no_frames("dataframe column access"))
+/// `src.a.b.c`: level names move the view inward; a final column name reads the column.
+pub(crate) fn column(frames: &[Frame], v: &Value, path: &[String]) -> Result<Value> {
+    let Value::Frame(fr) = v else {
+        return Err(unsupported(
+            format!("attribute access .{} needs a dataframe", path.join(".")),
+            format!("got {}", v.kind()),
+        ));
+    };
+    let frame = &frames[fr.root];
+    let mut level = fr.level;
+    for (i, name) in path.iter().enumerate() {
+        if let Some(l) = frame.level_index(name).filter(|&l| l >= level) {
+            level = l;
+            continue;
+        }
+        if i + 1 == path.len() {
+            return Ok(Value::Array(frame.column_at(level, name)?));
+        }
+        return Err(unsupported(
+            format!("no level or column {name:?} at this point of .{}", path.join(".")),
+            "the path does not match the dataframe's schema".into(),
+        ));
+    }
+    Ok(Value::Frame(FrameRef { root: fr.root, level }))
 }
 
-pub(crate) fn set_column(frame: Value, path: &[String], name: &str, value: Value) -> Result<Value> {
-    let _ = (frame, path, name, value);
-    Err(no_frames("dataframe dot assignment"))
-}
-
-pub(crate) fn frame_reduce(f: &FrameValue, op: ReduceOp, dim: Option<isize>) -> Result<FrameValue> {
-    let _ = (f, op, dim);
-    Err(no_frames("dataframe reduction"))
+/// `frame.<path>.<name> = value`.
+pub(crate) fn set_column(frames: &mut [Frame], target: &Value, path: &[String], name: &str, value: &Value) -> Result<Value> {
+    let Value::Frame(fr) = target else {
+        return Err(unsupported(format!("assignment .{name} = ... needs a dataframe"), format!("got {}", target.kind())));
+    };
+    let Value::Array(a) = value else {
+        return Err(unsupported(format!("dataframe column {name:?} needs an array value"), format!("got {}", value.kind())));
+    };
+    let frame = &mut frames[fr.root];
+    let mut level = fr.level;
+    for p in path {
+        match frame.level_index(p).filter(|&l| l >= level) {
+            Some(l) => level = l,
+            None => {
+                return Err(unsupported(
+                    format!("{p:?} is not a level inside this view"),
+                    "dot assignment targets df.<level>.<name>".into(),
+                ))
+            }
+        }
+    }
+    if frame.level_index(name).is_some() {
+        return Err(Error::new(
+            Code::Schema,
+            format!("cannot assign to the level {name:?}"),
+            format!("{name:?} names a level of the schema, not a column"),
+            format!("assign a column inside the level: df.{name}.<column> = value"),
+        ));
+    }
+    frame.assign(level, name, a.clone())?;
+    Ok(Value::Frame(FrameRef { root: fr.root, level: fr.level }))
 }
 
 pub(crate) fn neighbors_pairs(
@@ -67,6 +115,7 @@ pub(crate) fn neighbors_pairs(
     keep_loops: bool,
     same: bool,
 ) -> Result<Array> {
-    let _ = (q, d, k, radius, dim, keep_loops, same);
-    Err(no_frames("gr.neighbors"))
+    use crate::neighbors::{neighbors, NeighborOpts};
+    let _ = (q, d, k, radius, dim, keep_loops, same, neighbors as fn(_, _, _) -> _, std::marker::PhantomData::<NeighborOpts>);
+    Err(unsupported("gr.neighbors in plans".into(), "not wired yet".into()))
 }
