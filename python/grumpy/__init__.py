@@ -42,6 +42,7 @@ from .errors import (
     StoreError,
     Unsupported,
 )
+from .stream import Stream, StreamApply, stream
 
 __all__ = [
     "DType",
@@ -58,6 +59,9 @@ __all__ = [
     "int16",
     "int32",
     "int64",
+    "stream",
+    "Stream",
+    "StreamApply",
     "string",
     "uint8",
     "uint16",
