@@ -79,6 +79,14 @@ fn shuffle_arg(obj: &Bound<'_, PyAny>) -> PyResult<Shuffle> {
     if obj.is_none() {
         return Ok(Shuffle::Off);
     }
+    if obj.is_instance_of::<PyInt>() && obj.extract::<i64>().is_ok_and(|v| v == 0) {
+        return Err(err(
+            Code::Argument,
+            "shuffle=0 is ambiguous",
+            "0 could mean False or the outer level",
+            "pass shuffle=False, shuffle=True, or a nested level (a name or an int >= 1)",
+        ));
+    }
     Ok(Shuffle::Level(level_arg(obj, "shuffle")?))
 }
 
@@ -284,32 +292,20 @@ impl PyStream {
         self.inner.source().len()
     }
 
-    /// Apply callables per batch (see `grumpy.stream.StreamApply`).
-    #[pyo3(signature = (fns, cpu = None, compile = None, scheduler = None, prefetch = None))]
+    /// Apply callables per batch: `apply(fns, cpu=1, compile="auto", scheduler="auto",
+    /// prefetch=None)` → `grumpy.stream.StreamApply` (validates every argument).
+    #[pyo3(signature = (fns, *args, **kwargs))]
     fn apply<'py>(
         slf: &Bound<'py, Self>,
         fns: &Bound<'py, PyAny>,
-        cpu: Option<&Bound<'py, PyAny>>,
-        compile: Option<&Bound<'py, PyAny>>,
-        scheduler: Option<&Bound<'py, PyAny>>,
-        prefetch: Option<&Bound<'py, PyAny>>,
+        args: &Bound<'py, pyo3::types::PyTuple>,
+        kwargs: Option<&Bound<'py, pyo3::types::PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
         let cls = py.import("grumpy.stream")?.getattr("StreamApply")?;
-        let kw = pyo3::types::PyDict::new(py);
-        if let Some(c) = cpu {
-            kw.set_item("cpu", c)?;
-        }
-        if let Some(c) = compile {
-            kw.set_item("compile", c)?;
-        }
-        if let Some(s) = scheduler {
-            kw.set_item("scheduler", s)?;
-        }
-        if let Some(p) = prefetch {
-            kw.set_item("prefetch", p)?;
-        }
-        cls.call((slf, fns), Some(&kw))
+        let mut all = vec![slf.clone().into_any(), fns.clone()];
+        all.extend(args.iter());
+        cls.call(pyo3::types::PyTuple::new(py, all)?, kwargs)
     }
 
     /// A torch `IterableDataset` over this stream (`grumpy.torch.StreamDataset`).
