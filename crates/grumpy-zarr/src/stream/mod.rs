@@ -22,6 +22,7 @@
 //! assert_eq!(st.select(&[2]).unwrap().get(0).unwrap().to_item(), vec![8i64, 9].into());
 //! ```
 
+mod cache;
 mod core;
 mod options;
 pub mod pipeline;
@@ -30,6 +31,7 @@ mod prefetch;
 pub mod source;
 
 pub use self::core::Stream;
+pub use cache::ChunkCache;
 pub use options::{count_arg, resolve_level, LevelRef, Shuffle, StreamOptions};
 pub use pipeline::{map_ordered, MapOrdered};
 pub use prefetch::Prefetcher;
