@@ -348,6 +348,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::single_range_in_vec_init)]
     fn padding_splits_largest() {
         assert_eq!(pad_for_ranks(vec![0..1], 3), vec![0..1, 1..1, 1..1]);
         assert_eq!(pad_for_ranks(vec![0..3], 3), vec![0..1, 1..2, 2..3]);
