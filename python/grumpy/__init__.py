@@ -48,6 +48,7 @@ from .errors import (
     StoreError,
     Unsupported,
 )
+from .stream import Stream, StreamApply, stream
 
 __all__ = [
     "DataFrame",
@@ -69,6 +70,9 @@ __all__ = [
     "int32",
     "int64",
     "ones_like",
+    "stream",
+    "Stream",
+    "StreamApply",
     "string",
     "uint8",
     "uint16",

@@ -8,6 +8,7 @@ mod dtype;
 mod errors;
 mod index;
 mod frame;
+mod stream;
 
 use pyo3::prelude::*;
 
@@ -19,5 +20,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     array::register(m)?;
     index::register(m)?;
     frame::register(m)?;
+    stream::register(m)?;
     Ok(())
 }

@@ -1,0 +1,270 @@
+//! [`Prefetcher`]: `workers` reader threads fill an ordered window of at most `prefetch`
+//! results while the consumer takes them in order.
+//!
+//! ```text
+//!   consumer ◄── next ── [ 5 ][ 6 ✓][ 7 ✓][ 8 … ]  ◄── workers claim 9, 10 … once the window frees
+//! ```
+//! A job is claimed only while fewer than `prefetch` results are claimed but not yet taken, so
+//! memory stays bounded. Each job's error (or panic) is returned as that job's `Err`, never a
+//! hang. Dropping the prefetcher stops the workers (each finishes at most its current job) and
+//! joins them.
+//!
+//! ```
+//! use grumpy_zarr::stream::Prefetcher;
+//! let p = Prefetcher::new(5, 2, 3, |i| Ok(i * 10));
+//! let got: Vec<usize> = p.map(|r| r.unwrap()).collect();
+//! assert_eq!(got, vec![0, 10, 20, 30, 40]);
+//! ```
+
+use grumpy_core::{Code, Error, Result};
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+struct State<T> {
+    next_claim: usize,
+    next_take: usize,
+    ready: BTreeMap<usize, Result<T>>,
+    stopped: bool,
+}
+
+struct Shared<T> {
+    state: Mutex<State<T>>,
+    cv: Condvar,
+    n: usize,
+    window: usize,
+}
+
+impl<T> Shared<T> {
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        // A poisoned lock only means a worker panicked while holding it; the state is still
+        // consistent (every mutation is a single assignment or map insert).
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// An ordered, bounded, multi-threaded iterator over `f(0), f(1), …, f(n - 1)` (see the
+/// module docs).
+pub struct Prefetcher<T: Send + 'static> {
+    shared: Arc<Shared<T>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// Turn a caught panic into an error.
+pub(crate) fn panic_to_error(p: Box<dyn std::any::Any + Send>) -> Error {
+    let msg = p
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    Error::new(
+        Code::Unsupported,
+        "internal error while producing a batch",
+        msg,
+        "this is a bug: please report it with the data that triggered it",
+    )
+}
+
+impl<T: Send + 'static> Prefetcher<T> {
+    /// Start `workers` threads (≥ 1) computing `f(i)` for `i < n`, at most `window` (≥ 1)
+    /// results ahead of the consumer.
+    pub fn new(
+        n: usize,
+        workers: usize,
+        window: usize,
+        f: impl Fn(usize) -> Result<T> + Send + Sync + 'static,
+    ) -> Self {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                next_claim: 0,
+                next_take: 0,
+                ready: BTreeMap::new(),
+                stopped: false,
+            }),
+            cv: Condvar::new(),
+            n,
+            window: window.max(1),
+        });
+        let f = Arc::new(f);
+        let nthreads = workers.max(1).min(n.max(1));
+        let threads = (0..nthreads)
+            .map(|_| {
+                let shared = Arc::clone(&shared);
+                let f = Arc::clone(&f);
+                std::thread::spawn(move || worker(&shared, &*f))
+            })
+            .collect();
+        Prefetcher { shared, threads }
+    }
+
+    /// Number of results not yet taken.
+    pub fn remaining(&self) -> usize {
+        self.shared.n - self.shared.lock().next_take
+    }
+
+    /// Number of live worker threads (0 once finished or dropped).
+    pub fn live_threads(&self) -> usize {
+        self.threads.iter().filter(|t| !t.is_finished()).count()
+    }
+}
+
+fn worker<T>(shared: &Shared<T>, f: &(dyn Fn(usize) -> Result<T> + Send + Sync)) {
+    loop {
+        let i = {
+            let mut st = shared.lock();
+            loop {
+                if st.stopped || st.next_claim >= shared.n {
+                    return;
+                }
+                if st.next_claim - st.next_take < shared.window {
+                    break;
+                }
+                st = shared.cv.wait(st).unwrap_or_else(|p| p.into_inner());
+            }
+            st.next_claim += 1;
+            st.next_claim - 1
+        };
+        let r = catch_unwind(AssertUnwindSafe(|| f(i))).unwrap_or_else(|p| Err(panic_to_error(p)));
+        let mut st = shared.lock();
+        if st.stopped {
+            return;
+        }
+        st.ready.insert(i, r);
+        drop(st);
+        shared.cv.notify_all();
+    }
+}
+
+impl<T: Send + 'static> Iterator for Prefetcher<T> {
+    type Item = Result<T>;
+
+    fn next(&mut self) -> Option<Result<T>> {
+        let mut st = self.shared.lock();
+        if st.next_take >= self.shared.n {
+            return None;
+        }
+        loop {
+            let k = st.next_take;
+            if let Some(r) = st.ready.remove(&k) {
+                st.next_take += 1;
+                drop(st);
+                self.shared.cv.notify_all();
+                return Some(r);
+            }
+            if self.threads.iter().all(|t| t.is_finished()) && !st.ready.contains_key(&k) {
+                // Cannot happen unless a worker died outside `f`; answer instead of hanging.
+                st.next_take += 1;
+                return Some(Err(Error::new(
+                    Code::Unsupported,
+                    "batch reader stopped unexpectedly",
+                    format!("no reader thread is left to produce batch {k}"),
+                    "this is a bug: please report it",
+                )));
+            }
+            st = self
+                .shared
+                .cv
+                .wait_timeout(st, std::time::Duration::from_millis(200))
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let r = self.remaining();
+        (r, Some(r))
+    }
+}
+
+impl<T: Send + 'static> Drop for Prefetcher<T> {
+    fn drop(&mut self) {
+        {
+            let mut st = self.shared.lock();
+            st.stopped = true;
+            st.ready.clear();
+        }
+        self.shared.cv.notify_all();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    #[test]
+    fn ordered_with_uneven_work() {
+        let p = Prefetcher::new(40, 4, 5, |i| {
+            std::thread::sleep(Duration::from_micros(((i * 7919) % 13) as u64 * 100));
+            Ok(i)
+        });
+        let got: Vec<usize> = p.map(|r| r.unwrap()).collect();
+        assert_eq!(got, (0..40).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn window_is_bounded() {
+        let started = Arc::new(AtomicUsize::new(0));
+        let s2 = Arc::clone(&started);
+        let mut p = Prefetcher::new(100, 3, 4, move |i| {
+            s2.fetch_add(1, Ordering::SeqCst);
+            Ok(i)
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(started.load(Ordering::SeqCst) <= 4);
+        assert_eq!(p.next().unwrap().unwrap(), 0);
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(started.load(Ordering::SeqCst) <= 5);
+    }
+
+    #[test]
+    fn errors_and_panics_are_results() {
+        let p = Prefetcher::new(4, 2, 2, |i| match i {
+            1 => Err(Error::new(Code::Store, "gone", "deleted", "restore")),
+            2 => panic!("boom"),
+            _ => Ok(i),
+        });
+        let got: Vec<Result<usize>> = p.collect();
+        assert_eq!(got[0], Ok(0));
+        assert_eq!(got[1].as_ref().unwrap_err().code(), Code::Store);
+        assert!(got[2].as_ref().unwrap_err().cause().contains("boom"));
+        assert_eq!(got[3], Ok(3));
+    }
+
+    #[test]
+    fn drop_stops_and_joins() {
+        let done = Arc::new(AtomicUsize::new(0));
+        let d2 = Arc::clone(&done);
+        let mut p = Prefetcher::new(1_000_000, 2, 4, move |i| {
+            std::thread::sleep(Duration::from_millis(1));
+            d2.fetch_add(1, Ordering::SeqCst);
+            Ok(i)
+        });
+        p.next();
+        let shared = Arc::downgrade(&p.shared);
+        let t = std::time::Instant::now();
+        drop(p);
+        assert!(t.elapsed() < Duration::from_millis(500));
+        // every worker has exited and released its handle on the shared state
+        assert!(shared.upgrade().is_none());
+        let n = done.load(Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(done.load(Ordering::SeqCst), n, "no work after drop");
+    }
+
+    #[test]
+    fn empty_and_single() {
+        assert_eq!(Prefetcher::new(0, 2, 2, Ok).count(), 0);
+        let mut p = Prefetcher::new(1, 8, 8, Ok);
+        assert_eq!(p.size_hint(), (1, Some(1)));
+        assert_eq!(p.next(), Some(Ok(0)));
+        assert_eq!(p.next(), None);
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(p.live_threads(), 0);
+    }
+}

@@ -1,0 +1,222 @@
+"""PyTorch adapters for grumpy streams and batches (imported only when used).
+
+- :class:`StreamDataset`: a torch ``IterableDataset`` over a :class:`grumpy.Stream` that splits
+  batches over DataLoader workers (ranks are split by the stream's ``world_size``/``rank``) with
+  no duplicates; ``set_epoch``, ``state_dict()``/``load_state_dict()`` resume mid-epoch. Use it
+  with ``DataLoader(ds, batch_size=None)``: the stream already batches.
+- :func:`to_padded` → ``(tensor, mask)``; :func:`to_nested` → a jagged nested tensor;
+  :func:`collate_padded`, :func:`collate_nested` for ``DataLoader(collate_fn=...)``.
+
+The padding and splitting logic is plain NumPy/Python (``padded_numpy``, ``jagged_numpy``) so
+it works, and is tested, without torch; only the tensor wrappers need torch.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from . import _core
+from .errors import ArgumentError, ShapeError, Unsupported, _make
+
+try:  # torch is optional: StreamDataset is a real IterableDataset only when it is installed
+    import torch as _torch
+    from torch.utils.data import IterableDataset as _Base
+except ImportError:  # pragma: no cover - exercised where torch is missing
+    _torch = None
+    _Base = object
+
+
+def _require_torch():
+    if _torch is None:
+        raise _make(
+            Unsupported,
+            "torch is not installed",
+            "this function returns torch tensors",
+            "pip install torch",
+        )
+    return _torch
+
+
+def _worker_info():
+    """``(worker_id, num_workers)`` of the current DataLoader worker, ``(0, 1)`` outside one."""
+    if _torch is None:
+        return 0, 1
+    info = _torch.utils.data.get_worker_info()
+    return (0, 1) if info is None else (info.id, info.num_workers)
+
+
+class StreamDataset(_Base):
+    """Iterable dataset over a stream's batches (see the module docs).
+
+    Worker ``w`` of ``n`` yields positions ``w, w + n, ...`` of the remaining batches, which is
+    the order DataLoader interleaves them in, so the loader's output is the stream's order.
+    ``state_dict()`` counts batches yielded in this process (with ``num_workers=0``); with
+    worker processes, pass the count you consumed: ``state_dict(batches_done=k)``.
+    """
+
+    def __init__(self, stream):
+        if not isinstance(stream, _core.Stream):
+            raise _make(
+                ArgumentError,
+                "StreamDataset needs a grumpy Stream",
+                f"got {type(stream).__name__}",
+                "pass gr.stream(...)",
+            )
+        self.stream = stream
+        self._start = 0
+        self._done = 0
+
+    def __len__(self):
+        return len(self.stream) - self._start
+
+    def set_epoch(self, epoch):
+        """Change the epoch (and start it from its first batch)."""
+        self.stream.set_epoch(epoch)
+        self._start = self._done = 0
+
+    def shard(self, worker_id, num_workers):
+        """The batches worker ``worker_id`` of ``num_workers`` yields (a Stream view)."""
+        if not (0 <= worker_id < num_workers):
+            raise _make(
+                ArgumentError,
+                "worker_id must be below num_workers",
+                f"worker_id={worker_id}, num_workers={num_workers}",
+                "pass 0 <= worker_id < num_workers",
+            )
+        return self.stream[self._start :][worker_id::num_workers]
+
+    def __iter__(self):
+        wid, nw = _worker_info()
+        for batch in self.shard(wid, nw):
+            self._done += 1
+            yield batch
+        if nw == 1:  # the epoch ran to its end in this process: a new one starts from 0
+            self._start = self._done = 0
+
+    def state_dict(self, batches_done=None):
+        """``{"epoch", "batches_done", "seed"}`` to resume this epoch later."""
+        done = self._start + self._done if batches_done is None else int(batches_done)
+        return {"epoch": self.stream.epoch, "batches_done": done, "seed": self.stream.seed}
+
+    def load_state_dict(self, state):
+        """Resume: the next iteration continues the saved epoch after its ``batches_done``."""
+        try:
+            epoch, done = int(state["epoch"]), int(state["batches_done"])
+        except (KeyError, TypeError, ValueError) as e:
+            raise _make(
+                ArgumentError,
+                "bad state_dict",
+                f"{e!r}",
+                "pass a dict from StreamDataset.state_dict()",
+            ) from None
+        if "seed" in state and state["seed"] != self.stream.seed:
+            raise _make(
+                ArgumentError,
+                "state_dict comes from a stream with another seed",
+                f"saved seed {state['seed']}, this stream's seed {self.stream.seed}",
+                "build the stream with the same seed= to resume",
+            )
+        if not 0 <= done <= len(self.stream):
+            raise _make(
+                ArgumentError,
+                "batches_done is out of range",
+                f"batches_done={done}, the stream has {len(self.stream)} batches",
+                "pass a state_dict from this stream",
+            )
+        self.stream.set_epoch(epoch)
+        self._start, self._done = done, 0
+
+
+def _split_outer(batch):
+    """(lengths, starts, child values shaped (total, *inner)) for a list batch."""
+    if batch.layout == "union":
+        raise _make(
+            Unsupported,
+            "cannot pad a union batch",
+            "rows mix scalars and lists",
+            "convert the rows to lists first, or use batch.to_list()",
+        )
+    if batch.ndim < 2:
+        raise _make(
+            ShapeError,
+            "padding needs a list batch",
+            f"the batch has ndim {batch.ndim}",
+            "pad batches of lists (ndim >= 2)",
+        )
+    off = batch.offsets(0)
+    lens = np.diff(off)
+    inner = []
+    for level in range(1, batch.ndim - 1):
+        d = np.diff(batch.offsets(level))
+        size = int(d[0]) if len(d) else 0
+        if len(d) and not np.all(d == size):
+            raise _make(
+                ShapeError,
+                "only the outer level may be ragged",
+                f"level {level} has lists of different lengths",
+                "pad level by level, or use to_nested for one ragged level",
+            )
+        inner.append(size)
+    values = np.asarray(batch.values).reshape((-1, *inner))
+    return lens, off[:-1] - off[0], values
+
+
+def padded_numpy(batch, pad=0):
+    """``(values, mask)`` NumPy arrays: rows padded to the longest with ``pad``."""
+    lens, starts, values = _split_outer(batch)
+    n, width = len(lens), int(lens.max()) if len(lens) else 0
+    out = np.full((n, width, *values.shape[1:]), pad, dtype=values.dtype)
+    mask = np.zeros((n, width), dtype=bool)
+    rows = np.repeat(np.arange(n), lens)
+    cols = np.arange(len(rows)) - np.repeat(starts, lens)
+    out[rows, cols] = values
+    mask[rows, cols] = True
+    return out, mask
+
+
+def jagged_numpy(batch):
+    """``(values, offsets)``: the flat rows (zero copy) and zero-based int64 offsets."""
+    lens, _starts, values = _split_outer(batch)
+    offsets = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+    return values, offsets
+
+
+def to_padded(batch, pad=0):
+    """``(tensor, mask)``: the batch padded along its outer ragged level."""
+    torch = _require_torch()
+    v, m = padded_numpy(batch, pad)
+    return torch.from_numpy(v), torch.from_numpy(m)
+
+
+def to_nested(batch):
+    """A jagged nested tensor over the batch's values (shares their memory where possible)."""
+    torch = _require_torch()
+    v, o = jagged_numpy(batch)
+    with warnings.catch_warnings():  # read-only buffers are shared, not copied
+        warnings.simplefilter("ignore", UserWarning)
+        values = torch.from_numpy(v)
+    return torch.nested.nested_tensor_from_jagged(values, torch.from_numpy(o))
+
+
+def collate_padded(batch, pad=0):
+    """``{"values": tensor, "mask": tensor}`` for ``DataLoader(collate_fn=...)``."""
+    v, m = to_padded(batch, pad)
+    return {"values": v, "mask": m}
+
+
+def collate_nested(batch):
+    """A nested tensor for ``DataLoader(collate_fn=...)``."""
+    return to_nested(batch)
+
+
+__all__ = [
+    "StreamDataset",
+    "collate_nested",
+    "collate_padded",
+    "jagged_numpy",
+    "padded_numpy",
+    "to_nested",
+    "to_padded",
+]
