@@ -15,6 +15,7 @@ mod exec;
 pub mod fuse;
 mod ir;
 mod reduce_fused;
+pub mod schedule;
 mod value;
 
 pub use fuse::{MapOp, Step};
