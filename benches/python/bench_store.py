@@ -7,6 +7,7 @@ Run: ./scripts/dev-build --release && PYTHONPATH=python python benches/python/be
 from __future__ import annotations
 
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,7 +21,7 @@ BATCH = 32
 
 def proteins(seed=0):
     rng = np.random.default_rng(seed)
-    residues = rng.integers(50, 350, N_PROTEINS)  # ~200 residues * 3 atoms * 3 coords * 8 B
+    residues = rng.integers(40, 130, N_PROTEINS)  # ~85 residues * 3 atoms * 3 coords * 8 B
     atoms = rng.integers(2, 5, residues.sum())
     prot_off = np.concatenate([[0], np.cumsum(residues)])
     res_off = np.concatenate([[0], np.cumsum(atoms)])
@@ -45,7 +46,9 @@ def main():
     path = tmp / "p.zarr"
     mb = nbytes / 1e6
     print(f"{N_PROTEINS} proteins, {mb:.1f} MB")
-    t_save = best(lambda: gr.save(x, path))
+    codec = sys.argv[1] if len(sys.argv) > 1 else "zstd"
+    print(f"codec {codec}")
+    t_save = best(lambda: gr.save(x, path, codec=codec))
     t_load = best(lambda: gr.load(path))
 
     def batches():
@@ -64,17 +67,19 @@ def main():
     else:
         g = zarr.open_group(str(path), mode="r")
         names = sorted(n for n, _ in g.arrays())
-        o0, o1, d = (g[n] for n in names)
+        offs = [g[n] for n in names if n.endswith("-offsets")]
+        data = next(g[n] for n in names if n.endswith("-data"))
 
         def zbatches():
             for a in range(0, N_PROTEINS, BATCH):
-                b = min(a + BATCH, N_PROTEINS)
-                po = o0[a : b + 1]
-                ro = o1[po[0] : po[-1] + 1]
-                d[ro[0] : ro[-1]]
+                lo, hi = a, min(a + BATCH, N_PROTEINS)
+                for o in offs:
+                    r = o[lo : hi + 1]
+                    lo, hi = int(r[0]), int(r[-1])
+                data[lo:hi]
 
         def zload():
-            for arr in (o0, o1, d):
+            for arr in [*offs, data]:
                 arr[:]
 
         t_zb = best(zbatches)

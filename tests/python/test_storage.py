@@ -93,7 +93,7 @@ def test_property_roundtrip_unions(tmp_path_factory, rows, cs):
 )
 def test_every_dtype(tmp_path, dtype):
     rows = [[1, 0, None], [], [1]]
-    x, p = check_roundtrip(tmp_path, rows, dtype, chunk_size=1)
+    _x, p = check_roundtrip(tmp_path, rows, dtype, chunk_size=1)
     assert gr.load(p).dtype == dtype
 
 
