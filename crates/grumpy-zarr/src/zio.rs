@@ -112,7 +112,7 @@ pub(crate) fn create_array(
     let mut b = ArrayBuilder::new(vec![len], vec![chunk.max(1)], zarr_dtype(dtype), fill);
     let mut codecs: Vec<Arc<dyn zarrs::array::BytesToBytesCodecTraits>> = Vec::new();
     if let Codec::Zstd(level) = codec {
-        codecs.push(Arc::new(ZstdCodec::new(level.into(), false)));
+        codecs.push(Arc::new(ZstdCodec::new(level, false)));
     }
     codecs.push(Arc::new(Crc32cCodec::new()));
     b.bytes_to_bytes_codecs(codecs);
@@ -227,7 +227,7 @@ pub(crate) fn read_chunk<T: ElementOwned>(arr: &ZArray, c: u64, cl: usize) -> Re
     Ok(v)
 }
 
-/// Read `[a, b)` of a numeric buffer into [`Values`] of `dtype`.
+/// Wrap a decoded vector as [`Values`].
 pub(crate) fn wrap<T: Native>(v: Vec<T>) -> Values {
     T::wrap(Buf::from_vec(v))
 }
