@@ -20,7 +20,7 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 from . import _core
-from .errors import ArgumentError, CompileWarning, StoreError, _make
+from .errors import ArgumentError, CompileWarning, _make
 
 Stream = _core.Stream
 
@@ -51,15 +51,8 @@ def _dist_defaults(world_size, rank):
 def _source(path_or_obj):
     if isinstance(path_or_obj, (str, os.PathLike)):
         path = os.fspath(path_or_obj)
-        if not hasattr(_core, "open_store"):
-            raise _make(
-                StoreError,
-                "storage not available",
-                f"this build of grumpy cannot open stores such as {path!r}",
-                "stream an in-memory array (gr.stream(gr.array(...))) or install a build with storage",
-            )
-        return _core.open_store(path)
-    if isinstance(path_or_obj, _core.GrumpyArray):
+        return _core.open(path)
+    if isinstance(path_or_obj, (_core.GrumpyArray, _core.Store)):
         return path_or_obj
     return _core.array(path_or_obj)
 

@@ -9,6 +9,7 @@ mod errors;
 mod index;
 mod frame;
 mod stream;
+mod storage;
 
 use pyo3::prelude::*;
 
@@ -21,5 +22,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     index::register(m)?;
     frame::register(m)?;
     stream::register(m)?;
+    storage::register(m)?;
     Ok(())
 }

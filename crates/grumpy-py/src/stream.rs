@@ -21,6 +21,10 @@ pub(crate) fn source_from_py(
     if let Ok(a) = obj.cast::<PyGrumpyArray>() {
         return Ok(Arc::new(MemorySource::from_array(a.borrow().inner.clone())));
     }
+    if let Ok(st) = obj.cast::<crate::storage::PyStore>() {
+        let reader: Arc<dyn BatchSource<Batch = Array>> = st.get().reader.clone();
+        return Ok(reader);
+    }
     Err(err(
         Code::Argument,
         "cannot stream this object",

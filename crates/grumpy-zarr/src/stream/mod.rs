@@ -29,6 +29,7 @@ pub mod pipeline;
 pub mod plan;
 mod prefetch;
 pub mod source;
+mod store_source;
 
 pub use self::core::Stream;
 pub use cache::ChunkCache;

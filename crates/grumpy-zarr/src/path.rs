@@ -1,0 +1,130 @@
+//! Atomic replacement of a store directory: write into a sibling temporary directory, then
+//! rename it over the target.
+//!
+//! ```text
+//!   data/.prot.zarr.grumpy-tmp-<pid>-<n>   ← written completely
+//!   data/prot.zarr  → data/.prot.zarr.grumpy-old-<pid>-<n>   (if it existed)
+//!   data/.prot.zarr.grumpy-tmp-…  → data/prot.zarr            (rename: atomic)
+//!   remove the old copy
+//! ```
+//! A crash before the final rename leaves the old store untouched (the temporary directory is
+//! hidden and never loaded); the window between the two renames is two syscalls long.
+
+use crate::error::{io_error, store_error, Result};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn sibling(target: &Path, tag: &str) -> Result<PathBuf> {
+    let name = target.file_name().ok_or_else(|| {
+        store_error(
+            format!("{} is not a valid store path", target.display()),
+            "the path has no final component",
+            "pass a directory path such as data/proteins.zarr",
+        )
+    })?;
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let file = format!(
+        ".{}.grumpy-{tag}-{}-{n}-{nanos}",
+        name.to_string_lossy(),
+        std::process::id()
+    );
+    Ok(target.with_file_name(file))
+}
+
+/// A hidden temporary directory next to a target; removed on drop unless committed.
+pub struct TempStore {
+    dir: PathBuf,
+    target: PathBuf,
+    done: bool,
+}
+
+impl TempStore {
+    /// Create the temporary directory next to `target` (the parent must exist). With
+    /// `overwrite = false` an existing target is an error.
+    pub fn new(target: &Path, overwrite: bool) -> Result<TempStore> {
+        check_target(target, overwrite)?;
+        let dir = sibling(target, "tmp")?;
+        std::fs::create_dir(&dir).map_err(|e| io_error(dir.display(), e))?;
+        Ok(TempStore {
+            dir,
+            target: target.to_path_buf(),
+            done: false,
+        })
+    }
+
+    /// The directory to write into.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Move the finished store over the target.
+    pub fn commit(mut self, overwrite: bool) -> Result<()> {
+        check_target(&self.target, overwrite)?;
+        let old = if self.target.exists() {
+            let old = sibling(&self.target, "old")?;
+            std::fs::rename(&self.target, &old).map_err(|e| io_error(self.target.display(), e))?;
+            Some(old)
+        } else {
+            None
+        };
+        if let Err(e) = std::fs::rename(&self.dir, &self.target) {
+            if let Some(old) = &old {
+                let _ = std::fs::rename(old, &self.target);
+            }
+            return Err(io_error(self.target.display(), e));
+        }
+        self.done = true;
+        if let Some(old) = old {
+            let _ = std::fs::remove_dir_all(old);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TempStore {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Refuse to replace something that is not a store (never delete a user's unrelated files).
+fn check_target(target: &Path, overwrite: bool) -> Result<()> {
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !parent.is_dir() {
+        return Err(store_error(
+            format!("cannot write a store at {}", target.display()),
+            format!("the parent directory {} does not exist", parent.display()),
+            "create the parent directory first",
+        ));
+    }
+    if target.exists() {
+        if !overwrite {
+            return Err(store_error(
+                format!("{} already exists", target.display()),
+                "overwrite=False was passed",
+                "pass overwrite=True, choose another path, or use gr.append",
+            ));
+        }
+        let is_store = target.join("zarr.json").is_file();
+        let empty_dir =
+            target.is_dir() && std::fs::read_dir(target).is_ok_and(|mut d| d.next().is_none());
+        if !is_store && !empty_dir {
+            return Err(store_error(
+                format!("refusing to overwrite {}", target.display()),
+                "it exists and is not a Zarr store (no zarr.json)",
+                "remove it yourself or choose another path",
+            ));
+        }
+    }
+    Ok(())
+}

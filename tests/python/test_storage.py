@@ -1,0 +1,299 @@
+"""gr.save / gr.append / gr.load / gr.open against independent references (zarr-python,
+Awkward, plain Python lists) and every StoreError path."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import grumpy as gr
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+PYTHON_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "python")
+
+
+# ---------------------------------------------------------------- strategies
+leaf_f = st.one_of(st.none(), st.floats(allow_nan=False, width=32))
+leaf_i = st.one_of(st.none(), st.integers(-(2**40), 2**40))
+
+
+def ragged(leaf, depth):
+    s = leaf
+    for _ in range(depth):
+        s = st.one_of(st.none(), st.lists(s, max_size=5))
+    return st.lists(s, max_size=12)
+
+
+def union_rows(leaf):
+    return st.lists(st.one_of(leaf, st.lists(leaf, max_size=4)), max_size=12)
+
+
+def has_leaf(rows):
+    if isinstance(rows, list):
+        return any(has_leaf(r) for r in rows)
+    return rows is not None
+
+
+def mk(rows, dtype):
+    return gr.array(rows, dtype=dtype)
+
+
+def check_roundtrip(tmp_path, rows, dtype, **kw):
+    x = mk(rows, dtype)
+    p = tmp_path / "s.zarr"
+    gr.save(x, p, **kw)
+    y = gr.load(p)
+    assert y.to_list() == x.to_list()
+    assert y.dtype == x.dtype
+    s = gr.open(p)
+    assert len(s) == len(x)
+    n = len(x)
+    for a in range(n + 1):
+        for b in (a, min(n, a + 1), min(n, a + 3), n):
+            assert s[a:b].to_list() == x.to_list()[a:b]
+    return x, p
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=ragged(leaf_f, 2), cs=st.one_of(st.none(), st.integers(1, 5)))
+def test_property_roundtrip_lists(tmp_path_factory, rows, cs):
+    tmp = tmp_path_factory.mktemp("p")
+    check_roundtrip(tmp, rows, gr.float64, chunk_size=cs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=union_rows(leaf_i), cs=st.one_of(st.none(), st.integers(1, 4)))
+def test_property_roundtrip_unions(tmp_path_factory, rows, cs):
+    tmp = tmp_path_factory.mktemp("u")
+    check_roundtrip(tmp, rows, gr.int64, chunk_size=cs)
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        gr.bool_,
+        gr.int8,
+        gr.int16,
+        gr.int32,
+        gr.int64,
+        gr.uint8,
+        gr.uint16,
+        gr.uint32,
+        gr.uint64,
+        gr.float32,
+        gr.float64,
+    ],
+)
+def test_every_dtype(tmp_path, dtype):
+    rows = [[1, 0, None], [], [1]]
+    _x, p = check_roundtrip(tmp_path, rows, dtype, chunk_size=1)
+    assert gr.load(p).dtype == dtype
+
+
+def test_strings_and_nulls(tmp_path):
+    rows = [["ab", None, ""], None, ["héllo"], []]
+    check_roundtrip(tmp_path, rows, None, chunk_size=2)
+
+
+@pytest.mark.parametrize("cs", [1, 2, 3, 4, 100])
+@pytest.mark.parametrize("dim", [0, 1, 2])
+def test_chunk_boundaries(tmp_path, cs, dim):
+    rows = [[[1.0, 2.0], [3.0]], [], [[4.0, 5.0, 6.0]], [[7.0]]]
+    check_roundtrip(tmp_path, rows, gr.float64, chunk_size=cs, chunk_dim=dim)
+
+
+def test_codecs(tmp_path):
+    x = gr.array(np.arange(10000, dtype=np.float64))
+    for codec in ["zstd", "none", "zstd:9", "zstd:-3"]:
+        p = tmp_path / codec.replace(":", "_")
+        gr.save(x, p, codec=codec)
+        assert gr.load(p).to_list() == x.to_list()
+        assert gr.open(p).info()["codec"] == codec
+    with pytest.raises(gr.ArgumentError):
+        gr.save(x, tmp_path / "bad", codec="lz4")
+
+
+def test_open_indexing_and_info(tmp_path):
+    rows = [[float(i)] * (i % 4) for i in range(50)]
+    x = gr.array(rows)
+    p = tmp_path / "s.zarr"
+    gr.save(x, p, chunk_size=7)
+    s = gr.open(p)
+    assert s[3].to_list() == rows[3]
+    assert s[-1].to_list() == rows[-1]
+    assert s[10:2:-3].to_list() == rows[10:2:-3]
+    assert s[[5, 1, 5, 49]].to_list() == [rows[i] for i in [5, 1, 5, 49]]
+    mask = np.arange(50) % 3 == 0
+    assert s[mask].to_list() == [r for r, m in zip(rows, mask) if m]
+    info = s.info()
+    assert info["rows"] == 50 and info["dtype"] == "float64" and info["layout"] == "list"
+    assert info["chunks"]["node0-offsets"]["chunk"] == 7
+    assert info["bytes"] > 0 and info["stored_bytes"] > 0
+    with pytest.raises(IndexError):
+        s[50]
+    with pytest.raises(IndexError):
+        s[[0, 99]]
+
+
+def test_append_equals_one_shot(tmp_path):
+    parts = [[[1.0, None], []], [[2.0]], [None, [3.0, 4.0, 5.0]], []]
+    p = tmp_path / "a.zarr"
+    gr.save(gr.array(parts[0]), p, chunk_size=2)
+    for part in parts[1:]:
+        if part:
+            gr.append(gr.array(part, dtype=gr.float64), p)
+    one = [r for part in parts for r in part]
+    assert gr.load(p).to_list() == one
+    q = tmp_path / "b.zarr"
+    gr.save((gr.array(part, dtype=gr.float64) for part in parts if part), q)
+    assert gr.load(q).to_list() == one
+
+
+def test_append_mismatch_is_store_error(tmp_path):
+    p = tmp_path / "a.zarr"
+    gr.save(gr.array([[1.0]]), p)
+    with pytest.raises(gr.StoreError) as e:
+        gr.append(gr.array([1, 2]), p)
+    assert "astype" in e.value.fix
+
+
+def test_error_paths(tmp_path):
+    with pytest.raises(gr.StoreError):
+        gr.load(tmp_path / "missing")
+    with pytest.raises(gr.StoreError):
+        gr.open(tmp_path / "missing")
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(gr.StoreError):
+        gr.load(tmp_path / "plain")
+    p = tmp_path / "s.zarr"
+    gr.save(gr.array([[1.0, 2.0], [3.0]]), p, chunk_size=1)
+    with pytest.raises(gr.StoreError):
+        gr.save(gr.array([1.0]), p, overwrite=False)
+    (tmp_path / "userdir").mkdir()
+    (tmp_path / "userdir" / "keep.txt").write_text("x")
+    with pytest.raises(gr.StoreError):
+        gr.save(gr.array([1.0]), tmp_path / "userdir")
+    assert (tmp_path / "userdir" / "keep.txt").exists()
+    meta = p / "zarr.json"
+    text = meta.read_text()
+    doc = json.loads(text)
+
+    def broken(mutate):
+        d = json.loads(text)
+        mutate(d["attributes"])
+        meta.write_text(json.dumps(d))
+        with pytest.raises(gr.StoreError) as e:
+            gr.load(p)
+        meta.write_text(text)
+        return e.value
+
+    e = broken(lambda a: a["grumpy"].__setitem__("format", 7))
+    assert "7" in str(e)
+    broken(lambda a: a.pop("grumpy"))  # a plain Zarr group
+    broken(lambda a: a.__setitem__("form", {"class": "RecordArray", "form_key": "node0"}))
+    broken(lambda a: a["grumpy"]["buffers"].__setitem__("node1-data", 999))  # truncated
+    broken(lambda a: a["form"]["content"].__setitem__("primitive", "int32"))  # wrong dtype
+    assert doc["attributes"]["length"] == 2
+    assert gr.load(p).to_list() == [[1.0, 2.0], [3.0]]
+    # non-monotonic / out-of-range offsets (rewrite the offsets buffer with zarr-python)
+    zarr = pytest.importorskip("zarr")
+    g = zarr.open_group(str(p), mode="r+")
+    g["node0-offsets"][:] = np.array([0, 2, 1])
+    with pytest.raises(gr.StoreError):
+        gr.load(p)
+    g["node0-offsets"][:] = np.array([0, 2, 9])
+    with pytest.raises(gr.StoreError):
+        gr.load(p)
+    # a missing chunk is corruption, never the fill value
+    gr.save(gr.array([[1.0, 2.0], [3.0]]), p, chunk_size=1)
+    os.remove(p / "node1-data" / "c" / "1")
+    with pytest.raises(gr.StoreError):
+        gr.load(p)
+    # a truncated chunk fails its checksum
+    gr.save(gr.array([[1.0, 2.0], [3.0]]), p, chunk_size=1)
+    f = p / "node1-data" / "c" / "1"
+    f.write_bytes(f.read_bytes()[:-3])
+    with pytest.raises(gr.StoreError):
+        gr.load(p)
+    with pytest.raises(gr.Unsupported):
+        gr.load("s3://bucket/x.zarr")
+
+
+def test_zarr_python_reads_every_buffer(tmp_path):
+    zarr = pytest.importorskip("zarr")
+    x = gr.array([[1.5, None], [], [2.5, 3.5, 4.5]])
+    p = tmp_path / "s.zarr"
+    gr.save(x, p, chunk_size=2)
+    g = zarr.open_group(str(p), mode="r")
+    names = sorted(name for name, _ in g.arrays())
+    assert names == ["node0-offsets", "node1-data", "node1-mask"]
+    np.testing.assert_array_equal(g["node0-offsets"][:], [0, 2, 2, 5])
+    np.testing.assert_array_equal(g["node1-data"][:][[0, 2, 3, 4]], [1.5, 2.5, 3.5, 4.5])
+    np.testing.assert_array_equal(g["node1-mask"][:], [0b11101])
+    assert g.attrs["length"] == 3 and g.attrs["grumpy"]["format"] == 1
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [[1.0, 2.0], [], [3.0]],
+        [[1, None], None, [5]],
+        ["ab", None, "c"],
+        [[["x"]], [["y", "zz"], []]],
+        [1.0, [2.0, 3.0], 4.0],
+    ],
+)
+def test_awkward_rebuilds_from_buffers(tmp_path, rows):
+    ak = pytest.importorskip("awkward")
+    zarr = pytest.importorskip("zarr")
+    p = tmp_path / "s.zarr"
+    gr.save(gr.array(rows), p, chunk_size=2)
+    g = zarr.open_group(str(p), mode="r")
+    bufs = {name: arr[:] for name, arr in g.arrays()}
+    a = ak.from_buffers(g.attrs["form"], g.attrs["length"], bufs)
+    assert a.to_list() == rows
+
+
+CRASH = textwrap.dedent(
+    """
+    import sys, os, threading, time
+    sys.path.insert(0, {pydir!r})
+    import numpy as np, grumpy as gr
+    path, mode = sys.argv[1], sys.argv[2]
+    big = gr.from_offsets(np.random.rand(6_000_000), np.arange(0, 6_000_001, 6))
+    print("ready", flush=True)
+    if mode == "save":
+        gr.save(big, path, codec="zstd:3")
+    else:
+        gr.append(big, path)
+    print("done", flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize("mode", ["save", "append"])
+def test_sigkill_leaves_old_store(tmp_path, mode):
+    p = tmp_path / "s.zarr"
+    old = [[1.0, 2.0], [3.0]]
+    gr.save(gr.array(old), p, chunk_size=1)
+    script = tmp_path / "crash.py"
+    script.write_text(CRASH.format(pydir=os.path.abspath(PYTHON_DIR)))
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(p), mode], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "ready"
+    import time
+
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    got = gr.load(p).to_list()
+    assert got == old or (len(got) == 1_000_002 and got[:2] == old)
+    assert gr.open(p)[0:2].to_list() == old
