@@ -23,6 +23,7 @@ pub mod dtype;
 pub mod error;
 pub mod kernels;
 pub mod layout;
+pub mod neighbors;
 
 pub use array::Array;
 pub use dtype::{DType, Scalar};
