@@ -12,9 +12,8 @@ import os
 import statistics
 import time
 
-import numpy as np
-
 import grumpy as gr
+import numpy as np
 
 K = 16
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
@@ -58,7 +57,7 @@ def per_group(coords, offsets, query_one):
 def main():
     coords, offsets = proteins()
     nq = len(coords)
-    batch = gr.from_offsets(coords, offsets, np.arange(0, 3 * nq + 1, 3))
+    batch = gr.from_offsets(coords.ravel(), offsets, np.arange(0, 3 * nq + 1, 3))
     print(f"A: {len(offsets) - 1} proteins, {nq} residues, k={K}, loop=False, {THREADS} threads")
     ours = median_time(lambda: gr.neighbors(batch, batch, k=K, dim=1, loop=False), 5)
     row("grumpy gr.neighbors", ours, nq, None)
@@ -66,9 +65,7 @@ def main():
         from pykdtree.kdtree import KDTree as PyKD
 
         os.environ["OMP_NUM_THREADS"] = str(THREADS)
-        t = median_time(
-            per_group(coords, offsets, lambda c: PyKD(c).query(c, k=K + 1)), 3
-        )
+        t = median_time(per_group(coords, offsets, lambda c: PyKD(c).query(c, k=K + 1)), 3)
         row("pykdtree (per protein)", t, nq, ours)
     except ImportError:
         print("  pykdtree not installed")
@@ -93,9 +90,7 @@ def main():
             per_group(
                 coords,
                 offsets,
-                lambda c: NearestNeighbors(n_neighbors=K, n_jobs=THREADS)
-                .fit(c)
-                .kneighbors(),
+                lambda c: NearestNeighbors(n_neighbors=K, n_jobs=THREADS).fit(c).kneighbors(),
             ),
             1,
         )
