@@ -5,7 +5,7 @@
 //! (`min(k, candidates)`), so the output is allocated once and each task writes its own
 //! disjoint slice. Radius searches collect per task and concatenate.
 
-use super::brute;
+use super::brute::{self, Soa3};
 use super::input::Points;
 use super::kdtree::KdTree;
 use super::select::{finish_radius, radius_bound, Dyn, Fixed, KBest, Metric};
@@ -151,11 +151,15 @@ fn knn_all<M: Metric>(ctx: &Ctx<'_, M>, tasks: &[Task], k: usize) -> Found {
         rd = e;
     }
     parts.into_par_iter().for_each_init(
-        || (KBest::default(), vec![0.0; ctx.m.dims()]),
-        |(best, off), (t, idx, dst)| {
+        || (KBest::default(), vec![0.0; ctx.m.dims()], Soa3::default()),
+        |(best, off, soa), (t, idx, dst)| {
             let g = t.group;
             let c = ctx.count(g, k);
             let (data, _, n) = ctx.data(g);
+            let soa3 = ctx.m.dims() == 3 && ctx.trees[g].is_none();
+            if soa3 {
+                soa.load(data);
+            }
             let qbase = ctx.q.groups[g] as usize;
             let nqg = (ctx.q.groups[g + 1] as usize - qbase).max(1);
             for (s, qi) in (t.q0..t.q1).enumerate() {
@@ -170,7 +174,11 @@ fn knn_all<M: Metric>(ctx: &Ctx<'_, M>, tasks: &[Task], k: usize) -> Found {
                     } else {
                         (qi - qbase) * n / nqg
                     };
-                    brute::knn(ctx.m, data, ctx.query(qi), c, skip, hint, best);
+                    if soa3 {
+                        soa.knn(ctx.query(qi), c, skip, hint, best);
+                    } else {
+                        brute::knn(ctx.m, data, ctx.query(qi), c, skip, hint, best);
+                    }
                 }
                 best.write(&mut idx[s * c..s * c + c], &mut dst[s * c..s * c + c]);
             }

@@ -57,6 +57,9 @@ impl Metric for Dyn {
 #[derive(Debug, Default)]
 pub(crate) struct KBest {
     k: usize,
+    len: usize,
+    /// `d[k-1]` once full, `inf` before: a candidate farther than this never enters.
+    bound: f64,
     d: Vec<f64>,
     i: Vec<u32>,
 }
@@ -65,68 +68,74 @@ impl KBest {
     /// Empty buffer for `k` candidates.
     pub(crate) fn reset(&mut self, k: usize) {
         self.k = k;
-        self.d.clear();
-        self.i.clear();
-        self.d.reserve(k + 1);
-        self.i.reserve(k + 1);
-    }
-
-    /// Current `k`-th squared distance (`inf` while not full): a candidate farther than this
-    /// can never enter.
-    #[inline(always)]
-    pub(crate) fn bound(&self) -> f64 {
-        if self.d.len() < self.k {
-            f64::INFINITY
-        } else if self.k == 0 {
+        self.len = 0;
+        self.bound = if k == 0 {
             f64::NEG_INFINITY
         } else {
-            self.d[self.k - 1]
+            f64::INFINITY
+        };
+        if self.d.len() < k {
+            self.d.resize(k, 0.0);
+            self.i.resize(k, 0);
         }
+    }
+
+    /// Current `k`-th squared distance (`inf` while not full).
+    #[inline(always)]
+    pub(crate) fn bound(&self) -> f64 {
+        self.bound
     }
 
     /// Whether `(d2, idx)` would enter the buffer.
     #[inline(always)]
     pub(crate) fn accepts(&self, d2: f64, idx: u32) -> bool {
-        if self.d.len() < self.k {
-            return true;
-        }
-        if self.k == 0 {
-            return false;
-        }
-        let w = self.d[self.k - 1];
-        d2 < w || (d2 == w && idx < self.i[self.k - 1])
+        d2 < self.bound || (d2 == self.bound && self.len == self.k && idx < self.i[self.k - 1])
     }
 
     /// Insert a candidate that [`KBest::accepts`].
     #[inline]
     pub(crate) fn push(&mut self, d2: f64, idx: u32) {
-        if self.k == 0 {
+        let k = self.k;
+        if k == 0 {
             return;
         }
-        if self.d.len() == self.k {
-            self.d.pop();
-            self.i.pop();
+        let (d, ix) = (&mut self.d[..k], &mut self.i[..k]);
+        let mut p = if self.len == k {
+            k - 1
+        } else {
+            self.len += 1;
+            self.len - 1
+        };
+        while p > 0 {
+            let pd = d[p - 1];
+            if pd > d2 || (pd == d2 && ix[p - 1] > idx) {
+                d[p] = pd;
+                ix[p] = ix[p - 1];
+                p -= 1;
+            } else {
+                break;
+            }
         }
-        let mut p = self.d.len();
-        self.d.push(d2);
-        self.i.push(idx);
-        while p > 0 && (self.d[p - 1] > d2 || (self.d[p - 1] == d2 && self.i[p - 1] > idx)) {
-            self.d[p] = self.d[p - 1];
-            self.i[p] = self.i[p - 1];
-            p -= 1;
+        d[p] = d2;
+        ix[p] = idx;
+        if self.len == k {
+            self.bound = d[k - 1];
         }
-        self.d[p] = d2;
-        self.i[p] = idx;
     }
 
     /// Number of candidates held.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.d.len()
+        self.len
     }
 
     /// Write the candidates (nearest first) as indices and Euclidean distances.
     pub(crate) fn write(&self, idx: &mut [i64], dist: &mut [f64]) {
-        for (n, (&d, &i)) in self.d.iter().zip(&self.i).enumerate() {
+        for (n, (&d, &i)) in self.d[..self.len]
+            .iter()
+            .zip(&self.i[..self.len])
+            .enumerate()
+        {
             idx[n] = i64::from(i);
             dist[n] = d.sqrt();
         }
