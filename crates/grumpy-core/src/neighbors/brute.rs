@@ -21,12 +21,8 @@ pub(crate) fn knn<M: Metric>(
     best: &mut KBest,
 ) {
     let d = m.dims();
-    let n = if d == 0 {
-        // zero-dimensional points: every point is at distance 0 (count comes from the caller)
-        0
-    } else {
-        data.len() / d
-    };
+    // zero-dimensional points are handled by `knn_zero_dims`
+    let n = data.len().checked_div(d).unwrap_or(0);
     best.reset(k);
     if k == 0 || n == 0 {
         return;

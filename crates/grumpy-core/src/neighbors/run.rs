@@ -94,9 +94,9 @@ fn search_m<M: Metric>(m: M, q: &Points, d: &Points, mode: Mode, excl: bool) -> 
         })
         .collect();
     let mut tasks = Vec::new();
-    for i in 0..g {
+    for (i, tree) in trees.iter().enumerate() {
         let (q0, q1) = (q.groups[i] as usize, q.groups[i + 1] as usize);
-        let chunk = if trees[i].is_some() {
+        let chunk = if tree.is_some() {
             TREE_CHUNK
         } else {
             (BRUTE_WORK / nd(i).max(1)).max(16)
