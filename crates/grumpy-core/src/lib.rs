@@ -24,6 +24,7 @@ pub mod error;
 pub mod frame;
 pub mod kernels;
 pub mod layout;
+pub mod neighbors;
 
 pub use array::Array;
 pub use dtype::{DType, Scalar};

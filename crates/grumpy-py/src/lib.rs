@@ -10,6 +10,7 @@ mod index;
 mod frame;
 mod stream;
 mod storage;
+mod neighbors;
 
 use pyo3::prelude::*;
 
@@ -23,5 +24,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     frame::register(m)?;
     stream::register(m)?;
     storage::register(m)?;
+    neighbors::register(m)?;
     Ok(())
 }
