@@ -1,5 +1,9 @@
 //! Kernels, grouped by family: casting, concatenation, elementwise (binary and unary),
 //! reductions, indexing.
 
+pub mod arith;
+pub mod broadcast;
 pub mod cast;
 pub mod concat;
+pub mod elementwise;
+pub mod unary;
