@@ -93,7 +93,8 @@ fn repeat_rows(list: &List) -> Vec<usize> {
     idx
 }
 
-/// A shallower layout `a` (one value per row of `b`) spread over the rows of list `b`.
+/// A shallower layout `a` (one value per row of `b`) spread over the rows of list `b`. The
+/// pair comes back in operand order: `(a, b)` when `a_left`, else `(b, a)`.
 fn spread(a: &Layout, b: &List, depth: usize, a_left: bool) -> Result<(Layout, Layout)> {
     let expanded = a.take(&repeat_rows(b));
     let child = b.child_view();
@@ -116,10 +117,7 @@ fn pair(a: &Layout, b: &Layout, depth: usize) -> Result<(Layout, Layout)> {
     match (a, b) {
         (Layout::Leaf(_), Layout::Leaf(_)) => Ok((a.clone(), b.clone())),
         (Layout::Leaf(_), Layout::List(lb)) => spread(a, lb, depth, true),
-        (Layout::List(la), Layout::Leaf(_)) => {
-            let (y, x) = spread(b, la, depth, false)?;
-            Ok((x, y))
-        }
+        (Layout::List(la), Layout::Leaf(_)) => spread(b, la, depth, false),
         (Layout::List(la), Layout::List(lb)) => lists(la, lb, depth),
         (Layout::Union(ua), Layout::Union(ub)) => unions(ua, ub, depth),
         (Layout::Union(u), Layout::Leaf(_)) => union_leaf(u, b, depth, true),
