@@ -9,12 +9,11 @@ from __future__ import annotations
 import math
 import operator
 
+import grumpy as gr
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-
-import grumpy as gr
 
 # ---------------------------------------------------------------- reference model
 
@@ -233,9 +232,8 @@ def test_binary_ops_match_reference_model(name, data):
     for swap in (False, True):
         lhs, rhs = (xb, xa) if swap else (xa, xb)
         if swap:
-            f = lambda p, q: leaf(p, q)  # noqa: E731
             try:
-                want = ref_arrays(f, b, a, dep_b, dep_a)
+                want = ref_arrays(leaf, b, a, dep_b, dep_a)
             except RefBroadcastError:
                 want = RefBroadcastError
         else:
@@ -264,11 +262,12 @@ def test_scalar_ops_keep_layout_and_weak_dtype(x, s, k):
         s = abs(s)
     a = gr.array(x, dtype=k)
     for op in (operator.add, operator.mul, operator.sub):
-        for got, want in ((op(a, s), lambda v: op(v, s)), (op(s, a), lambda v: op(s, v))):
+        for got, want in (
+            (op(a, s), lambda v, op=op: op(v, s)),
+            (op(s, a), lambda v, op=op: op(s, v)),
+        ):
             assert str(got.dtype) == k
-            exp = [
-                r if r is None else [None if v is None else want(v) for v in r] for r in x
-            ]
+            exp = [r if r is None else [None if v is None else want(v) for v in r] for r in x]
             if k.startswith("uint") or k == "int8":
                 exp = np_wrap(exp, k)
             assert close(got.to_list(), to_kind(exp, "float64" if "float" in k else "int64"))
@@ -295,16 +294,25 @@ def test_unary_matches_reference(x):
     assert close(gr.exp(a).to_list(), mapped(math.exp, x))
     assert close(gr.floor(a).to_list(), mapped(lambda v: float(math.floor(v)), x))
     assert close(gr.round(a).to_list(), mapped(lambda v: float(round(v)), x))
-    assert close(
-        gr.sqrt(a).to_list(), mapped(lambda v: math.sqrt(v) if v >= 0 else math.nan, x)
-    )
+    assert close(gr.sqrt(a).to_list(), mapped(lambda v: math.sqrt(v) if v >= 0 else math.nan, x))
     assert close(gr.isnan(a).to_list(), mapped(lambda v: False, x))
 
 
 # ---------------------------------------------------------------- NumPy parity (flat)
 
-DTYPES = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-          "float32", "float64"]
+DTYPES = [
+    "bool",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float32",
+    "float64",
+]
 NP_BINARY = {
     "add": (operator.add, np.add),
     "sub": (operator.sub, np.subtract),
@@ -334,8 +342,10 @@ def check_np(gop, nop, a, b):
         want = nop(a, b)
     except TypeError:
         with pytest.raises(TypeError):
-            gop(gr.array(a) if isinstance(a, np.ndarray) else a,
-                gr.array(b) if isinstance(b, np.ndarray) else b)
+            gop(
+                gr.array(a) if isinstance(a, np.ndarray) else a,
+                gr.array(b) if isinstance(b, np.ndarray) else b,
+            )
         return
     ga = gr.array(a) if isinstance(a, np.ndarray) else a
     gb = gr.array(b) if isinstance(b, np.ndarray) else b
@@ -367,13 +377,26 @@ def test_bool_pow_and_sub():
     b = np.array([True, False])
     got = gr.array(b) ** gr.array(b)
     assert str(got.dtype) == "int8"
-    assert got.to_list() == (b ** b).tolist()
+    assert got.to_list() == (b**b).tolist()
     with pytest.raises(gr.DTypeError):
         gr.array(b) - gr.array(b)
 
 
-UNARY = ["sqrt", "exp", "log", "log1p", "sin", "cos", "abs", "sign", "floor", "ceil", "round",
-         "isnan", "isfinite"]
+UNARY = [
+    "sqrt",
+    "exp",
+    "log",
+    "log1p",
+    "sin",
+    "cos",
+    "abs",
+    "sign",
+    "floor",
+    "ceil",
+    "round",
+    "isnan",
+    "isfinite",
+]
 
 
 @pytest.mark.parametrize("fn", UNARY)
@@ -412,7 +435,7 @@ def test_unary_operators():
     with pytest.raises(gr.DTypeError):
         ~gr.array([1.5])
     with pytest.raises(gr.DTypeError):
-        -b
+        gr.array([True]).__neg__()
 
 
 # ---------------------------------------------------------------- explicit semantics
@@ -476,7 +499,7 @@ def test_scalar_both_orders():
     x = gr.array([[1.0, 2.0], [4.0]])
     assert (2 - x).to_list() == [[1.0, 0.0], [-2.0]]
     assert (1 / x).to_list() == [[1.0, 0.5], [0.25]]
-    assert (2 ** x).to_list() == [[2.0, 4.0], [16.0]]
+    assert (2**x).to_list() == [[2.0, 4.0], [16.0]]
     assert (10 % x).to_list() == [[0.0, 0.0], [2.0]]
     assert (3 > x).to_list() == [[True, True], [False]]
     assert (x * 2.0 + 1.0).to_list() == [[3.0, 5.0], [9.0]]
@@ -529,9 +552,16 @@ def test_strings():
     assert (s + "!").to_list() == [["a!", "b!"], ["c!"]]
     assert ("<" + s).to_list() == [["<a", "<b"], ["<c"]]
     assert (s == "b").to_list() == [[False, True], [False]]
-    assert (s != s).to_list() == [[False, False], [False]]
-    for bad in (lambda: s - "a", lambda: s * 2, lambda: s + 1, lambda: s < "b",
-                lambda: s + gr.array([[1, 2], [3]]), lambda: gr.sqrt(s)):
+    s2 = gr.array([["a", "b"], ["c"]])
+    assert (s != s2).to_list() == [[False, False], [False]]
+    for bad in (
+        lambda: s - "a",
+        lambda: s * 2,
+        lambda: s + 1,
+        lambda: s < "b",
+        lambda: s + gr.array([[1, 2], [3]]),
+        lambda: gr.sqrt(s),
+    ):
         with pytest.raises(gr.DTypeError):
             bad()
 
