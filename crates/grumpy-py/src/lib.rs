@@ -11,6 +11,7 @@ mod frame;
 mod stream;
 mod storage;
 mod neighbors;
+mod ops;
 
 use pyo3::prelude::*;
 
@@ -25,5 +26,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     stream::register(m)?;
     storage::register(m)?;
     neighbors::register(m)?;
+    ops::register(m)?;
     Ok(())
 }

@@ -1,8 +1,12 @@
 //! Kernels, grouped by family: casting, concatenation, elementwise (binary and unary),
 //! reductions, indexing.
 
+pub mod arith;
+pub mod broadcast;
 pub mod cast;
 pub mod cat;
 pub mod concat;
 pub mod fill;
 pub mod index;
+pub mod elementwise;
+pub mod unary;
