@@ -3,3 +3,4 @@
 
 pub mod cast;
 pub mod concat;
+pub mod reduce;
