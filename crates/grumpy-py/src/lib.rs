@@ -6,6 +6,7 @@ mod array;
 mod convert;
 mod dtype;
 mod errors;
+mod reduce;
 
 use pyo3::prelude::*;
 
@@ -15,5 +16,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     dtype::register(m)?;
     convert::register(m)?;
     array::register(m)?;
+    reduce::register(m)?;
     Ok(())
 }

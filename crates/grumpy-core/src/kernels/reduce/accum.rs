@@ -297,6 +297,41 @@ impl<T: Native> Acc for Ptp<T> {
     }
 }
 
+/// Picks, per element type, the accumulators whose kind depends on it (integer, unsigned or
+/// float sums; the mean's output precision), so only the combinations that can run are compiled.
+pub trait Reducible: Native {
+    /// The `sum` accumulator.
+    type Sum: Acc<In = Self>;
+    /// The `prod` accumulator.
+    type Prod: Acc<In = Self>;
+    /// The `mean` accumulator.
+    type Mean: Acc<In = Self>;
+}
+
+macro_rules! reducible {
+    ($($t:ty => $sum:ident, $prod:ident, $mean:ty;)*) => {
+        $(impl Reducible for $t {
+            type Sum = $sum<$t>;
+            type Prod = $prod<$t>;
+            type Mean = Mean<$t, $mean>;
+        })*
+    };
+}
+
+reducible! {
+    bool => SumI, ProdI, f64;
+    i8 => SumI, ProdI, f64;
+    i16 => SumI, ProdI, f64;
+    i32 => SumI, ProdI, f64;
+    i64 => SumI, ProdI, f64;
+    u8 => SumU, ProdU, f64;
+    u16 => SumU, ProdU, f64;
+    u32 => SumU, ProdU, f64;
+    u64 => SumU, ProdU, f64;
+    f32 => SumF, ProdF, f32;
+    f64 => SumF, ProdF, f64;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,9 +14,9 @@
 //! executor can apply an elementwise chain while reducing (identity for plain reductions).
 
 use super::accum::Acc;
-use crate::buffer::Bitmap;
+use crate::buffer::{normalize, Bitmap, Buf};
 use crate::error::Result;
-use crate::layout::{Layout, Leaf, List};
+use crate::layout::{Layout, Leaf, List, Union};
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -41,8 +41,36 @@ fn without_unions(l: &Layout) -> Result<Layout> {
             validity: x.validity.clone(),
             child: Box::new(without_unions(&x.child)?),
         }),
-        Layout::Union(u) => without_unions(&Layout::List(u.to_list()?))?,
+        Layout::Union(u) => without_unions(&Layout::List(union_as_list(u)?))?,
     })
+}
+
+/// A union's rows as lists: a scalar row is a length-1 list, and a null row (null scalar or
+/// null list) is a null, empty list, so it contributes nothing, like a null list elsewhere.
+fn union_as_list(u: &Union) -> Result<List> {
+    let l = u.to_list()?;
+    let null_scalar = |i: usize| u.tags[i] == 0 && u.scalar.is_null(u.index[i] as usize);
+    if !(0..u.len()).any(null_scalar) {
+        return Ok(l);
+    }
+    let mut keep = Vec::with_capacity(l.child.len());
+    let mut offsets = Vec::with_capacity(l.len() + 1);
+    let mut valid = Vec::with_capacity(l.len());
+    offsets.push(0i64);
+    for i in 0..l.len() {
+        if null_scalar(i) {
+            valid.push(false);
+        } else {
+            keep.extend(l.row_range(i));
+            valid.push(!l.is_null(i));
+        }
+        offsets.push(keep.len() as i64);
+    }
+    Ok(List::new(
+        Buf::from_vec(offsets),
+        normalize(Some(Bitmap::from_bools(&valid))),
+        l.child.take(&keep),
+    ))
 }
 
 impl Chain {

@@ -39,13 +39,13 @@ mod axis;
 mod tests;
 
 use crate::array::Array;
-use crate::buffer::{normalize, Bitmap, Buf, Native};
+use crate::buffer::{normalize, Bitmap, Buf, Native, Values};
 use crate::dtype::{DType, Scalar};
 use crate::error::{Code, Error, Result};
-use crate::kernels::cast::cast_layout;
+use crate::kernels::cast::{cast_layout, cast_values};
 use crate::layout::{Layout, Leaf, List};
 use crate::with_values;
-use accum::{Acc, All, Any, Count, Mean, MinMax, ProdF, ProdI, ProdU, Ptp, SumF, SumI, SumU};
+use accum::{Acc, All, Any, Count, Mean, MinMax, ProdF, Ptp, Reducible, SumF};
 use axis::{Chain, Src};
 
 /// A reduction operation.
@@ -246,12 +246,56 @@ pub fn reduce_mapped<F: Fn(f64) -> f64 + Sync>(
     let chain = Chain::new(&a.layout)?;
     let leaf = &chain.leaf;
     let valid = leaf.validity.as_ref();
-    let r = with_values!(&leaf.values, b, T => {
-        dispatch_f64::<T, _>(op, &chain, k, &Src { vals: b.as_slice(), valid }, &|x: T| f(x.to_f64()))
-    }, _s => {
-        let zeros = vec![0u8; leaf.len()];
-        run::<u8, Count<u8>, _>(&chain, k, &Src { vals: &zeros, valid }, &|x: u8| x)
-    })?;
+    let r = match &leaf.values {
+        Values::F64(b) => dispatch_f64(
+            op,
+            &chain,
+            k,
+            &Src {
+                vals: b.as_slice(),
+                valid,
+            },
+            &|x: f64| f(x),
+        ),
+        Values::F32(b) => dispatch_f64(
+            op,
+            &chain,
+            k,
+            &Src {
+                vals: b.as_slice(),
+                valid,
+            },
+            &|x: f32| f(f64::from(x)),
+        ),
+        Values::Str(_) => {
+            let zeros = vec![0u8; leaf.len()];
+            run::<u8, Count<u8>, _>(
+                &chain,
+                k,
+                &Src {
+                    vals: &zeros,
+                    valid,
+                },
+                &|x: u8| x,
+            )
+        }
+        other => {
+            // Other sources are widened to f64 once (the mapped path compiles for floats only).
+            let Values::F64(b) = cast_values(other, DType::Float64)? else {
+                unreachable!("cast to float64 gives f64 values")
+            };
+            dispatch_f64(
+                op,
+                &chain,
+                k,
+                &Src {
+                    vals: b.as_slice(),
+                    valid,
+                },
+                &|x: f64| f(x),
+            )
+        }
+    }?;
     Ok(match r {
         Reduced::Array(x) if x.dtype() != out => {
             Reduced::Array(Array::new(cast_layout(&x.layout, out)?))
@@ -260,23 +304,17 @@ pub fn reduce_mapped<F: Fn(f64) -> f64 + Sync>(
     })
 }
 
-fn dispatch<T: Native, F: Fn(T) -> T + Sync>(
+fn dispatch<T: Reducible, F: Fn(T) -> T + Sync>(
     op: ReduceOp,
     chain: &Chain,
     k: Option<usize>,
     src: &Src<'_, T>,
     f: &F,
 ) -> Result<Reduced> {
-    let d = T::DTYPE;
     match op {
-        ReduceOp::Sum if d.is_float() => run::<T, SumF<T>, F>(chain, k, src, f),
-        ReduceOp::Sum if d.is_unsigned() => run::<T, SumU<T>, F>(chain, k, src, f),
-        ReduceOp::Sum => run::<T, SumI<T>, F>(chain, k, src, f),
-        ReduceOp::Prod if d.is_float() => run::<T, ProdF<T>, F>(chain, k, src, f),
-        ReduceOp::Prod if d.is_unsigned() => run::<T, ProdU<T>, F>(chain, k, src, f),
-        ReduceOp::Prod => run::<T, ProdI<T>, F>(chain, k, src, f),
-        ReduceOp::Mean if d == DType::Float32 => run::<T, Mean<T, f32>, F>(chain, k, src, f),
-        ReduceOp::Mean => run::<T, Mean<T, f64>, F>(chain, k, src, f),
+        ReduceOp::Sum => run::<T, T::Sum, F>(chain, k, src, f),
+        ReduceOp::Prod => run::<T, T::Prod, F>(chain, k, src, f),
+        ReduceOp::Mean => run::<T, T::Mean, F>(chain, k, src, f),
         ReduceOp::Min => run::<T, MinMax<T, false>, F>(chain, k, src, f),
         ReduceOp::Max => run::<T, MinMax<T, true>, F>(chain, k, src, f),
         ReduceOp::Ptp => run::<T, Ptp<T>, F>(chain, k, src, f),

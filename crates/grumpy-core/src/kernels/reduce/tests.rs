@@ -194,6 +194,13 @@ fn unions_count_scalars_as_length_one_lists() {
     assert_eq!(red(&a, ReduceOp::Sum, Some(1)), vec![1.0, 5.0, 4.0].into());
     assert_eq!(red(&a, ReduceOp::Sum, Some(0)), vec![7.0, 3.0].into());
     assert_eq!(red(&a, ReduceOp::Mean, None), f(2.5));
+    // A null row of a union is a null (empty) list, not a list holding a null.
+    let b = arr(l(vec![f(1.0), Item::Null, vec![2.0, 3.0].into()]));
+    assert_eq!(
+        red(&b, ReduceOp::Sum, Some(1)),
+        l(vec![f(1.0), Item::Null, f(5.0)])
+    );
+    assert_eq!(red(&b, ReduceOp::Count, Some(0)), vec![2i64, 1].into());
 }
 
 #[test]
