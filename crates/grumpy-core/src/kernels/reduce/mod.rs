@@ -392,7 +392,7 @@ fn run<T: Copy + Sync, A: Acc, F: Fn(T) -> A::In + Sync>(
             let (starts, accs) = axis::two_level(groups, &chain.lists[n - 2], src, f);
             (vec![starts], accs)
         } else {
-            axis::general(&chain, k, src, f)
+            axis::general(chain, k, src, f)
         };
         let mut layout = Layout::Leaf(finish(&accs, None));
         for (i, starts) in levels.into_iter().enumerate().rev() {
