@@ -12,6 +12,7 @@ mod stream;
 mod storage;
 mod neighbors;
 mod ops;
+mod reduce;
 
 use pyo3::prelude::*;
 
@@ -27,5 +28,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     storage::register(m)?;
     neighbors::register(m)?;
     ops::register(m)?;
+    reduce::register(m)?;
     Ok(())
 }

@@ -10,3 +10,4 @@ pub mod fill;
 pub mod index;
 pub mod elementwise;
 pub mod unary;
+pub mod reduce;
