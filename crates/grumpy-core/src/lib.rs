@@ -25,6 +25,7 @@ pub mod frame;
 pub mod kernels;
 pub mod layout;
 pub mod neighbors;
+pub mod plan;
 
 pub use array::Array;
 pub use dtype::{DType, Scalar};

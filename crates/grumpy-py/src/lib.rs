@@ -11,6 +11,7 @@ mod frame;
 mod stream;
 mod storage;
 mod neighbors;
+mod plan;
 mod ops;
 mod reduce;
 
@@ -27,6 +28,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     stream::register(m)?;
     storage::register(m)?;
     neighbors::register(m)?;
+    plan::register(m)?;
     ops::register(m)?;
     reduce::register(m)?;
     Ok(())

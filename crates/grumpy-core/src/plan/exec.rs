@@ -150,7 +150,7 @@ fn float_chain<F: Float>(chain: &[MapOp], d: DType) -> Option<Vec<FOp<F>>> {
             MapOp::Binary { op, scalar, scalar_left } => {
                 let fusable = matches!(op, BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Pow);
                 let keeps = promote_weak(d, scalar).ok() == Some(d);
-                (fusable && keeps).then(|| FOp::Bin(*op, F::from_f64(scalar.as_f64()?), *scalar_left))
+                if fusable && keeps { Some(FOp::Bin(*op, F::from_f64(scalar.as_f64()?), *scalar_left)) } else { None }
             }
             MapOp::Unary(u) => matches!(
                 u,
