@@ -380,6 +380,34 @@ where
     collect_with(n, &body)
 }
 
+/// Rewrite every value of `x` with `f`, in place (parallel above [`PAR_THRESHOLD`]).
+///
+/// ```
+/// let mut v = vec![1, 2, 3];
+/// grumpy_core::kernels::arith::update(&mut v, |x| x * 10);
+/// assert_eq!(v, vec![10, 20, 30]);
+/// ```
+pub fn update<T, F>(x: &mut [T], f: F)
+where
+    T: Copy + Send + Sync,
+    F: Fn(T) -> T + Send + Sync,
+{
+    let body = |c: &mut [T]| {
+        for v in c.iter_mut() {
+            *v = f(*v);
+        }
+    };
+    run_update(x, &body);
+}
+
+fn run_update<T: Send>(x: &mut [T], body: &(dyn Fn(&mut [T]) + Sync)) {
+    if x.len() > PAR_THRESHOLD {
+        x.par_chunks_mut(CHUNK).for_each(body);
+    } else {
+        body(x);
+    }
+}
+
 /// Apply `f` to every value of a slice (parallel above [`PAR_THRESHOLD`]).
 pub fn map1<T, O, F>(a: &[T], f: F) -> Vec<O>
 where

@@ -25,14 +25,14 @@
 //! assert_eq!(w.to_item(), vec![vec![11.0, 12.0], vec![23.0]].into());
 //! ```
 
-use super::arith::{any_valid, map2, maximum, minimum, with_int, with_num, Arith, In};
+use super::arith::{any_valid, map2, maximum, minimum, update, with_int, with_num, Arith, In};
 use super::broadcast::{and_leaf_validity, broadcast_pair, zip_leaves};
 use crate::array::Array;
 use crate::buffer::{Bitmap, Buf, Native, StrValues, Values};
 use crate::dtype::{promote, promote_weak, DType, Scalar};
 use crate::error::{Code, Error, Result};
 use crate::kernels::cast::cast_values;
-use crate::layout::{Item, Leaf};
+use crate::layout::{Item, Layout, Leaf, List, Union};
 use std::ops::{BitAnd, BitOr, BitXor};
 
 /// A binary elementwise operation.
@@ -491,10 +491,138 @@ pub fn binary(op: BinaryOp, a: Operand<'_>, b: Operand<'_>) -> Result<Array> {
     }
 }
 
+fn map_owned(layout: Layout, f: &mut impl FnMut(Leaf) -> Result<Leaf>) -> Result<Layout> {
+    Ok(match layout {
+        Layout::Leaf(l) => Layout::Leaf(f(l)?),
+        Layout::List(l) => Layout::List(List {
+            offsets: l.offsets,
+            validity: l.validity,
+            child: Box::new(map_owned(*l.child, f)?),
+        }),
+        Layout::Union(u) => Layout::Union(Union {
+            tags: u.tags,
+            index: u.index,
+            scalar: Box::new(map_owned(*u.scalar, f)?),
+            list: Box::new(map_owned(*u.list, f)?),
+        }),
+    })
+}
+
+fn update_with<T: Arith>(op: BinaryOp, x: &mut [T], c: T, reflected: bool) {
+    match (op, reflected) {
+        (BinaryOp::Add, _) => update(x, |v| v.add(c)),
+        (BinaryOp::Sub, false) => update(x, |v| v.sub(c)),
+        (BinaryOp::Sub, true) => update(x, |v| c.sub(v)),
+        (BinaryOp::Mul, _) => update(x, |v| v.mul(c)),
+        (BinaryOp::Minimum, _) => update(x, |v| minimum(v, c)),
+        _ => update(x, |v| maximum(v, c)),
+    }
+}
+
+macro_rules! in_place {
+    ($values:expr, $b:ident, $T:ident => $body:expr) => {
+        match $values {
+            Values::I8(mut $b) => {
+                type $T = i8;
+                $body;
+                Values::I8($b)
+            }
+            Values::I16(mut $b) => {
+                type $T = i16;
+                $body;
+                Values::I16($b)
+            }
+            Values::I32(mut $b) => {
+                type $T = i32;
+                $body;
+                Values::I32($b)
+            }
+            Values::I64(mut $b) => {
+                type $T = i64;
+                $body;
+                Values::I64($b)
+            }
+            Values::U8(mut $b) => {
+                type $T = u8;
+                $body;
+                Values::U8($b)
+            }
+            Values::U16(mut $b) => {
+                type $T = u16;
+                $body;
+                Values::U16($b)
+            }
+            Values::U32(mut $b) => {
+                type $T = u32;
+                $body;
+                Values::U32($b)
+            }
+            Values::U64(mut $b) => {
+                type $T = u64;
+                $body;
+                Values::U64($b)
+            }
+            Values::F32(mut $b) => {
+                type $T = f32;
+                $body;
+                Values::F32($b)
+            }
+            Values::F64(mut $b) => {
+                type $T = f64;
+                $body;
+                Values::F64($b)
+            }
+            other => other,
+        }
+    };
+}
+
+/// `a ⊕ scalar` (or `scalar ⊕ a` when `reflected`) consuming `a`: when the result dtype is
+/// `a`'s dtype and the op is `+ - * minimum maximum`, the leaf buffers are rewritten in place
+/// if nothing else shares them (NumPy's temporary elision: `x * 2.0 + 1.0` allocates once).
+/// Otherwise this is [`binary`].
+///
+/// ```
+/// use grumpy_core::{array::Array, dtype::Scalar};
+/// use grumpy_core::kernels::elementwise::{binary_scalar_owned, BinaryOp};
+/// let x = Array::from_vec(vec![1.0, 2.0]);
+/// let y = binary_scalar_owned(BinaryOp::Sub, x, &Scalar::Float(10.0), true).unwrap();
+/// assert_eq!(y.to_item(), vec![9.0, 8.0].into());
+/// ```
+pub fn binary_scalar_owned(op: BinaryOp, a: Array, s: &Scalar, reflected: bool) -> Result<Array> {
+    use BinaryOp::*;
+    let d = a.dtype();
+    let p = plan(op, weak_dtype(op, d, s)?)?;
+    let simple = matches!(p.op, Add | Sub | Mul | Minimum | Maximum) && p.op == op;
+    if !simple
+        || p.compute != d
+        || p.out != d
+        || !d.is_numeric()
+        || d == DType::Bool
+        || matches!(s, Scalar::Null)
+    {
+        let (x, y) = if reflected {
+            (Operand::Scalar(s), Operand::Array(&a))
+        } else {
+            (Operand::Array(&a), Operand::Scalar(s))
+        };
+        return binary(op, x, y);
+    }
+    let layout = map_owned(a.layout, &mut |leaf| {
+        let Leaf { values, validity } = leaf;
+        let values = in_place!(values, b, T => {
+            let c: T = scalar_const::<T>(s);
+            update_with::<T>(op, b.make_mut(), c, reflected)
+        });
+        Ok(Leaf::new(values, validity))
+    })?;
+    Ok(Array::new(layout))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layout::{Item, Layout};
+    use crate::layout::Item;
     use BinaryOp::*;
 
     fn arr(it: Item) -> Array {
@@ -622,6 +750,33 @@ mod tests {
             r.to_item(),
             Item::list(vec![10.0.into(), vec![20.0, 30.0].into()])
         );
+    }
+
+    #[test]
+    fn owned_scalar_ops_write_in_place_when_unshared() {
+        let x = arr(vec![vec![1i64, 2], vec![3]].into());
+        let y = binary_scalar_owned(Mul, x.clone(), &Scalar::Int(2), false).unwrap();
+        assert_eq!(y.to_item(), vec![vec![2i64, 4], vec![6]].into());
+        assert_eq!(x.to_item(), vec![vec![1i64, 2], vec![3]].into()); // shared: copied
+        let p = y.layout.leaves()[0]
+            .values
+            .as_slice::<i64>()
+            .unwrap()
+            .as_ptr();
+        let z = binary_scalar_owned(Sub, y, &Scalar::Int(1), true).unwrap();
+        assert_eq!(
+            z.layout.leaves()[0]
+                .values
+                .as_slice::<i64>()
+                .unwrap()
+                .as_ptr(),
+            p
+        );
+        assert_eq!(z.to_item(), vec![vec![-1i64, -3], vec![-5]].into());
+        let f = binary_scalar_owned(Div, z, &Scalar::Int(2), false).unwrap();
+        assert_eq!(f.dtype(), DType::Float64);
+        let e = binary_scalar_owned(Add, f, &Scalar::Str("a".into()), false);
+        assert_eq!(e.unwrap_err().code(), Code::DType);
     }
 
     #[test]
