@@ -20,7 +20,9 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 from . import _core
-from .errors import ArgumentError, CompileWarning, _make
+from .compile import CompiledTransform, build_plan
+from .compiler import chain
+from .errors import ArgumentError, CompileWarning, Unsupported, _make
 
 Stream = _core.Stream
 
@@ -112,10 +114,15 @@ def _positive_int(name, v):
 class StreamApply:
     """``st.apply(fns, ...)``: callables applied in order to every batch, results in batch order.
 
-    A callable returning ``None`` passes the (mutated) batch on. ``cpu > 1`` runs batches on a
-    thread pool with an ordered window of ``prefetch`` (default ``2 * cpu``) batches.
-    Compilation and the Rust scheduler arrive with ``gr.compile``; until then the callables run
-    as Python (``compile=True`` and ``scheduler="rust"`` warn once that they fall back).
+    A callable returning ``None`` passes the (mutated) batch on.
+
+    ``compile``: ``"auto"`` (default) fuses the pipeline into one Rust plan when every function
+    compiles; ``True``/``"force"`` compiles what it can and warns once per function that cannot
+    (per ``apply`` call), still giving correct results; ``False``/``"never"`` runs the Python
+    bodies. ``scheduler``: ``"auto"`` uses the Rust scheduler (reader threads + a Rayon pool of
+    ``cpu`` threads, GIL released) when the pipeline is fully compiled and ``cpu > 1``;
+    ``"rust"`` requires it (warns once and falls back otherwise); ``"python"`` runs batches on
+    a thread pool. At most ``prefetch`` (default ``2 * cpu``) batches are in flight.
     """
 
     def __init__(self, stream, fns, cpu=1, compile="auto", scheduler="auto", prefetch=None):
@@ -155,48 +162,87 @@ class StreamApply:
             )
         self.window = 2 * self.cpu if prefetch is None else _positive_int("prefetch", prefetch)
         self.stream, self.fns, self.compile, self.scheduler = stream, fl, compile, scheduler
+        self.mode = "never" if compile in (False, "never") else ("force" if compile in (True, "force") else "auto")
+        self.transforms = [] if self.mode == "never" else [_as_transform(f) for f in fl]
+        self.plan = None
+        if self.transforms and all(t.is_compiled for t in self.transforms):
+            ops, out = chain([(t.ops, t.output) for t in self.transforms])
+            self.plan = build_plan(ops, out)
+
+    @property
+    def is_compiled(self):
+        """True when the whole pipeline runs as one fused Rust plan."""
+        return self.plan is not None
 
     def __len__(self):
         return len(self.stream)
 
-    def _warn_fallbacks(self):
-        if self.compile is True or self.compile == "force":
-            for f in self.fns:
-                if not getattr(f, "is_compiled", False):
-                    name = getattr(f, "__name__", repr(f))
+    def _warn(self):
+        if self.mode == "force":
+            for t in self.transforms:
+                if not t.is_compiled:
                     warnings.warn(
-                        f"grumpy: {name} runs as Python: the compiled stream path is not available",
+                        f"gr.compile: {getattr(t.fn, '__qualname__', t.fn)} runs as plain Python: "
+                        f"{t.compile_error}",
                         CompileWarning,
                         stacklevel=3,
                     )
-        if self.scheduler == "rust":
+        if self.scheduler == "rust" and self.plan is None:
             warnings.warn(
-                "grumpy: scheduler='rust' needs a fully compiled plan; using the Python scheduler",
+                "grumpy: scheduler='rust' needs a fully compiled pipeline; using the Python "
+                "scheduler",
                 CompileWarning,
                 stacklevel=3,
             )
 
-    def _run(self, batch):
-        for f in self.fns:
+    def _callables(self):
+        if self.mode == "never":
+            return [getattr(f, "fn", f) if isinstance(f, CompiledTransform) else f for f in self.fns]
+        # partly compiled: compiled steps run their plans (falling back per batch), others Python
+        return [t if t.is_compiled else t.fn for t in self.transforms]
+
+    def _run_python(self, fns, batch):
+        for f in fns:
             out = f(batch)
             if out is not None:
                 batch = out
         return batch
 
     def __iter__(self):
-        self._warn_fallbacks()
-        return self._iter_serial() if self.cpu == 1 else self._iter_pool()
+        self._warn()
+        use_rust = self.plan is not None and (
+            self.scheduler == "rust" or (self.scheduler == "auto" and self.cpu > 1)
+        )
+        if use_rust:
+            return self._iter_rust()
+        if self.plan is not None:
+            plan = self.plan
+            fns = self._callables()
 
-    def _iter_serial(self):
-        for batch in self.stream:
-            yield self._run(batch)
+            def run(batch):
+                try:
+                    out = plan.run(batch)
+                except Unsupported:
+                    return self._run_python(fns, batch)
+                return batch if out is None else out
 
-    def _iter_pool(self):
+            return self._iter_python(run)
+        fns = self._callables()
+        return self._iter_python(lambda b: self._run_python(fns, b))
+
+    def _iter_rust(self):
+        yield from self.stream._run_plan(self.plan, self.cpu, self.window)
+
+    def _iter_python(self, run):
+        if self.cpu == 1:
+            for batch in self.stream:
+                yield run(batch)
+            return
         pool = ThreadPoolExecutor(max_workers=self.cpu, thread_name_prefix="grumpy-apply")
         pending = collections.deque()
         try:
             for batch in self.stream:
-                pending.append(pool.submit(self._run, batch))
+                pending.append(pool.submit(run, batch))
                 if len(pending) >= self.window:
                     yield pending.popleft().result()
             while pending:
@@ -207,7 +253,15 @@ class StreamApply:
             pool.shutdown(wait=True)
 
     def __repr__(self):
-        return f"<grumpy.StreamApply {len(self)} batches, {len(self.fns)} fn(s), cpu={self.cpu}>"
+        how = "compiled" if self.plan is not None else "python"
+        return (
+            f"<grumpy.StreamApply {len(self)} batches, {len(self.fns)} fn(s), {how}, "
+            f"cpu={self.cpu}>"
+        )
+
+
+def _as_transform(f):
+    return f if isinstance(f, CompiledTransform) else CompiledTransform(f)
 
 
 __all__ = ["Stream", "StreamApply", "stream"]

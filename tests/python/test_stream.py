@@ -386,11 +386,13 @@ def test_apply_bad_fns():
 def test_apply_compile_force_and_rust_scheduler_warn_once():
     st = gr.stream(gr.array([1.0, 2.0, 3.0]), batch_size=1)
 
-    def f(b):
+    def f(b):  # control flow: cannot compile
+        if b is None:
+            return None
         return b
 
-    def g(b):
-        return b
+    def g(b):  # a call outside the supported set: cannot compile
+        return b.astype(b.dtype)
 
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")

@@ -134,6 +134,30 @@ pub(crate) struct PyStreamIter {
     inner: Prefetcher<Array>,
 }
 
+/// Results of a compiled plan over a stream, in batch order.
+#[pyclass(name = "PlanStreamIterator", module = "grumpy")]
+pub(crate) struct PyPlanIter {
+    inner: std::sync::Mutex<grumpy_core::plan::schedule::Ordered>,
+}
+
+#[pymethods]
+impl PyPlanIter {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        let it = &self.inner;
+        match run(py, || Ok(it.lock().unwrap_or_else(|e| e.into_inner()).next()))? {
+            None => Ok(None),
+            Some(r) => {
+                let v = r.py()?;
+                let none = py.None().into_bound(py);
+                Ok(Some(crate::plan::from_value(py, v, Vec::new(), &none)?))
+            }
+        }
+    }
+}
+
 #[pymethods]
 impl PyStreamIter {
     fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
@@ -312,6 +336,16 @@ impl PyStream {
         cls.call(pyo3::types::PyTuple::new(py, all)?, kwargs)
     }
 
+    /// Run a compiled plan over every batch with the Rust scheduler: reader threads load
+    /// batches, a Rayon pool of `cpu` threads runs the plan, at most `window` batches in
+    /// flight, results in batch order (used by `StreamApply`).
+    fn _run_plan(&self, plan: PyRef<'_, crate::plan::PyPlan>, cpu: usize, window: usize) -> PyResult<PyPlanIter> {
+        let batches = self.inner.iter().map(|r| r.map(grumpy_core::plan::Value::Array));
+        let pool = grumpy_core::plan::schedule::pool(cpu).py()?;
+        let plan = Arc::new(plan.inner.clone());
+        Ok(PyPlanIter { inner: std::sync::Mutex::new(grumpy_core::plan::schedule::run_ordered(batches, plan, pool, window)) })
+    }
+
     /// A torch `IterableDataset` over this stream (`grumpy.torch.StreamDataset`).
     fn to_torch<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         slf.py()
@@ -369,5 +403,6 @@ impl PyStream {
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyStream>()?;
     m.add_class::<PyStreamIter>()?;
+    m.add_class::<PyPlanIter>()?;
     Ok(())
 }

@@ -261,16 +261,6 @@ pub(crate) fn float_chain_f64(chain: &[MapOp]) -> Option<Vec<(u8, BinaryOp, Unar
     })
 }
 
-/// Apply an encoded f64 chain over a block in place.
-pub(crate) fn apply_encoded(chain: &[(u8, BinaryOp, UnaryOp, f64)], block: &mut [f64]) {
-    for &(k, o, u, s) in chain {
-        match k {
-            0 => block.iter_mut().for_each(|x| *x = f64::apply_bin(o, *x, s)),
-            1 => block.iter_mut().for_each(|x| *x = f64::apply_bin(o, s, *x)),
-            _ => block.iter_mut().for_each(|x| *x = f64::apply_un(u, *x)),
-        }
-    }
-}
 
 /// Execute steps over an input value; `frames` is the dataframe table (entry 0 = the input
 /// frame when the input is a dataframe). Returns the output and the (possibly updated) table.

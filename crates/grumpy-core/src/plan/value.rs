@@ -116,6 +116,6 @@ pub(crate) fn neighbors_pairs(
     same: bool,
 ) -> Result<Array> {
     use crate::neighbors::{neighbors, NeighborOpts};
-    let _ = (q, d, k, radius, dim, keep_loops, same, neighbors as fn(_, _, _) -> _, std::marker::PhantomData::<NeighborOpts>);
-    Err(unsupported("gr.neighbors in plans".into(), "not wired yet".into()))
+    let opts = NeighborOpts { k, radius, dim: dim as i64, self_loops: keep_loops, same };
+    Ok(neighbors(q, d, &opts)?.pairs())
 }
