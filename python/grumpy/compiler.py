@@ -181,7 +181,7 @@ class _Compiler:
 
     def expr(self, node: ast.AST):
         if isinstance(node, ast.Constant):
-            if isinstance(node.value, (bool, int, float)) and not isinstance(node.value, complex):
+            if node.value is None or isinstance(node.value, (bool, int, float)):
                 return _Const(node.value)
             self.fail(f"constant {node.value!r}", node)
         if isinstance(node, ast.Name):
@@ -227,6 +227,8 @@ class _Compiler:
     def binary(self, op: str, a, b, node: ast.AST):
         if isinstance(a, _Const) and isinstance(b, _Const):
             self.fail("arithmetic between constants only", node)
+        if any(isinstance(v, _Const) and v.value is None for v in (a, b)):
+            self.fail("None as an operand", node)
         return self.emit({"op": "binary", "kind": op, "lhs": self.operand(a), "rhs": self.operand(b)})
 
     def call(self, node: ast.Call):
