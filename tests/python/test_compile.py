@@ -310,3 +310,10 @@ def test_rust_scheduler_stops_cleanly_on_break():
             break
     # a second full pass still works
     assert len(list(st_.apply(stage_a, cpu=2, scheduler="rust"))) == 1000
+
+
+def test_demo_runs_small(tmp_path):
+    from grumpy import demo
+
+    assert demo.main(["--proteins", "40", "--batch-size", "8", "--no-progress", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "proteins.gr").is_dir()
