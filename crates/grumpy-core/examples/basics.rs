@@ -12,7 +12,13 @@ fn main() -> grumpy_core::Result<()> {
     let proteins = Buf::from_vec(vec![0i64, 2, 5]);
     let residues = Buf::from_vec((0..=5).map(|i| i * 3).collect::<Vec<i64>>());
     let x = Array::from_offsets(Values::from(coords), None, vec![proteins, residues])?;
-    println!("len={} ndim={} size={} layout={}", x.len(), x.ndim(), x.size(), x.layout_kind());
+    println!(
+        "len={} ndim={} size={} layout={}",
+        x.len(),
+        x.ndim(),
+        x.size(),
+        x.layout_kind()
+    );
 
     // a zero-copy slice of rows
     let second = x.slice(1, 1);
@@ -20,7 +26,11 @@ fn main() -> grumpy_core::Result<()> {
 
     // nested values with nulls and a union row
     let u = Array::from_item(
-        &Item::list(vec![1.0.into(), Item::list(vec![2.0.into(), Item::Null]), 4.0.into()]),
+        &Item::list(vec![
+            1.0.into(),
+            Item::list(vec![2.0.into(), Item::Null]),
+            4.0.into(),
+        ]),
         None,
     )?;
     println!("union layout = {}, rows = {}", u.layout_kind(), u.to_item());
@@ -28,7 +38,10 @@ fn main() -> grumpy_core::Result<()> {
     // cast the leaves; offsets stay shared
     let ints = x.astype(DType::Int32)?;
     if let (Layout::List(a), Layout::List(b)) = (&x.layout, &ints.layout) {
-        println!("offsets shared after astype: {}", a.offsets.shares_storage(&b.offsets));
+        println!(
+            "offsets shared after astype: {}",
+            a.offsets.shares_storage(&b.offsets)
+        );
     }
     Ok(())
 }

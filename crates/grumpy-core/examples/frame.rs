@@ -15,11 +15,7 @@ fn main() -> Result<()> {
     let coords = Array::from_offsets(
         Values::from((0..18).map(f64::from).collect::<Vec<_>>()),
         None,
-        vec![
-            residue_offsets.clone(),
-            atom_offsets.clone(),
-            xyz_offsets,
-        ],
+        vec![residue_offsets.clone(), atom_offsets.clone(), xyz_offsets],
     )?;
     let resname = Array::from_offsets(
         Values::from_strs(&["ALA", "GLY", "SER"]),
@@ -47,7 +43,11 @@ fn main() -> Result<()> {
     // df.residue.coords: residues outermost, zero copy.
     let residues = df.at(df.level("residue")?)?;
     let rc = residues.get("coords")?;
-    println!("residue view: {} rows, coords ndim {}", residues.len(), rc.ndim());
+    println!(
+        "residue view: {} rows, coords ndim {}",
+        residues.len(),
+        rc.ndim()
+    );
 
     // df.residue.n_atoms = <one value per residue>: re-nested under the molecules.
     let n_atoms: Vec<i64> = atom_offsets.windows(2).map(|w| w[1] - w[0]).collect();

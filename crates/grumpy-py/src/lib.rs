@@ -2,20 +2,24 @@
 //! happens in `grumpy-core` / `grumpy-zarr`, always through [`errors::run`] (GIL released,
 //! panics caught, errors mapped to `grumpy.errors`).
 
+mod alloc;
 mod array;
 mod convert;
 mod dtype;
 mod errors;
-mod index;
 mod frame;
-mod stream;
-mod storage;
+mod index;
 mod neighbors;
-mod plan;
 mod ops;
+mod plan;
 mod reduce;
+mod storage;
+mod stream;
 
 use pyo3::prelude::*;
+
+#[global_allocator]
+static GLOBAL: alloc::HugePageAlloc = alloc::HugePageAlloc;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {

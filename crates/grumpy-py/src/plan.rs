@@ -31,7 +31,12 @@ pub(crate) fn to_value(batch: &Bound<'_, PyAny>) -> Option<(Value, Vec<Frame>)> 
 
 /// Convert a result back to Python. Dot assignments are written back into the input
 /// dataframe object, and a frame result at the input's level is the input object itself.
-pub(crate) fn from_value(py: Python<'_>, v: Value, frames: Vec<Frame>, batch: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+pub(crate) fn from_value(
+    py: Python<'_>,
+    v: Value,
+    frames: Vec<Frame>,
+    batch: &Bound<'_, PyAny>,
+) -> PyResult<Py<PyAny>> {
     if let (Ok(df), Some(root)) = (batch.cast::<PyDataFrame>(), frames.into_iter().next()) {
         df.borrow().replace_root(root);
     }
@@ -52,7 +57,9 @@ impl PyPlan {
     /// Build from the compiler's JSON (`{"ops": [...], "output": n}`).
     #[new]
     fn new(json: &str) -> PyResult<Self> {
-        Ok(PyPlan { inner: Plan::from_json(json).py()? })
+        Ok(PyPlan {
+            inner: Plan::from_json(json).py()?,
+        })
     }
     /// Run on one batch (GIL released). Raises `grumpy.Unsupported` when the plan does not
     /// apply to this input.
@@ -60,7 +67,14 @@ impl PyPlan {
         let (v, frames) = to_value(batch).ok_or_else(|| {
             err(
                 Code::Unsupported,
-                format!("a compiled plan cannot take a {}", batch.get_type().name().map(|n| n.to_string()).unwrap_or_default()),
+                format!(
+                    "a compiled plan cannot take a {}",
+                    batch
+                        .get_type()
+                        .name()
+                        .map(|n| n.to_string())
+                        .unwrap_or_default()
+                ),
                 "plans run on GrumpyArray and DataFrame batches",
                 "pass a grumpy array or dataframe (the Python body runs otherwise)",
             )
@@ -82,7 +96,11 @@ impl PyPlan {
         self.inner.ops().len()
     }
     fn __repr__(&self) -> String {
-        format!("<grumpy.Plan: {} op(s), {} step(s)>", self.inner.ops().len(), self.inner.steps().len())
+        format!(
+            "<grumpy.Plan: {} op(s), {} step(s)>",
+            self.inner.ops().len(),
+            self.inner.steps().len()
+        )
     }
 }
 

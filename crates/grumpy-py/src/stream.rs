@@ -147,7 +147,9 @@ impl PyPlanIter {
     }
     fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         let it = &self.inner;
-        match run(py, || Ok(it.lock().unwrap_or_else(|e| e.into_inner()).next()))? {
+        match run(py, || {
+            Ok(it.lock().unwrap_or_else(|e| e.into_inner()).next())
+        })? {
             None => Ok(None),
             Some(r) => {
                 let v = r.py()?;
@@ -339,11 +341,23 @@ impl PyStream {
     /// Run a compiled plan over every batch with the Rust scheduler: reader threads load
     /// batches, a Rayon pool of `cpu` threads runs the plan, at most `window` batches in
     /// flight, results in batch order (used by `StreamApply`).
-    fn _run_plan(&self, plan: PyRef<'_, crate::plan::PyPlan>, cpu: usize, window: usize) -> PyResult<PyPlanIter> {
-        let batches = self.inner.iter().map(|r| r.map(grumpy_core::plan::Value::Array));
+    fn _run_plan(
+        &self,
+        plan: PyRef<'_, crate::plan::PyPlan>,
+        cpu: usize,
+        window: usize,
+    ) -> PyResult<PyPlanIter> {
+        let batches = self
+            .inner
+            .iter()
+            .map(|r| r.map(grumpy_core::plan::Value::Array));
         let pool = grumpy_core::plan::schedule::pool(cpu).py()?;
         let plan = Arc::new(plan.inner.clone());
-        Ok(PyPlanIter { inner: std::sync::Mutex::new(grumpy_core::plan::schedule::run_ordered(batches, plan, pool, window)) })
+        Ok(PyPlanIter {
+            inner: std::sync::Mutex::new(grumpy_core::plan::schedule::run_ordered(
+                batches, plan, pool, window,
+            )),
+        })
     }
 
     /// A torch `IterableDataset` over this stream (`grumpy.torch.StreamDataset`).

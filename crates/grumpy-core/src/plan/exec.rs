@@ -7,10 +7,10 @@ use crate::array::Array;
 use crate::buffer::{Buf, Values};
 use crate::dtype::{promote_weak, DType};
 use crate::error::{Code, Error, Result};
+use crate::frame::Frame;
 use crate::kernels::elementwise::{binary, BinaryOp, Operand};
 use crate::kernels::reduce::{reduce, ReduceOp, Reduced};
 use crate::kernels::unary::{clip, unary, where_, UnaryOp};
-use crate::frame::Frame;
 use crate::layout::Leaf;
 use rayon::prelude::*;
 
@@ -25,14 +25,22 @@ fn unsupported(what: impl Into<String>, why: impl Into<String>) -> Error {
 
 fn get(regs: &[Option<Value>], r: Reg) -> Result<&Value> {
     regs.get(r).and_then(Option::as_ref).ok_or_else(|| {
-        Error::new(Code::Compile, format!("register r{r} is read before it is written"), "malformed plan", "rebuild the plan with gr.compile")
+        Error::new(
+            Code::Compile,
+            format!("register r{r} is read before it is written"),
+            "malformed plan",
+            "rebuild the plan with gr.compile",
+        )
     })
 }
 
 fn array<'a>(v: &'a Value, what: &str) -> Result<&'a Array> {
     match v {
         Value::Array(a) => Ok(a),
-        other => Err(unsupported(format!("{what} needs an array"), format!("got {}", other.kind()))),
+        other => Err(unsupported(
+            format!("{what} needs an array"),
+            format!("got {}", other.kind()),
+        )),
     }
 }
 
@@ -42,7 +50,12 @@ fn operand<'a>(regs: &'a [Option<Value>], a: &'a Arg) -> Result<Operand<'a>> {
         Arg::Reg(r) => match get(regs, *r)? {
             Value::Array(x) => Operand::Array(x),
             Value::Scalar(s) => Operand::Scalar(s),
-            other => return Err(unsupported("an elementwise operand must be an array", format!("got {}", other.kind()))),
+            other => {
+                return Err(unsupported(
+                    "an elementwise operand must be an array",
+                    format!("got {}", other.kind()),
+                ))
+            }
         },
     })
 }
@@ -60,27 +73,66 @@ fn run_op(op: &Op, regs: &mut [Option<Value>], frames: &mut [Frame]) -> Result<V
         Op::Binary { kind, lhs, rhs } => {
             let (a, b) = (operand(regs, lhs)?, operand(regs, rhs)?);
             if let (Operand::Scalar(_), Operand::Scalar(_)) = (a, b) {
-                return Err(unsupported("arithmetic between two scalars", "both operands are scalars"));
+                return Err(unsupported(
+                    "arithmetic between two scalars",
+                    "both operands are scalars",
+                ));
             }
             Value::Array(binary(*kind, a, b)?)
         }
-        Op::Unary { kind, src } => Value::Array(unary(*kind, array(get(regs, *src)?, "a unary function")?)?),
+        Op::Unary { kind, src } => {
+            Value::Array(unary(*kind, array(get(regs, *src)?, "a unary function")?)?)
+        }
         Op::Reduce { kind, src, dim } => match get(regs, *src)? {
             Value::Array(a) => from_reduced(reduce(a, *kind, *dim)?),
-            other => return Err(unsupported("a reduction needs an array", format!("got {}", other.kind()))),
+            other => {
+                return Err(unsupported(
+                    "a reduction needs an array",
+                    format!("got {}", other.kind()),
+                ))
+            }
         },
         Op::Where { cond, lhs, rhs } => {
             let c = array(get(regs, *cond)?, "where's condition")?;
-            Value::Array(where_(Operand::Array(c), operand(regs, lhs)?, operand(regs, rhs)?)?)
+            Value::Array(where_(
+                Operand::Array(c),
+                operand(regs, lhs)?,
+                operand(regs, rhs)?,
+            )?)
         }
-        Op::Clip { src, lo, hi } => Value::Array(clip(array(get(regs, *src)?, "clip")?, lo.as_ref(), hi.as_ref())?),
-        Op::Neighbors { query, data, k, radius, dim, keep_loops, same } => {
+        Op::Clip { src, lo, hi } => Value::Array(clip(
+            array(get(regs, *src)?, "clip")?,
+            lo.as_ref(),
+            hi.as_ref(),
+        )?),
+        Op::Neighbors {
+            query,
+            data,
+            k,
+            radius,
+            dim,
+            keep_loops,
+            same,
+        } => {
             let q = array(get(regs, *query)?, "neighbors")?;
             let d = array(get(regs, *data)?, "neighbors")?;
-            Value::Array(super::value::neighbors_pairs(q, d, *k, *radius, *dim, *keep_loops, *same || query == data)?)
+            Value::Array(super::value::neighbors_pairs(
+                q,
+                d,
+                *k,
+                *radius,
+                *dim,
+                *keep_loops,
+                *same || query == data,
+            )?)
         }
         Op::Column { src, path } => super::value::column(frames, get(regs, *src)?, path)?,
-        Op::SetColumn { frame, path, name, value } => {
+        Op::SetColumn {
+            frame,
+            path,
+            name,
+            value,
+        } => {
             let target = get(regs, *frame)?.clone();
             super::value::set_column(frames, &target, path, name, get(regs, *value)?)?
         }
@@ -147,10 +199,21 @@ fn float_chain<F: Float>(chain: &[MapOp], d: DType) -> Option<Vec<FOp<F>>> {
     chain
         .iter()
         .map(|m| match m {
-            MapOp::Binary { op, scalar, scalar_left } => {
-                let fusable = matches!(op, BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Pow);
+            MapOp::Binary {
+                op,
+                scalar,
+                scalar_left,
+            } => {
+                let fusable = matches!(
+                    op,
+                    BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Pow
+                );
                 let keeps = promote_weak(d, scalar).ok() == Some(d);
-                if fusable && keeps { Some(FOp::Bin(*op, F::from_f64(scalar.as_f64()?), *scalar_left)) } else { None }
+                if fusable && keeps {
+                    Some(FOp::Bin(*op, F::from_f64(scalar.as_f64()?), *scalar_left))
+                } else {
+                    None
+                }
             }
             MapOp::Unary(u) => matches!(
                 u,
@@ -189,7 +252,8 @@ const PAR_MIN: usize = 1 << 16;
 fn map_slice<F: Float>(chain: &[FOp<F>], src: &[F]) -> Vec<F> {
     let mut out = src.to_vec();
     if out.len() >= PAR_MIN {
-        out.par_chunks_mut(BLOCK * 4).for_each(|c| apply_block(chain, c));
+        out.par_chunks_mut(BLOCK * 4)
+            .for_each(|c| apply_block(chain, c));
     } else {
         apply_block(chain, &mut out);
     }
@@ -214,21 +278,31 @@ fn fused_leaf(chain: &[MapOp], leaf: &Leaf) -> Result<Option<Leaf>> {
 /// Run a chain: one fused pass for float leaves, else op by op with the eager kernels.
 pub(crate) fn run_chain(chain: &[MapOp], a: &Array) -> Result<Array> {
     let mut all_fused = true;
-    let fused = a.layout.map_leaves(&mut |leaf| match fused_leaf(chain, leaf)? {
-        Some(l) => Ok(l),
-        None => {
-            all_fused = false;
-            Ok(leaf.clone())
-        }
-    })?;
+    let fused = a
+        .layout
+        .map_leaves(&mut |leaf| match fused_leaf(chain, leaf)? {
+            Some(l) => Ok(l),
+            None => {
+                all_fused = false;
+                Ok(leaf.clone())
+            }
+        })?;
     if all_fused && !chain.is_empty() {
         return Ok(Array::new(fused));
     }
     let mut cur = a.clone();
     for m in chain {
         cur = match m {
-            MapOp::Binary { op, scalar, scalar_left: false } => binary(*op, Operand::Array(&cur), Operand::Scalar(scalar))?,
-            MapOp::Binary { op, scalar, scalar_left: true } => binary(*op, Operand::Scalar(scalar), Operand::Array(&cur))?,
+            MapOp::Binary {
+                op,
+                scalar,
+                scalar_left: false,
+            } => binary(*op, Operand::Array(&cur), Operand::Scalar(scalar))?,
+            MapOp::Binary {
+                op,
+                scalar,
+                scalar_left: true,
+            } => binary(*op, Operand::Scalar(scalar), Operand::Array(&cur))?,
             MapOp::Unary(u) => unary(*u, &cur)?,
             MapOp::Clip(lo, hi) => clip(&cur, lo.as_ref(), hi.as_ref())?,
         };
@@ -242,10 +316,17 @@ fn run_fused_reduce(chain: &[MapOp], op: ReduceOp, dim: Option<isize>, v: &Value
             if let Some(r) = super::reduce_fused::try_fused(chain, op, dim, a)? {
                 return Ok(from_reduced(r));
             }
-            let mapped = if chain.is_empty() { a.clone() } else { run_chain(chain, a)? };
+            let mapped = if chain.is_empty() {
+                a.clone()
+            } else {
+                run_chain(chain, a)?
+            };
             Ok(from_reduced(reduce(&mapped, op, dim)?))
         }
-        other => Err(unsupported("a reduction needs an array", format!("got {}", other.kind()))),
+        other => Err(unsupported(
+            "a reduction needs an array",
+            format!("got {}", other.kind()),
+        )),
     }
 }
 
@@ -261,10 +342,14 @@ pub(crate) fn float_chain_f64(chain: &[MapOp]) -> Option<Vec<(u8, BinaryOp, Unar
     })
 }
 
-
 /// Execute steps over an input value; `frames` is the dataframe table (entry 0 = the input
 /// frame when the input is a dataframe). Returns the output and the (possibly updated) table.
-pub(crate) fn execute(ir: &PlanIr, steps: &[Step], input: Value, mut frames: Vec<Frame>) -> Result<(Value, Vec<Frame>)> {
+pub(crate) fn execute(
+    ir: &PlanIr,
+    steps: &[Step],
+    input: Value,
+    mut frames: Vec<Frame>,
+) -> Result<(Value, Vec<Frame>)> {
     let mut regs: Vec<Option<Value>> = vec![None; ir.ops.len() + 1];
     regs[0] = Some(input);
     for step in steps {
@@ -278,7 +363,13 @@ pub(crate) fn execute(ir: &PlanIr, steps: &[Step], input: Value, mut frames: Vec
                 let out = run_chain(chain, a)?;
                 regs[*dst] = Some(Value::Array(out));
             }
-            Step::FusedReduce { src, chain, reduce: op, dim, dst } => {
+            Step::FusedReduce {
+                src,
+                chain,
+                reduce: op,
+                dim,
+                dst,
+            } => {
                 let out = run_fused_reduce(chain, *op, *dim, get(&regs, *src)?)?;
                 regs[*dst] = Some(out);
             }

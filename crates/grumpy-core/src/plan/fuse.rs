@@ -33,13 +33,29 @@ pub enum MapOp {
 impl MapOp {
     fn from_op(op: &Op) -> Option<(Reg, MapOp)> {
         match op {
-            Op::Binary { kind, lhs: Arg::Reg(r), rhs: Arg::Scalar(s) } => Some((
+            Op::Binary {
+                kind,
+                lhs: Arg::Reg(r),
+                rhs: Arg::Scalar(s),
+            } => Some((
                 *r,
-                MapOp::Binary { op: *kind, scalar: s.clone(), scalar_left: false },
+                MapOp::Binary {
+                    op: *kind,
+                    scalar: s.clone(),
+                    scalar_left: false,
+                },
             )),
-            Op::Binary { kind, lhs: Arg::Scalar(s), rhs: Arg::Reg(r) } => Some((
+            Op::Binary {
+                kind,
+                lhs: Arg::Scalar(s),
+                rhs: Arg::Reg(r),
+            } => Some((
                 *r,
-                MapOp::Binary { op: *kind, scalar: s.clone(), scalar_left: true },
+                MapOp::Binary {
+                    op: *kind,
+                    scalar: s.clone(),
+                    scalar_left: true,
+                },
             )),
             Op::Unary { kind, src } => Some((*src, MapOp::Unary(*kind))),
             Op::Clip { src, lo, hi } => Some((*src, MapOp::Clip(lo.clone(), hi.clone()))),
@@ -50,8 +66,16 @@ impl MapOp {
     /// Short text for `explain()`.
     pub fn describe(&self) -> String {
         match self {
-            MapOp::Binary { op, scalar, scalar_left: false } => format!("{} {scalar}", op_name(*op)),
-            MapOp::Binary { op, scalar, scalar_left: true } => format!("{scalar} {} x", op_name(*op)),
+            MapOp::Binary {
+                op,
+                scalar,
+                scalar_left: false,
+            } => format!("{} {scalar}", op_name(*op)),
+            MapOp::Binary {
+                op,
+                scalar,
+                scalar_left: true,
+            } => format!("{scalar} {} x", op_name(*op)),
             MapOp::Unary(u) => format!("{u:?}").to_lowercase(),
             MapOp::Clip(lo, hi) => format!(
                 "clip({}, {})",
@@ -128,7 +152,14 @@ pub fn fuse(ir: &PlanIr) -> Vec<Step> {
                 Some(other) => {
                     // the input is needed elsewhere too: materialize it
                     open[input] = None;
-                    steps.push((i, Step::FusedMap { src: other.0, chain: other.1, dst: input }));
+                    steps.push((
+                        i,
+                        Step::FusedMap {
+                            src: other.0,
+                            chain: other.1,
+                            dst: input,
+                        },
+                    ));
                     (input, Vec::new())
                 }
                 None => (input, Vec::new()),
@@ -141,24 +172,63 @@ pub fn fuse(ir: &PlanIr) -> Vec<Step> {
         if let Op::Reduce { kind, src, dim } = op {
             if let Some((csrc, chain)) = open.get_mut(*src).and_then(Option::take) {
                 if uses[*src] == 1 {
-                    steps.push((i, Step::FusedReduce { src: csrc, chain, reduce: *kind, dim: *dim, dst }));
+                    steps.push((
+                        i,
+                        Step::FusedReduce {
+                            src: csrc,
+                            chain,
+                            reduce: *kind,
+                            dim: *dim,
+                            dst,
+                        },
+                    ));
                     continue;
                 }
-                steps.push((i, Step::FusedMap { src: csrc, chain, dst: *src }));
+                steps.push((
+                    i,
+                    Step::FusedMap {
+                        src: csrc,
+                        chain,
+                        dst: *src,
+                    },
+                ));
             }
-            steps.push((i, Step::FusedReduce { src: *src, chain: Vec::new(), reduce: *kind, dim: *dim, dst }));
+            steps.push((
+                i,
+                Step::FusedReduce {
+                    src: *src,
+                    chain: Vec::new(),
+                    reduce: *kind,
+                    dim: *dim,
+                    dst,
+                },
+            ));
             continue;
         }
         for r in op.inputs() {
             if let Some((csrc, chain)) = open.get_mut(r).and_then(Option::take) {
-                steps.push((i, Step::FusedMap { src: csrc, chain, dst: r }));
+                steps.push((
+                    i,
+                    Step::FusedMap {
+                        src: csrc,
+                        chain,
+                        dst: r,
+                    },
+                ));
             }
         }
         steps.push((i, Step::Op { index: i }));
     }
     for (reg, slot) in open.iter_mut().enumerate() {
         if let Some((src, chain)) = slot.take() {
-            steps.push((n, Step::FusedMap { src, chain, dst: reg }));
+            steps.push((
+                n,
+                Step::FusedMap {
+                    src,
+                    chain,
+                    dst: reg,
+                },
+            ));
         }
     }
     steps.sort_by_key(|(pos, _)| *pos);

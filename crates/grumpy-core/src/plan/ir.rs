@@ -133,10 +133,16 @@ impl Op {
         };
         match self {
             Op::Binary { lhs, rhs, .. } => arg(lhs).into_iter().chain(arg(rhs)).collect(),
-            Op::Unary { src, .. } | Op::Reduce { src, .. } | Op::Clip { src, .. } | Op::Column { src, .. } => {
+            Op::Unary { src, .. }
+            | Op::Reduce { src, .. }
+            | Op::Clip { src, .. }
+            | Op::Column { src, .. } => {
                 vec![*src]
             }
-            Op::Where { cond, lhs, rhs } => std::iter::once(*cond).chain(arg(lhs)).chain(arg(rhs)).collect(),
+            Op::Where { cond, lhs, rhs } => std::iter::once(*cond)
+                .chain(arg(lhs))
+                .chain(arg(rhs))
+                .collect(),
             Op::Neighbors { query, data, .. } => vec![*query, *data],
             Op::SetColumn { frame, value, .. } => vec![*frame, *value],
         }

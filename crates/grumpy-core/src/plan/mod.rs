@@ -63,7 +63,12 @@ impl Plan {
     /// Parse the JSON form (`{"ops": [...], "output": n}`).
     pub fn from_json(s: &str) -> Result<Plan> {
         let ir: PlanIr = serde_json::from_str(s).map_err(|e| {
-            Error::new(Code::Compile, "invalid plan JSON", e.to_string(), "build plans with gr.compile")
+            Error::new(
+                Code::Compile,
+                "invalid plan JSON",
+                e.to_string(),
+                "build plans with gr.compile",
+            )
         })?;
         Plan::new(ir)
     }
@@ -95,31 +100,61 @@ impl Plan {
 
     /// Run with a dataframe table (the input is `Value::Frame(FrameRef { root: 0, .. })` for a
     /// dataframe batch). Returns the output and the updated frames (dot assignments applied).
-    pub fn run_with_frames(&self, input: Value, frames: Vec<crate::frame::Frame>) -> Result<(Value, Vec<crate::frame::Frame>)> {
+    pub fn run_with_frames(
+        &self,
+        input: Value,
+        frames: Vec<crate::frame::Frame>,
+    ) -> Result<(Value, Vec<crate::frame::Frame>)> {
         exec::execute(&self.ir, &self.steps, input, frames)
     }
 
     /// Human-readable listing of the ops and what was fused.
     pub fn explain(&self) -> String {
-        let mut s = format!("plan: {} op(s) -> {} step(s)\n", self.ir.ops.len(), self.steps.len());
+        let mut s = format!(
+            "plan: {} op(s) -> {} step(s)\n",
+            self.ir.ops.len(),
+            self.steps.len()
+        );
         for (i, op) in self.ir.ops.iter().enumerate() {
             s.push_str(&format!("  r{} = {}\n", i + 1, describe(op)));
         }
         s.push_str("steps:\n");
         for (i, st) in self.steps.iter().enumerate() {
             let line = match st {
-                Step::Op { index } => format!("r{} = {}", index + 1, describe(&self.ir.ops[*index])),
+                Step::Op { index } => {
+                    format!("r{} = {}", index + 1, describe(&self.ir.ops[*index]))
+                }
                 Step::FusedMap { src, chain, dst } => format!(
                     "r{dst} = fused[{}](r{src})  (one pass over the leaves)",
-                    chain.iter().map(MapOp::describe).collect::<Vec<_>>().join(" -> ")
+                    chain
+                        .iter()
+                        .map(MapOp::describe)
+                        .collect::<Vec<_>>()
+                        .join(" -> ")
                 ),
-                Step::FusedReduce { src, chain, reduce, dim, dst } if !chain.is_empty() => format!(
+                Step::FusedReduce {
+                    src,
+                    chain,
+                    reduce,
+                    dim,
+                    dst,
+                } if !chain.is_empty() => format!(
                     "r{dst} = fused[{}] -> {}(dim={})(r{src})  (no temporary buffer)",
-                    chain.iter().map(MapOp::describe).collect::<Vec<_>>().join(" -> "),
+                    chain
+                        .iter()
+                        .map(MapOp::describe)
+                        .collect::<Vec<_>>()
+                        .join(" -> "),
                     format!("{reduce:?}").to_lowercase(),
                     dim.map_or("None".into(), |d| d.to_string())
                 ),
-                Step::FusedReduce { src, reduce, dim, dst, .. } => format!(
+                Step::FusedReduce {
+                    src,
+                    reduce,
+                    dim,
+                    dst,
+                    ..
+                } => format!(
                     "r{dst} = {}(r{src}, dim={})",
                     format!("{reduce:?}").to_lowercase(),
                     dim.map_or("None".into(), |d| d.to_string())
@@ -127,7 +162,10 @@ impl Plan {
             };
             s.push_str(&format!("  {}. {line}\n", i + 1));
         }
-        s.push_str(&format!("output: {}\n", self.ir.output.map_or("None".into(), |o| format!("r{o}"))));
+        s.push_str(&format!(
+            "output: {}\n",
+            self.ir.output.map_or("None".into(), |o| format!("r{o}"))
+        ));
         s
     }
 }

@@ -42,8 +42,18 @@ fn un(op: UnaryOp, a: f64) -> f64 {
 
 /// Run `chain` then `op(dim)` in one pass when the leaves are float64 and every chain step is
 /// a fusable float op; `None` → the caller maps then reduces.
-pub(crate) fn try_fused(chain: &[MapOp], op: ReduceOp, dim: Option<isize>, a: &Array) -> Result<Option<Reduced>> {
-    if chain.is_empty() || a.layout.leaves().iter().any(|l| l.values.dtype() != DType::Float64) {
+pub(crate) fn try_fused(
+    chain: &[MapOp],
+    op: ReduceOp,
+    dim: Option<isize>,
+    a: &Array,
+) -> Result<Option<Reduced>> {
+    if chain.is_empty()
+        || a.layout
+            .leaves()
+            .iter()
+            .any(|l| l.values.dtype() != DType::Float64)
+    {
         return Ok(None);
     }
     let Some(c) = float_chain_f64(chain) else {
@@ -57,7 +67,9 @@ pub(crate) fn try_fused(chain: &[MapOp], op: ReduceOp, dim: Option<isize>, a: &A
         }
         [(0, o1, _, s1), (0, o2, _, s2)] => {
             let (o1, s1, o2, s2) = (*o1, *s1, *o2, *s2);
-            reduce_mapped(a, op, dim, DType::Float64, move |x| bin(o2, bin(o1, x, s1), s2))?
+            reduce_mapped(a, op, dim, DType::Float64, move |x| {
+                bin(o2, bin(o1, x, s1), s2)
+            })?
         }
         _ => reduce_mapped(a, op, dim, DType::Float64, |x| {
             let mut v = x;

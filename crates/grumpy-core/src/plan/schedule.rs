@@ -30,7 +30,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub fn pool(threads: usize) -> Result<Arc<rayon::ThreadPool>> {
     static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
     let threads = threads.max(1);
-    let mut map = POOLS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    let mut map = POOLS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     if let Some(p) = map.get(&threads) {
         return Ok(Arc::clone(p));
     }
@@ -38,7 +41,14 @@ pub fn pool(threads: usize) -> Result<Arc<rayon::ThreadPool>> {
         .num_threads(threads)
         .thread_name(move |i| format!("grumpy-plan-{threads}-{i}"))
         .build()
-        .map_err(|e| Error::new(Code::Argument, "cannot start the worker pool", e.to_string(), "lower cpu="))?;
+        .map_err(|e| {
+            Error::new(
+                Code::Argument,
+                "cannot start the worker pool",
+                e.to_string(),
+                "lower cpu=",
+            )
+        })?;
     let p = Arc::new(p);
     map.insert(threads, Arc::clone(&p));
     Ok(p)
@@ -73,7 +83,12 @@ impl Drop for Ordered {
 
 /// Run `plan` on every batch (in order of `batches`), `window` (≥ 1) batches in flight on
 /// `pool`. Errors are delivered at their batch's position; iteration ends after the last batch.
-pub fn run_ordered<I>(batches: I, plan: Arc<Plan>, pool: Arc<rayon::ThreadPool>, window: usize) -> Ordered
+pub fn run_ordered<I>(
+    batches: I,
+    plan: Arc<Plan>,
+    pool: Arc<rayon::ThreadPool>,
+    window: usize,
+) -> Ordered
 where
     I: Iterator<Item = Result<Value>> + Send + 'static,
 {
@@ -88,14 +103,25 @@ where
     Ordered { rx, stop, driver }
 }
 
-fn drive<I>(batches: I, plan: &Arc<Plan>, pool: &rayon::ThreadPool, window: usize, tx: &SyncSender<Result<Value>>, stop: &AtomicBool)
-where
+fn drive<I>(
+    batches: I,
+    plan: &Arc<Plan>,
+    pool: &rayon::ThreadPool,
+    window: usize,
+    tx: &SyncSender<Result<Value>>,
+    stop: &AtomicBool,
+) where
     I: Iterator<Item = Result<Value>>,
 {
     let mut pending: VecDeque<Receiver<Result<Value>>> = VecDeque::new();
     let deliver = |r: Receiver<Result<Value>>| -> bool {
         let res = r.recv().unwrap_or_else(|_| {
-            Err(Error::new(Code::Unsupported, "a batch job was lost", "the worker thread stopped", "report this bug"))
+            Err(Error::new(
+                Code::Unsupported,
+                "a batch job was lost",
+                "the worker thread stopped",
+                "report this bug",
+            ))
         });
         tx.send(res).is_ok()
     };
@@ -112,14 +138,23 @@ where
                 let plan = Arc::clone(plan);
                 pool.spawn(move || {
                     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| plan.run(v)))
-                        .unwrap_or_else(|_| Err(Error::new(Code::Unsupported, "a plan panicked", "internal error", "report this bug")));
+                        .unwrap_or_else(|_| {
+                            Err(Error::new(
+                                Code::Unsupported,
+                                "a plan panicked",
+                                "internal error",
+                                "report this bug",
+                            ))
+                        });
                     let _ = otx.send(r);
                 });
             }
         }
         pending.push_back(orx);
         while pending.len() >= window {
-            let Some(front) = pending.pop_front() else { break };
+            let Some(front) = pending.pop_front() else {
+                break;
+            };
             if !deliver(front) {
                 return;
             }

@@ -66,20 +66,38 @@ pub(crate) fn column(frames: &[Frame], v: &Value, path: &[String]) -> Result<Val
             return Ok(Value::Array(frame.column_at(level, name)?));
         }
         return Err(unsupported(
-            format!("no level or column {name:?} at this point of .{}", path.join(".")),
+            format!(
+                "no level or column {name:?} at this point of .{}",
+                path.join(".")
+            ),
             "the path does not match the dataframe's schema".into(),
         ));
     }
-    Ok(Value::Frame(FrameRef { root: fr.root, level }))
+    Ok(Value::Frame(FrameRef {
+        root: fr.root,
+        level,
+    }))
 }
 
 /// `frame.<path>.<name> = value`.
-pub(crate) fn set_column(frames: &mut [Frame], target: &Value, path: &[String], name: &str, value: &Value) -> Result<Value> {
+pub(crate) fn set_column(
+    frames: &mut [Frame],
+    target: &Value,
+    path: &[String],
+    name: &str,
+    value: &Value,
+) -> Result<Value> {
     let Value::Frame(fr) = target else {
-        return Err(unsupported(format!("assignment .{name} = ... needs a dataframe"), format!("got {}", target.kind())));
+        return Err(unsupported(
+            format!("assignment .{name} = ... needs a dataframe"),
+            format!("got {}", target.kind()),
+        ));
     };
     let Value::Array(a) = value else {
-        return Err(unsupported(format!("dataframe column {name:?} needs an array value"), format!("got {}", value.kind())));
+        return Err(unsupported(
+            format!("dataframe column {name:?} needs an array value"),
+            format!("got {}", value.kind()),
+        ));
     };
     let frame = &mut frames[fr.root];
     let mut level = fr.level;
@@ -103,7 +121,10 @@ pub(crate) fn set_column(frames: &mut [Frame], target: &Value, path: &[String], 
         ));
     }
     frame.assign(level, name, a.clone())?;
-    Ok(Value::Frame(FrameRef { root: fr.root, level: fr.level }))
+    Ok(Value::Frame(FrameRef {
+        root: fr.root,
+        level: fr.level,
+    }))
 }
 
 pub(crate) fn neighbors_pairs(
@@ -116,6 +137,12 @@ pub(crate) fn neighbors_pairs(
     same: bool,
 ) -> Result<Array> {
     use crate::neighbors::{neighbors, NeighborOpts};
-    let opts = NeighborOpts { k, radius, dim: dim as i64, self_loops: keep_loops, same };
+    let opts = NeighborOpts {
+        k,
+        radius,
+        dim: dim as i64,
+        self_loops: keep_loops,
+        same,
+    };
     Ok(neighbors(q, d, &opts)?.pairs())
 }
