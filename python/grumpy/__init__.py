@@ -9,11 +9,12 @@
 from __future__ import annotations
 
 from . import errors
-from ._core import (  # noqa: A004 - NumPy-style names (abs, all, any, max, min, round, sum)
-    DType,
+from ._core import (
     DataFrame,
+    DType,
     GrumpyArray,
     Store,
+    __version__,
     abs,
     add,
     all,
@@ -36,10 +37,10 @@ from ._core import (  # noqa: A004 - NumPy-style names (abs, all, any, max, min,
     floor_divide,
     from_offsets,
     full_like,
+    int8,
     int16,
     int32,
     int64,
-    int8,
     isfinite,
     isnan,
     load,
@@ -66,15 +67,14 @@ from ._core import (  # noqa: A004 - NumPy-style names (abs, all, any, max, min,
     string,
     subtract,
     sum,
+    uint8,
     uint16,
     uint32,
     uint64,
-    uint8,
     where,
     zeros_like,
-    __version__,
 )
-from .compile import CompiledTransform, compile  # noqa: A004
+from .compile import CompiledTransform, compile
 from .errors import (
     ArgumentError,
     BroadcastError,
@@ -134,10 +134,10 @@ __all__ = [
     "floor_divide",
     "from_offsets",
     "full_like",
+    "int8",
     "int16",
     "int32",
     "int64",
-    "int8",
     "isfinite",
     "isnan",
     "load",
@@ -165,10 +165,10 @@ __all__ = [
     "string",
     "subtract",
     "sum",
+    "uint8",
     "uint16",
     "uint32",
     "uint64",
-    "uint8",
     "where",
     "zeros_like",
 ]

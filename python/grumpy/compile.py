@@ -98,7 +98,7 @@ class CompiledTransform:
         return f"<CompiledTransform {getattr(self.fn, '__qualname__', self.fn)}: {state}>"
 
 
-def compile(fn: Callable[[Any], Any]) -> CompiledTransform:  # noqa: A001 - public API name
+def compile(fn: Callable[[Any], Any]) -> CompiledTransform:
     """Compile a batch function into a fused Rust plan (``@gr.compile``).
 
     Analysis happens once, here, silently. Calling the result runs the plan in Rust with the

@@ -43,12 +43,29 @@ COMPARE = {
 }
 REDUCTIONS = {"sum", "mean", "min", "max", "ptp", "prod", "count", "any", "all"}
 UNARY_FUNCS = {
-    "sqrt", "exp", "log", "log1p", "sin", "cos", "abs", "sign", "floor", "ceil", "round",
-    "isnan", "isfinite",
+    "sqrt",
+    "exp",
+    "log",
+    "log1p",
+    "sin",
+    "cos",
+    "abs",
+    "sign",
+    "floor",
+    "ceil",
+    "round",
+    "isnan",
+    "isfinite",
 }
 BINARY_FUNCS = {
-    "add": "add", "subtract": "sub", "multiply": "mul", "divide": "div",
-    "remainder": "rem", "power": "pow", "minimum": "minimum", "maximum": "maximum",
+    "add": "add",
+    "subtract": "sub",
+    "multiply": "mul",
+    "divide": "div",
+    "remainder": "rem",
+    "power": "pow",
+    "minimum": "minimum",
+    "maximum": "maximum",
 }
 
 
@@ -138,8 +155,13 @@ class _Compiler:
             if not isinstance(frame, int):
                 self.fail("assignment into a constant", stmt)
             self.emit(
-                {"op": "set_column", "frame": frame, "path": path[:-1], "name": path[-1],
-                 "value": reg}
+                {
+                    "op": "set_column",
+                    "frame": frame,
+                    "path": path[:-1],
+                    "name": path[-1],
+                    "value": reg,
+                }
             )
             return
         self.fail(f"assignment to {type(target).__name__}", stmt)
@@ -163,7 +185,7 @@ class _Compiler:
                     path.append(key.value)
                     cur = cur.value
                 else:
-                    self.fail("indexing (only df[\"column\"] compiles)", node)
+                    self.fail('indexing (only df["column"] compiles)', node)
             elif isinstance(cur, ast.Name):
                 return cur, list(reversed(path))
             else:
@@ -229,13 +251,17 @@ class _Compiler:
             self.fail("arithmetic between constants only", node)
         if any(isinstance(v, _Const) and v.value is None for v in (a, b)):
             self.fail("None as an operand", node)
-        return self.emit({"op": "binary", "kind": op, "lhs": self.operand(a), "rhs": self.operand(b)})
+        return self.emit(
+            {"op": "binary", "kind": op, "lhs": self.operand(a), "rhs": self.operand(b)}
+        )
 
     def call(self, node: ast.Call):
         f = node.func
         # method call on an array / dataframe: x.mean(dim=...)
         if isinstance(f, ast.Attribute) and not (
-            isinstance(f.value, ast.Name) and f.value.id in self.grumpy_names and f.value.id not in self.env
+            isinstance(f.value, ast.Name)
+            and f.value.id in self.grumpy_names
+            and f.value.id not in self.env
         ):
             if f.attr not in REDUCTIONS:
                 self.fail(f"method .{f.attr}()", node)
@@ -250,12 +276,16 @@ class _Compiler:
         if isinstance(f, ast.Attribute):
             name = f.attr
         else:
-            self.fail(f"call to {ast.unparse(f) if hasattr(ast, 'unparse') else 'a function'}", node)
+            self.fail(
+                f"call to {ast.unparse(f) if hasattr(ast, 'unparse') else 'a function'}", node
+            )
         if name in REDUCTIONS:
             if not node.args:
                 self.fail(f"gr.{name}() without an array", node)
             src = self.expr(node.args[0])
-            kw = self.kwargs(ast.Call(func=f, args=node.args[1:], keywords=node.keywords), {"dim"}, ["dim"])
+            kw = self.kwargs(
+                ast.Call(func=f, args=node.args[1:], keywords=node.keywords), {"dim"}, ["dim"]
+            )
             return self.emit({"op": "reduce", "kind": name, "src": src, "dim": kw.get("dim")})
         if name in UNARY_FUNCS:
             if len(node.args) != 1 or node.keywords:
@@ -267,14 +297,18 @@ class _Compiler:
         if name in BINARY_FUNCS:
             if len(node.args) != 2 or node.keywords:
                 self.fail(f"gr.{name} takes two operands", node)
-            return self.binary(BINARY_FUNCS[name], self.expr(node.args[0]), self.expr(node.args[1]), node)
+            return self.binary(
+                BINARY_FUNCS[name], self.expr(node.args[0]), self.expr(node.args[1]), node
+            )
         if name == "where":
             if len(node.args) != 3 or node.keywords:
                 self.fail("gr.where takes (cond, a, b)", node)
             c, a, b = (self.expr(x) for x in node.args)
             if isinstance(c, _Const):
                 self.fail("gr.where with a constant condition", node)
-            return self.emit({"op": "where", "cond": c, "lhs": self.operand(a), "rhs": self.operand(b)})
+            return self.emit(
+                {"op": "where", "cond": c, "lhs": self.operand(a), "rhs": self.operand(b)}
+            )
         if name == "clip":
             if not node.args:
                 self.fail("gr.clip without an array", node)
@@ -294,11 +328,18 @@ class _Compiler:
                 [],
             )
             return self.emit(
-                {"op": "neighbors", "query": q, "data": d, "k": kw.get("k"),
-                 "radius": kw.get("radius"), "dim": kw.get("dim", 0), "loop": kw.get("loop", True),
-                 "same": node.args[0].id == node.args[1].id
-                 if isinstance(node.args[0], ast.Name) and isinstance(node.args[1], ast.Name)
-                 else False}
+                {
+                    "op": "neighbors",
+                    "query": q,
+                    "data": d,
+                    "k": kw.get("k"),
+                    "radius": kw.get("radius"),
+                    "dim": kw.get("dim", 0),
+                    "loop": kw.get("loop", True),
+                    "same": node.args[0].id == node.args[1].id
+                    if isinstance(node.args[0], ast.Name) and isinstance(node.args[1], ast.Name)
+                    else False,
+                }
             )
         self.fail(f"call to gr.{name}", node)
 
@@ -369,7 +410,9 @@ def analyze(fn: Callable) -> tuple[list[dict[str, Any]], int | None, str | None]
     """Return ``(ops, output_register, error)`` for ``fn``; ``error`` is None on success."""
     try:
         if getattr(fn, "__name__", "") == "<lambda>":
-            raise Unsupported("lambda functions cannot be compiled (define the transform with def)", None, 0)
+            raise Unsupported(
+                "lambda functions cannot be compiled (define the transform with def)", None, 0
+            )
         try:
             source = inspect.getsource(fn)
             first_line = inspect.getsourcelines(fn)[1]
@@ -377,7 +420,9 @@ def analyze(fn: Callable) -> tuple[list[dict[str, Any]], int | None, str | None]
             raise Unsupported(f"source code is not available ({e})", None, 0) from None
         source = textwrap.dedent(source)
         tree = ast.parse(source)
-        fdef = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+        fdef = next(
+            (n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None
+        )
         if fdef is None or isinstance(fdef, ast.AsyncFunctionDef):
             raise Unsupported("only plain def functions compile", None, 0)
         if getattr(fn, "__closure__", None):
@@ -392,7 +437,9 @@ def analyze(fn: Callable) -> tuple[list[dict[str, Any]], int | None, str | None]
         return [], None, f"cannot parse the source: {e}"
 
 
-def chain(plans: list[tuple[list[dict[str, Any]], int | None]]) -> tuple[list[dict[str, Any]], int | None]:
+def chain(
+    plans: list[tuple[list[dict[str, Any]], int | None]],
+) -> tuple[list[dict[str, Any]], int | None]:
     """Fuse consecutive plans: the output of each feeds register 0 of the next.
 
     A plan whose function returns nothing (``None``) passes its (mutated) input on, the way
@@ -403,7 +450,7 @@ def chain(plans: list[tuple[list[dict[str, Any]], int | None]]) -> tuple[list[di
     for plan_ops, out in plans:
         base = len(ops)
 
-        def remap(r: int) -> int:
+        def remap(r: int, current: int = current, base: int = base) -> int:
             return current if r == 0 else r + base
 
         for op in plan_ops:

@@ -77,7 +77,10 @@ def make_proteins(n: int, seed: int = 0):
 
 def run_pipeline(st, compiled: bool, cpu: int, progress: bool):
     """One epoch: normalized coords → (graph, pooled features, frame with residue centers)."""
-    kw = dict(compile=True, scheduler="rust", cpu=cpu) if compiled else dict(compile="never", scheduler="python", cpu=1)
+    if compiled:
+        kw = {"compile": True, "scheduler": "rust", "cpu": cpu}
+    else:
+        kw = {"compile": "never", "scheduler": "python", "cpu": 1}
     edges = 0
     pooled = []
     centers = 0.0
@@ -121,8 +124,10 @@ def main(argv=None) -> int:
         same = e_py == e_c and np.array_equal(pooled_py, pooled_c) and c_py == c_c
         n = args.proteins
         mb = coords.nbytes / 1e6
-        print(f"grumpy {gr.__version__} demo: {n} proteins, {len(coords)} residues ({mb:.1f} MB), "
-              f"batch {args.batch_size}, {len(st)} batches")
+        print(
+            f"grumpy {gr.__version__} demo: {n} proteins, {len(coords)} residues ({mb:.1f} MB), "
+            f"batch {args.batch_size}, {len(st)} batches"
+        )
         print(f"  {'step':<34}{'seconds':>10}{'proteins/s':>14}")
         print(f"  {'generate + gr.from_offsets':<34}{t_gen:>10.3f}{n / t_gen:>14,.0f}")
         print(f"  {'gr.save (zstd)':<34}{t_save:>10.3f}{n / t_save:>14,.0f}")

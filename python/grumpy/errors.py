@@ -70,15 +70,15 @@ def _make(cls: type, summary: str, cause: str, fix: str) -> GrumpyError:
 
 
 __all__ = [
-    "GrumpyError",
     "ArgumentError",
     "BroadcastError",
-    "ShapeError",
-    "DTypeError",
-    "SchemaError",
-    "OutOfBoundsError",
-    "StoreError",
     "CompileError",
-    "Unsupported",
     "CompileWarning",
+    "DTypeError",
+    "GrumpyError",
+    "OutOfBoundsError",
+    "SchemaError",
+    "ShapeError",
+    "StoreError",
+    "Unsupported",
 ]

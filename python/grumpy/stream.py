@@ -162,7 +162,11 @@ class StreamApply:
             )
         self.window = 2 * self.cpu if prefetch is None else _positive_int("prefetch", prefetch)
         self.stream, self.fns, self.compile, self.scheduler = stream, fl, compile, scheduler
-        self.mode = "never" if compile in (False, "never") else ("force" if compile in (True, "force") else "auto")
+        self.mode = (
+            "never"
+            if compile in (False, "never")
+            else ("force" if compile in (True, "force") else "auto")
+        )
         self.transforms = [] if self.mode == "never" else [_as_transform(f) for f in fl]
         self.plan = None
         if self.transforms and all(t.is_compiled for t in self.transforms):
@@ -197,7 +201,9 @@ class StreamApply:
 
     def _callables(self):
         if self.mode == "never":
-            return [getattr(f, "fn", f) if isinstance(f, CompiledTransform) else f for f in self.fns]
+            return [
+                getattr(f, "fn", f) if isinstance(f, CompiledTransform) else f for f in self.fns
+            ]
         # partly compiled: compiled steps run their plans (falling back per batch), others Python
         return [t if t.is_compiled else t.fn for t in self.transforms]
 

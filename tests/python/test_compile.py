@@ -8,11 +8,10 @@ import itertools
 import math
 import warnings
 
+import grumpy as gr
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import grumpy as gr
 
 
 def load_module(tmp_path, source, name="gen"):
@@ -57,7 +56,10 @@ def test_seed_constructs_compile():
         ("    if batch is None:\n        return batch\n    return batch * 2.0\n", "if statement"),
         ("    for i in range(2):\n        batch = batch * 2.0\n    return batch\n", "for loop"),
         ("    while False:\n        pass\n    return batch\n", "while loop"),
-        ("    try:\n        return batch\n    except Exception:\n        return batch\n", "try statement"),
+        (
+            "    try:\n        return batch\n    except Exception:\n        return batch\n",
+            "try statement",
+        ),
         ("    import math\n    return batch\n", "import"),
         ("    def inner(x):\n        return x\n    return batch\n", "nested function"),
         ("    return batch.astype('float32')\n", "method .astype()"),
@@ -168,7 +170,9 @@ def batches(draw):
     if kind == "union":
         rows = draw(
             st.lists(
-                st.one_of(st.floats(-4, 4, width=64), st.lists(st.floats(-4, 4, width=64), max_size=3)),
+                st.one_of(
+                    st.floats(-4, 4, width=64), st.lists(st.floats(-4, 4, width=64), max_size=3)
+                ),
                 min_size=1,
                 max_size=6,
             )
@@ -293,7 +297,9 @@ def test_apply_on_store_with_shuffle_and_ranks(tmp_path):
     rows = [[float(i)] * (i % 4 + 1) for i in range(40)]
     gr.save(gr.array(rows), tmp_path / "d.gr", chunk_size=7)
     for rank in (0, 1):
-        st_ = gr.stream(str(tmp_path / "d.gr"), batch_size=3, shuffle=True, seed=5, world_size=2, rank=rank)
+        st_ = gr.stream(
+            str(tmp_path / "d.gr"), batch_size=3, shuffle=True, seed=5, world_size=2, rank=rank
+        )
         eager = [stage_b(stage_a(b)).to_list() for b in st_]
         out = [o.to_list() for o in st_.apply([stage_a, stage_b], cpu=2, scheduler="rust")]
         assert out == eager
@@ -315,5 +321,10 @@ def test_rust_scheduler_stops_cleanly_on_break():
 def test_demo_runs_small(tmp_path):
     from grumpy import demo
 
-    assert demo.main(["--proteins", "40", "--batch-size", "8", "--no-progress", "--out", str(tmp_path)]) == 0
+    assert (
+        demo.main(
+            ["--proteins", "40", "--batch-size", "8", "--no-progress", "--out", str(tmp_path)]
+        )
+        == 0
+    )
     assert (tmp_path / "proteins.gr").is_dir()

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import math
 
+import grumpy as gr
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import grumpy as gr
 
 
 # ---------------------------------------------------------------- reference model
@@ -206,7 +205,20 @@ def test_numpy_non_contiguous_is_copied_correctly():
 
 
 @pytest.mark.parametrize(
-    "dt", ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64"]
+    "dt",
+    [
+        "bool",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "float32",
+        "float64",
+    ],
 )
 def test_every_numpy_dtype(dt):
     a = (np.arange(6) % 2 == 0) if dt == "bool" else np.arange(6).astype(dt)
