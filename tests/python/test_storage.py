@@ -16,8 +16,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-
-
 # ---------------------------------------------------------------- strategies
 leaf_f = st.one_of(st.none(), st.floats(allow_nan=False, width=32))
 leaf_i = st.one_of(st.none(), st.integers(-(2**40), 2**40))
