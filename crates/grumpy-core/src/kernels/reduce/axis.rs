@@ -14,7 +14,7 @@
 //! executor can apply an elementwise chain while reducing (identity for plain reductions).
 
 use super::accum::Acc;
-use crate::buffer::{normalize, Bitmap, Buf};
+use crate::buffer::{normalize, Bitmap, Buf, Native};
 use crate::error::Result;
 use crate::layout::{Layout, Leaf, List, Union};
 use rayon::prelude::*;
@@ -171,14 +171,33 @@ pub(super) fn fold_all<T: Copy + Sync, A: Acc, F: Fn(T) -> A::In + Sync>(
     acc
 }
 
-/// Innermost axis: one accumulator per row of `rows` (the list just above the leaf).
+/// Innermost axis: one result per row of `rows` (the list just above the leaf).
 pub(super) fn innermost<T: Copy + Sync, A: Acc, F: Fn(T) -> A::In + Sync>(
     rows: &List,
     src: &Src<'_, T>,
     f: &F,
-) -> Vec<A> {
+) -> Leaf {
     let o = rows.offsets.as_slice();
     let base = o[0];
+    if let (Some(w), None) = (rows.regular_size().filter(|&w| w > 0), src.valid) {
+        // Every row has w > 0 values, none null (a null row is empty): fold w-wide chunks of
+        // the leaf straight into results, which are all valid.
+        let row = |c: &[T]| {
+            let mut a = A::empty();
+            c.iter().for_each(|&x| a.push(f(x)));
+            a.finish().unwrap_or_default()
+        };
+        let vals = &src.vals[..rows.len() * w];
+        let out: Vec<A::Out> = if vals.len() >= PAR_MIN {
+            vals.par_chunks_exact(w)
+                .with_min_len(1024)
+                .map(row)
+                .collect()
+        } else {
+            vals.chunks_exact(w).map(row).collect()
+        };
+        return Leaf::valid(A::Out::wrap(Buf::from_vec(out)));
+    }
     let mut out = vec![A::empty(); rows.len()];
     let body = |(i, a): (usize, &mut A)| fold_range(a, src, span(o, base, i), f);
     if src.vals.len() >= PAR_MIN {
@@ -189,7 +208,26 @@ pub(super) fn innermost<T: Copy + Sync, A: Acc, F: Fn(T) -> A::In + Sync>(
     } else {
         out.iter_mut().enumerate().for_each(body);
     }
-    out
+    super::finish(&out, rows.validity.as_ref())
+}
+
+/// `S`-wide rows packed in `block`: column j folds into `dst[j]`, with the accumulators held
+/// in registers (the xyz case: S = 3).
+#[inline(always)]
+fn regular_block<T: Copy, A: Acc, F: Fn(T) -> A::In, const S: usize>(
+    dst: &mut [A],
+    block: &[T],
+    f: &F,
+) {
+    let mut acc = [A::empty(); S];
+    for row in block.chunks_exact(S) {
+        for j in 0..S {
+            acc[j].push(f(row[j]));
+        }
+    }
+    for (d, a) in dst.iter_mut().zip(&acc) {
+        d.merge(a);
+    }
 }
 
 /// Prefix sums of `lens` as i64 offsets starting at 0.
@@ -222,14 +260,25 @@ pub(super) fn two_level<T: Copy + Sync, A: Acc, F: Fn(T) -> A::In + Sync>(
         }
     };
     let ngroups = groups.map_or(1, List::len);
-    let lens: Vec<i64> = (0..ngroups)
-        .map(|g| {
-            member_range(g)
-                .map(|e| mo[e + 1] - mo[e])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
+    // Per group: the longest member, and whether every member has that length.
+    let stats = |g: usize| {
+        let (mut lo, mut hi) = (i64::MAX, 0i64);
+        for e in member_range(g) {
+            let len = mo[e + 1] - mo[e];
+            lo = lo.min(len);
+            hi = hi.max(len);
+        }
+        (hi, lo == hi)
+    };
+    let (lens, regular): (Vec<i64>, Vec<bool>) = if mo.len() >= PAR_MIN / 4 {
+        (0..ngroups)
+            .into_par_iter()
+            .with_min_len(64)
+            .map(stats)
+            .unzip()
+    } else {
+        (0..ngroups).map(stats).unzip()
+    };
     let starts = prefix(&lens);
     let mut out = vec![A::empty(); *starts.last().unwrap_or(&0) as usize];
     let mut blocks: Vec<&mut [A]> = Vec::with_capacity(ngroups);
@@ -240,7 +289,20 @@ pub(super) fn two_level<T: Copy + Sync, A: Acc, F: Fn(T) -> A::In + Sync>(
         rest = tail;
     }
     let body = |(g, dst): (usize, &mut &mut [A])| {
-        for e in member_range(g) {
+        let mr = member_range(g);
+        if regular[g] && src.valid.is_none() && !mr.is_empty() {
+            // Members of one length s are one contiguous block of s-wide chunks.
+            let block = &src.vals[(mo[mr.start] - mb) as usize..(mo[mr.end] - mb) as usize];
+            match dst.len() {
+                1 => regular_block::<T, A, F, 1>(dst, block, f),
+                2 => regular_block::<T, A, F, 2>(dst, block, f),
+                3 => regular_block::<T, A, F, 3>(dst, block, f),
+                4 => regular_block::<T, A, F, 4>(dst, block, f),
+                _ => mr.for_each(|e| scatter_row(dst, src, span(mo, mb, e), f)),
+            }
+            return;
+        }
+        for e in mr {
             scatter_row(dst, src, span(mo, mb, e), f);
         }
     };

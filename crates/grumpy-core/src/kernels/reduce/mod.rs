@@ -384,8 +384,7 @@ fn run<T: Copy + Sync, A: Acc, F: Fn(T) -> A::In + Sync>(
     };
     let mut layout = if k == n - 1 {
         let rows = &chain.lists[n - 2];
-        let accs: Vec<A> = axis::innermost(rows, src, f);
-        Layout::Leaf(finish(&accs, rows.validity.as_ref()))
+        Layout::Leaf(axis::innermost::<T, A, F>(rows, src, f))
     } else {
         let (levels, accs): (Vec<Vec<i64>>, Vec<A>) = if k == n - 2 {
             let groups = k.checked_sub(1).map(|g| &chain.lists[g]);

@@ -286,7 +286,31 @@ fn parallel_paths_match_sequential() {
     let Reduced::Array(s) = reduce(&a, ReduceOp::Sum, Some(-1)).unwrap() else {
         panic!()
     };
-    assert_eq!(s.size(), vals.len() / 3);
+    let sums = s
+        .layout
+        .as_list()
+        .unwrap()
+        .child
+        .as_leaf()
+        .unwrap()
+        .values
+        .clone();
+    let want: Vec<f64> = vals.chunks_exact(3).map(|c| c.iter().sum()).collect();
+    assert_eq!(sums, Values::from(want));
+    // A sliced view (offsets not starting at 0) takes the same regular fast paths.
+    let v = a.slice(5, 2);
+    let Reduced::Array(m) = reduce(&v, ReduceOp::Max, Some(-1)).unwrap() else {
+        panic!()
+    };
+    let first = prot[5] as usize * 3;
+    let want: Vec<f64> = vals[first..prot[7] as usize * 3]
+        .chunks_exact(3)
+        .map(|c| c.iter().copied().fold(f64::MIN, f64::max))
+        .collect();
+    assert_eq!(
+        m.layout.as_list().unwrap().child.as_leaf().unwrap().values,
+        Values::from(want)
+    );
 }
 
 #[test]
