@@ -114,6 +114,7 @@ fn fold_range<T: Copy, A: Acc, F: Fn(T) -> A::In>(
     f: &F,
 ) {
     match src.valid {
+        None if r.len() >= 32 => fold_slice(acc, &src.vals[r], f),
         None => src.vals[r].iter().for_each(|&x| acc.push(f(x))),
         Some(v) => {
             for i in r {
@@ -212,22 +213,50 @@ pub(super) fn innermost<T: Copy + Sync, A: Acc, F: Fn(T) -> A::In + Sync>(
 }
 
 /// `S`-wide rows packed in `block`: column j folds into `dst[j]`, with the accumulators held
-/// in registers (the xyz case: S = 3).
+/// in registers (the xyz case: S = 3). Four interleaved sets of accumulators (rows 4i, 4i+1,
+/// ...) break the add latency chain; they are merged in a fixed order, so results are
+/// deterministic.
 #[inline(always)]
 fn regular_block<T: Copy, A: Acc, F: Fn(T) -> A::In, const S: usize>(
     dst: &mut [A],
     block: &[T],
     f: &F,
 ) {
-    let mut acc = [A::empty(); S];
-    for row in block.chunks_exact(S) {
-        for j in 0..S {
-            acc[j].push(f(row[j]));
+    let mut acc = [[A::empty(); S]; 4];
+    let quads = block.chunks_exact(4 * S);
+    let rest = quads.remainder();
+    for q in quads {
+        for (r, set) in acc.iter_mut().enumerate() {
+            for j in 0..S {
+                set[j].push(f(q[r * S + j]));
+            }
         }
     }
-    for (d, a) in dst.iter_mut().zip(&acc) {
-        d.merge(a);
+    for row in rest.chunks_exact(S) {
+        for j in 0..S {
+            acc[0][j].push(f(row[j]));
+        }
     }
+    for set in &acc {
+        for (d, a) in dst.iter_mut().zip(set) {
+            d.merge(a);
+        }
+    }
+}
+
+/// Fold a slice with four interleaved accumulators (see [`regular_block`]).
+#[inline(always)]
+fn fold_slice<T: Copy, A: Acc, F: Fn(T) -> A::In>(acc: &mut A, vals: &[T], f: &F) {
+    let mut p = [A::empty(); 4];
+    let quads = vals.chunks_exact(4);
+    let rest = quads.remainder();
+    for q in quads {
+        for (a, &x) in p.iter_mut().zip(q) {
+            a.push(f(x));
+        }
+    }
+    rest.iter().for_each(|&x| p[0].push(f(x)));
+    p.iter().for_each(|q| acc.merge(q));
 }
 
 /// Prefix sums of `lens` as i64 offsets starting at 0.
@@ -262,13 +291,23 @@ pub(super) fn two_level<T: Copy + Sync, A: Acc, F: Fn(T) -> A::In + Sync>(
     let ngroups = groups.map_or(1, List::len);
     // Per group: the longest member, and whether every member has that length.
     let stats = |g: usize| {
-        let (mut lo, mut hi) = (i64::MAX, 0i64);
-        for e in member_range(g) {
-            let len = mo[e + 1] - mo[e];
-            lo = lo.min(len);
-            hi = hi.max(len);
+        let r = member_range(g);
+        if r.is_empty() {
+            return (0, true);
         }
-        (hi, lo == hi)
+        let w = &mo[r.start..=r.end];
+        let s = w[1] - w[0];
+        // Branch-free check (vectorises): every member as long as the first.
+        let same = w[1..]
+            .iter()
+            .zip(w)
+            .fold(true, |ok, (b, a)| ok & (b - a == s));
+        if same {
+            (s, true)
+        } else {
+            let hi = w[1..].iter().zip(w).map(|(b, a)| b - a).max().unwrap_or(0);
+            (hi, false)
+        }
     };
     let (lens, regular): (Vec<i64>, Vec<bool>) = if mo.len() >= PAR_MIN / 4 {
         (0..ngroups)
