@@ -294,20 +294,165 @@ impl fmt::Display for Scalar {
     }
 }
 
-/// Format a float the way Python's `repr` does for common values (`1.0`, `0.5`, `nan`, `inf`).
+/// Format a float exactly as Python's `repr(float)` does: the shortest digits that round-trip,
+/// positional between 1e-4 and 1e16, scientific (`1e-05`, `1.5e+16`) outside.
+///
+/// ```
+/// use grumpy_core::dtype::format_float;
+/// assert_eq!(format_float(1.0), "1.0");
+/// assert_eq!(format_float(0.1), "0.1");
+/// assert_eq!(format_float(1e16), "1e+16");
+/// assert_eq!(format_float(1e-5), "1e-05");
+/// assert_eq!(format_float(-0.0), "-0.0");
+/// assert_eq!(format_float(f64::NAN), "nan");
+/// ```
 pub fn format_float(x: f64) -> String {
+    if !x.is_finite() {
+        return nonfinite(x);
+    }
+    python_float_text(&format!("{x:e}"))
+}
+
+/// Like [`format_float`] with the shortest digits that round-trip a `float32` (as NumPy prints
+/// float32 values: `0.1`, not `0.10000000149011612`).
+///
+/// ```
+/// use grumpy_core::dtype::format_float32;
+/// assert_eq!(format_float32(0.1), "0.1");
+/// assert_eq!(format_float32(3.0), "3.0");
+/// ```
+pub fn format_float32(x: f32) -> String {
+    if !x.is_finite() {
+        return nonfinite(f64::from(x));
+    }
+    python_float_text(&format!("{x:e}"))
+}
+
+fn nonfinite(x: f64) -> String {
     if x.is_nan() {
         "nan".into()
-    } else if x.is_infinite() {
-        if x > 0.0 {
-            "inf".into()
-        } else {
-            "-inf".into()
-        }
-    } else if x == x.trunc() && x.abs() < 1e16 {
-        format!("{x:.1}")
+    } else if x > 0.0 {
+        "inf".into()
     } else {
-        format!("{x}")
+        "-inf".into()
+    }
+}
+
+/// Turn Rust's shortest scientific text (`-1.25e-7`) into Python's repr layout.
+fn python_float_text(sci: &str) -> String {
+    let (sign, rest) = match sci.strip_prefix('-') {
+        Some(r) => ("-", r),
+        None => ("", sci),
+    };
+    let (mant, exp) = rest.split_once('e').unwrap_or((rest, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mant.chars().filter(char::is_ascii_digit).collect();
+    let n = digits.len() as i32;
+    // the value is 0.DIGITS * 10**decpt
+    let decpt = exp + 1;
+    let body = if !(-4 < decpt && decpt <= 16) {
+        let tail = if n > 1 {
+            format!(".{}", &digits[1..])
+        } else {
+            String::new()
+        };
+        let esign = if exp < 0 { '-' } else { '+' };
+        format!("{}{tail}e{esign}{:02}", &digits[..1], exp.abs())
+    } else if decpt <= 0 {
+        format!("0.{}{digits}", "0".repeat((-decpt) as usize))
+    } else if decpt >= n {
+        format!("{digits}{}.0", "0".repeat((decpt - n) as usize))
+    } else {
+        let (a, b) = digits.split_at(decpt as usize);
+        format!("{a}.{b}")
+    };
+    format!("{sign}{body}")
+}
+
+/// NumPy's casting rules for `astype(dtype, casting=...)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Casting {
+    /// Only the same dtype.
+    No,
+    /// Only the same dtype (byte order does not exist in grumpy).
+    Equiv,
+    /// Only casts that keep every value (`int16 → float32`, `uint8 → int16`, numbers → string).
+    Safe,
+    /// Safe casts, or casts within a kind or to a higher kind (`float64 → float32`,
+    /// `int64 → int8`, `uint64 → int8`), never down a kind (`float → int`, `int → uint`).
+    SameKind,
+    /// Anything.
+    Unsafe,
+}
+
+impl Casting {
+    /// Parse NumPy's names: `"no"`, `"equiv"`, `"safe"`, `"same_kind"`, `"unsafe"`.
+    ///
+    /// ```
+    /// use grumpy_core::dtype::Casting;
+    /// assert_eq!(Casting::parse("same_kind").unwrap(), Casting::SameKind);
+    /// assert!(Casting::parse("lossy").is_err());
+    /// ```
+    pub fn parse(name: &str) -> Result<Casting> {
+        Ok(match name {
+            "no" => Casting::No,
+            "equiv" => Casting::Equiv,
+            "safe" => Casting::Safe,
+            "same_kind" => Casting::SameKind,
+            "unsafe" => Casting::Unsafe,
+            other => {
+                return Err(Error::new(
+                    Code::Argument,
+                    format!("unknown casting {other:?}"),
+                    "casting is one of 'no', 'equiv', 'safe', 'same_kind', 'unsafe' (as in NumPy)",
+                    "pass e.g. casting=\"same_kind\"",
+                ))
+            }
+        })
+    }
+
+    /// NumPy's name of the rule.
+    pub fn name(self) -> &'static str {
+        match self {
+            Casting::No => "no",
+            Casting::Equiv => "equiv",
+            Casting::Safe => "safe",
+            Casting::SameKind => "same_kind",
+            Casting::Unsafe => "unsafe",
+        }
+    }
+}
+
+/// Kind order used by "same_kind": bool < unsigned < signed < float < string.
+fn kind_rank(d: DType) -> u8 {
+    match d {
+        DType::Bool => 0,
+        x if x.is_unsigned() => 1,
+        x if x.is_signed() => 2,
+        x if x.is_float() => 3,
+        _ => 4,
+    }
+}
+
+/// NumPy's `np.can_cast(from, to, casting)` for grumpy's dtypes (string behaves like NumPy's
+/// `str`: every number casts to it safely, it casts to nothing else but itself).
+///
+/// ```
+/// use grumpy_core::dtype::{can_cast, Casting, DType};
+/// assert!(can_cast(DType::Int16, DType::Float32, Casting::Safe));
+/// assert!(!can_cast(DType::Int32, DType::Float32, Casting::Safe));
+/// assert!(can_cast(DType::Float64, DType::Float32, Casting::SameKind));
+/// assert!(!can_cast(DType::Float64, DType::Int64, Casting::SameKind));
+/// assert!(can_cast(DType::Float64, DType::Int8, Casting::Unsafe));
+/// ```
+pub fn can_cast(from: DType, to: DType, casting: Casting) -> bool {
+    match casting {
+        Casting::No | Casting::Equiv => from == to,
+        Casting::Safe => {
+            from == to || to == DType::String || (from != DType::String && promote(from, to) == to)
+        }
+        Casting::SameKind => kind_rank(from) <= kind_rank(to),
+        Casting::Unsafe => true,
     }
 }
 
@@ -374,6 +519,32 @@ mod tests {
         assert_eq!(promote_weak(Float32, &Scalar::Float(1.5)).unwrap(), Float32);
         assert_eq!(promote_weak(UInt8, &Scalar::Float(1.5)).unwrap(), Float64);
         assert!(promote_weak(String, &Scalar::Int(1)).is_err());
+    }
+
+    #[test]
+    fn floats_print_like_python() {
+        let cases = [
+            (0.0, "0.0"),
+            (1.5, "1.5"),
+            (-2.0, "-2.0"),
+            (123456.789, "123456.789"),
+            (1e15, "1000000000000000.0"),
+            (1e16, "1e+16"),
+            (1.5e16, "1.5e+16"),
+            (0.0001, "0.0001"),
+            (0.00012, "0.00012"),
+            (1e-5, "1e-05"),
+            (-1.25e-7, "-1.25e-07"),
+            (1e300, "1e+300"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+            (0.1 + 0.2, "0.30000000000000004"),
+        ];
+        for (x, want) in cases {
+            assert_eq!(format_float(x), want, "{x:e}");
+        }
+        assert_eq!(format_float32(0.1), "0.1");
+        assert_eq!(format_float32(1e20), "1e+20");
     }
 
     #[test]

@@ -38,7 +38,14 @@ pub enum Code {
 }
 
 impl Code {
-    /// Stable name used in messages (`grumpy.<name>`).
+    /// Stable name used in messages (`grumpy.<name>`); it is also the name of the Python
+    /// exception class raised, and the `.code` attribute of that exception.
+    ///
+    /// ```
+    /// use grumpy_core::error::Code;
+    /// assert_eq!(Code::DType.name(), "DTypeError");
+    /// assert_eq!(Code::Value.name(), "ArgumentError");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Code::Argument => "ArgumentError",
@@ -50,7 +57,9 @@ impl Code {
             Code::Store => "StoreError",
             Code::Compile => "CompileError",
             Code::Unsupported => "Unsupported",
-            Code::Value => "ValueError",
+            // A data value error is reported as the `ArgumentError` class (a `ValueError`), so the
+            // code, the class and the message prefix always agree.
+            Code::Value => "ArgumentError",
         }
     }
 }

@@ -8,7 +8,7 @@
 //! ```
 
 use crate::buffer::{Native, Values};
-use crate::dtype::{format_float, DType};
+use crate::dtype::{format_float, format_float32, DType};
 use crate::error::{Code, Error, Result};
 use crate::layout::{Layout, Leaf};
 use crate::{with_dtype, with_values};
@@ -45,7 +45,8 @@ pub fn cast_values(v: &Values, dtype: DType) -> Result<Values> {
     Ok(with_values!(v, b, S => {
         with_dtype!(dtype, D => Values::from(cast_slice::<S, D>(b.as_slice())), {
             let items: Vec<String> = b.iter().map(|&x| {
-                if S::DTYPE.is_float() { format_float(x.to_f64()) }
+                if S::DTYPE == DType::Float32 { format_float32(x.to_f64() as f32) }
+                else if S::DTYPE.is_float() { format_float(x.to_f64()) }
                 else if S::DTYPE == DType::Bool { if x.to_i64() != 0 { "True".into() } else { "False".into() } }
                 else { x.to_scalar().to_string() }
             }).collect();
@@ -113,5 +114,8 @@ mod tests {
         assert_eq!(s.str_at(1), "2.0");
         assert_eq!(cast_values(&s, DType::Float64).unwrap(), v);
         assert!(cast_values(&Values::from_strs(&["x"]), DType::Int64).is_err());
+        // float32 values print with float32's shortest digits, as NumPy's astype(str) does
+        let f = cast_values(&Values::from(vec![0.1f32, 1e20]), DType::String).unwrap();
+        assert_eq!((f.str_at(0), f.str_at(1)), ("0.1", "1e+20"));
     }
 }

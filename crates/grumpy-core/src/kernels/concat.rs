@@ -9,7 +9,7 @@
 //! ```
 
 use crate::buffer::{Bitmap, Buf, Values};
-use crate::dtype::promote;
+use crate::dtype::{promote, DType};
 use crate::error::{Code, Error, Result};
 use crate::kernels::cast::cast_values;
 use crate::layout::{Layout, Leaf, List, Union};
@@ -37,12 +37,25 @@ fn mismatch() -> Error {
     )
 }
 
+/// The dtype concatenated values share: NumPy promotion, except that strings and numbers never
+/// mix (NumPy has no common dtype for them either; turning numbers into text silently would
+/// lose the numbers).
+fn common_dtype(a: DType, b: DType) -> Result<DType> {
+    if (a == DType::String) != (b == DType::String) {
+        return Err(Error::new(
+            Code::DType,
+            format!("cannot concatenate {a} with {b}"),
+            "strings and numbers do not share a dtype",
+            "convert one side first, e.g. x.astype(gr.string) or x.astype(gr.float64)",
+        ));
+    }
+    Ok(promote(a, b))
+}
+
 fn concat_leaves(parts: &[&Leaf]) -> Result<Leaf> {
-    let dtype = parts
-        .iter()
-        .map(|l| l.values.dtype())
-        .reduce(promote)
-        .ok_or_else(mismatch)?;
+    let mut dtypes = parts.iter().map(|l| l.values.dtype());
+    let first = dtypes.next().ok_or_else(mismatch)?;
+    let dtype = dtypes.try_fold(first, common_dtype)?;
     let casted: Vec<Values> = parts
         .iter()
         .map(|l| cast_values(&l.values, dtype))
@@ -161,11 +174,37 @@ pub fn concat_layouts(parts: &[&Layout]) -> Result<Layout> {
     }
     let scalar = concat_layouts(&scalars.iter().collect::<Vec<_>>())?;
     let list = concat_layouts(&lists.iter().collect::<Vec<_>>())?;
-    let dtype = promote(scalar.dtype(), list.dtype());
+    let dtype = common_dtype(scalar.dtype(), list.dtype())?;
     Ok(Layout::Union(Union {
         tags: Buf::from_vec(tags),
         index: Buf::from_vec(index),
         scalar: Box::new(crate::kernels::cast::cast_layout(&scalar, dtype)?),
         list: Box::new(crate::kernels::cast::cast_layout(&list, dtype)?),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::Item;
+
+    fn layout(it: Item) -> Layout {
+        Layout::from_item(&it, None).unwrap()
+    }
+
+    #[test]
+    fn numbers_promote_strings_do_not_mix() {
+        let i = layout(vec![1i64, 2].into());
+        let f = layout(vec![0.5].into());
+        let s = layout(vec!["a"].into());
+        let c = concat_layouts(&[&i, &f]).unwrap();
+        assert_eq!(c.to_item(), vec![1.0, 2.0, 0.5].into());
+        assert_eq!(concat_layouts(&[&s, &s]).unwrap().len(), 2);
+        assert_eq!(concat_layouts(&[&s, &i]).unwrap_err().code(), Code::DType);
+        assert_eq!(concat_layouts(&[&i, &s]).unwrap_err().code(), Code::DType);
+        // a flat leaf with a depth-1 list makes a union; strings still do not mix
+        let l = layout(vec![vec![1i64]].into());
+        assert_eq!(concat_layouts(&[&s, &l]).unwrap_err().code(), Code::DType);
+        assert_eq!(concat_layouts(&[&i, &l]).unwrap().kind(), "union");
+    }
 }

@@ -8,7 +8,7 @@
 //! assert_eq!(l.to_item(), it);
 //! ```
 
-use super::{Builder, Layout};
+use super::{too_deep, Builder, Layout, MAX_DEPTH};
 use crate::dtype::{DType, Scalar};
 use crate::error::Result;
 
@@ -56,14 +56,17 @@ impl<T: Into<Item>> From<Vec<T>> for Item {
     }
 }
 
-fn push(b: &mut Builder, it: &Item) -> Result<()> {
+fn push(b: &mut Builder, it: &Item, depth: usize) -> Result<()> {
     match it {
         Item::Null => b.push_null(),
         Item::Scalar(s) => b.push_scalar(s)?,
         Item::List(items) => {
+            if depth >= MAX_DEPTH {
+                return Err(too_deep());
+            }
             b.begin_list();
             for x in items {
-                push(b.child(), x)?;
+                push(b.child(), x, depth + 1)?;
             }
             b.end_list();
         }
@@ -72,16 +75,17 @@ fn push(b: &mut Builder, it: &Item) -> Result<()> {
 }
 
 impl Layout {
-    /// Build a layout from an [`Item::List`] of rows (`dtype` casts the leaves).
+    /// Build a layout from an [`Item::List`] of rows (`dtype` casts the leaves). Items nested
+    /// deeper than [`MAX_DEPTH`] are refused with an `Argument` error.
     pub fn from_item(rows: &Item, dtype: Option<DType>) -> Result<Layout> {
         let mut b = Builder::new();
         match rows {
             Item::List(items) => {
                 for x in items {
-                    push(&mut b, x)?;
+                    push(&mut b, x, 1)?;
                 }
             }
-            other => push(&mut b, other)?,
+            other => push(&mut b, other, 1)?,
         }
         b.finish(dtype)
     }

@@ -25,9 +25,10 @@ mod builder;
 mod item;
 mod leaf;
 mod list;
+mod preview;
 mod union;
 
-pub use builder::Builder;
+pub use builder::{too_deep, Builder, MAX_DEPTH};
 pub use item::Item;
 pub use leaf::Leaf;
 pub use list::List;
