@@ -1,26 +1,41 @@
-//! The `GrumpyArray` Python class: construction, conversion and introspection. Operators,
-//! reductions and indexing live in their own files (`ops.rs`, `reduce.rs`, `index.rs`), each
-//! with its own `#[pymethods]` block.
+//! The `GrumpyArray` Python class: conversion out and introspection. Construction lives in
+//! `construct.rs`; operators, reductions and indexing in their own files (`ops.rs`,
+//! `reduce.rs`, `index.rs`), each with its own `#[pymethods]` block.
+//!
+//! Every method goes through [`guard`] (GIL kept) or [`run`] (GIL released), so no Rust panic
+//! ever reaches Python as a `PanicException`.
 
-use crate::convert::{from_py, i64_to_numpy, rows_to_py, values_to_numpy};
+use crate::convert::{i64_to_numpy, row_to_py_obj, rows_to_py, values_to_numpy};
 use crate::dtype::{parse_dtype, PyDType};
-use crate::errors::{err, run, IntoPy};
-use grumpy_core::buffer::{Bitmap, Buf, Values};
-use grumpy_core::layout::{Layout, Leaf, List};
-use grumpy_core::{Array, Code, DType};
+use crate::errors::{err, guard, run, IntoPy};
+use grumpy_core::buffer::{Bitmap, Buf, Native, StrValues, Values};
+use grumpy_core::dtype::{can_cast, Casting};
+use grumpy_core::layout::{Layout, Leaf, List, Union};
+use grumpy_core::{with_values, Array, Code, DType, Error, Result};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
+
+/// Width of `repr`/`str` lines and the rows shown before eliding (first and last half).
+const LINE_WIDTH: usize = 80;
+const PREVIEW_ROWS: usize = 6;
 
 /// A ragged, nested array.
 #[pyclass(name = "GrumpyArray", module = "grumpy", subclass)]
 #[derive(Clone)]
 pub(crate) struct PyGrumpyArray {
     pub(crate) inner: Array,
+    /// The NumPy shape this array was built from when that shape holds no element: a layout
+    /// of empty lists cannot say how long its (absent) inner rows were, and `to_numpy` should
+    /// give back `(0, 3)` for `gr.array(np.zeros((0, 3)))`.
+    pub(crate) empty_shape: Option<Vec<usize>>,
 }
 
 impl PyGrumpyArray {
     pub(crate) fn new(inner: Array) -> Self {
-        PyGrumpyArray { inner }
+        PyGrumpyArray {
+            inner,
+            empty_shape: None,
+        }
     }
 }
 
@@ -39,259 +54,293 @@ fn list_at(layout: &Layout, level: usize) -> Option<List> {
     }
 }
 
-/// Lengths of the lists at depth `dim` (>= 1), nested inside the outer `dim - 1` levels.
-fn lengths_at(layout: &Layout, dim: usize) -> Option<Layout> {
-    match layout {
-        Layout::List(l) if dim == 1 => {
-            let lens: Vec<i64> = l.lengths();
+/// Lengths of the lists at depth `dim` (>= 1), nested inside the outer `dim - 1` levels; a
+/// scalar row of a union counts as a length-1 list.
+fn lengths_at(layout: &Layout, dim: usize) -> Result<Option<Layout>> {
+    Ok(match layout {
+        Layout::List(l) if dim == 1 => Some(Layout::Leaf(Leaf::new(
+            Values::from(l.lengths()),
+            l.validity.clone(),
+        ))),
+        Layout::List(l) => lengths_at(&l.child, dim - 1)?
+            .map(|c| Layout::List(List::new(l.offsets.clone(), l.validity.clone(), c))),
+        Layout::Union(u) if dim == 1 => {
+            let lst = u.to_list()?;
             Some(Layout::Leaf(Leaf::new(
-                Values::from(lens),
-                l.validity.clone(),
+                Values::from(lst.lengths()),
+                lst.validity.clone(),
             )))
         }
-        Layout::List(l) => Some(Layout::List(List::new(
-            l.offsets.clone(),
-            l.validity.clone(),
-            lengths_at(&l.child, dim - 1)?,
-        ))),
-        Layout::Union(u) if dim == 1 => {
-            let lst = u.to_list().ok()?;
-            Some(Layout::Leaf(Leaf::valid(Values::from(lst.lengths()))))
-        }
         _ => None,
+    })
+}
+
+/// The leaf values this view reaches (list levels cut to the covered range, union scalar rows
+/// as length-1 lists).
+fn leaf_view(layout: &Layout) -> Result<Leaf> {
+    let mut cur = layout.clone();
+    loop {
+        cur = match cur {
+            Layout::Leaf(l) => return Ok(l),
+            Layout::List(l) => l.child_view(),
+            u @ Layout::Union(_) => match u.unions_as_lists()? {
+                Layout::List(l) => l.child_view(),
+                other => other,
+            },
+        }
     }
 }
 
-fn preview(py: Python<'_>, a: &Array, max_rows: usize, width: usize) -> PyResult<String> {
-    let n = a.len();
-    let shown: Vec<usize> = if n <= max_rows {
-        (0..n).collect()
-    } else {
-        (0..max_rows / 2).chain(n - max_rows / 2..n).collect()
-    };
-    let mut parts = Vec::new();
-    for (k, &i) in shown.iter().enumerate() {
-        if n > max_rows && k == max_rows / 2 {
-            parts.push("...".to_owned());
-        }
-        let row = crate::convert::row_to_py(py, &a.layout, i)?;
-        let mut s: String = row.repr()?.extract()?;
-        if s.len() > width {
-            let mut cut = width.saturating_sub(4);
-            while !s.is_char_boundary(cut) {
-                cut -= 1;
+fn copy_values(v: &Values) -> Values {
+    with_values!(v, b, T => Values::from(b.as_slice().to_vec()), s => {
+        let o = s.offsets.as_slice();
+        let (a, z) = (o[0], o[o.len() - 1]);
+        Values::Str(StrValues {
+            offsets: Buf::from_vec(o.iter().map(|x| x - a).collect()),
+            bytes: Buf::from_vec(s.bytes.as_slice()[a as usize..z as usize].to_vec()),
+        })
+    })
+}
+
+fn copy_bits(b: Option<&Bitmap>) -> Option<Bitmap> {
+    b.map(|b| Bitmap::from_bools(&b.to_bools()))
+}
+
+/// A copy sharing no memory with `layout` (not even foreign NumPy memory).
+fn deep_copy(layout: &Layout) -> Layout {
+    match layout.compact() {
+        Layout::Leaf(l) => Layout::Leaf(Leaf::new(
+            copy_values(&l.values),
+            copy_bits(l.validity.as_ref()),
+        )),
+        Layout::List(l) => Layout::List(List::new(
+            Buf::from_vec(l.offsets.to_vec()),
+            copy_bits(l.validity.as_ref()),
+            deep_copy(&l.child),
+        )),
+        Layout::Union(u) => Layout::Union(Union {
+            tags: Buf::from_vec(u.tags.to_vec()),
+            index: Buf::from_vec(u.index.to_vec()),
+            scalar: Box::new(deep_copy(&u.scalar)),
+            list: Box::new(deep_copy(&u.list)),
+        }),
+    }
+}
+
+/// Python truth of an array: only an array holding exactly one value has one (NumPy's rule).
+fn truth(layout: &Layout) -> Result<bool> {
+    let mut cur = layout.clone();
+    loop {
+        match cur.len() {
+            0 => {
+                return Err(Error::new(
+                    Code::Argument,
+                    "the truth value of an empty array is ambiguous",
+                    "the array holds no value",
+                    "use len(x) > 0 or x.size > 0 to test for emptiness",
+                ))
             }
-            s.truncate(cut);
-            s.push_str(" ...");
+            1 => {}
+            n => {
+                return Err(Error::new(
+                    Code::Argument,
+                    "the truth value of an array with more than one element is ambiguous",
+                    format!("the array has {n} rows"),
+                    "use x.any() or x.all()",
+                ))
+            }
         }
-        parts.push(s);
+        if cur.is_null(0) {
+            return Ok(false);
+        }
+        cur = match cur {
+            Layout::Leaf(l) => {
+                return Ok(
+                    with_values!(&l.values, b, T => b[0].to_f64() != 0.0, _s => !l.values.str_at(0).is_empty()),
+                );
+            }
+            Layout::List(l) => l.child.slice(l.offsets[0] as usize, l.row_len(0)),
+            Layout::Union(u) => {
+                let j = u.index[0] as usize;
+                if u.tags[0] == 0 {
+                    u.scalar.slice(j, 1)
+                } else {
+                    u.list.slice(j, 1)
+                }
+            }
+        };
     }
-    let one_line = parts.join(", ");
-    if one_line.len() <= width && !one_line.contains('\n') {
-        return Ok(format!("[{one_line}]"));
+}
+
+/// Lazy iterator over the rows of an array (list rows as `GrumpyArray`s, scalars as values).
+#[pyclass(name = "_RowIter", module = "grumpy._core")]
+pub(crate) struct RowIter {
+    array: Array,
+    pos: usize,
+}
+
+#[pymethods]
+impl RowIter {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
     }
-    Ok(format!("[{}]", parts.join(",\n ")))
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        guard(|| {
+            if self.pos >= self.array.len() {
+                return Ok(None);
+            }
+            self.pos += 1;
+            row_to_py_obj(py, &self.array.layout, self.pos - 1).map(Some)
+        })
+    }
 }
 
 #[pymethods]
 impl PyGrumpyArray {
     /// Number of rows.
-    fn __len__(&self) -> usize {
-        self.inner.len()
+    fn __len__(&self) -> PyResult<usize> {
+        guard(|| Ok(self.inner.len()))
+    }
+    /// Truth of a one-value array; `ValueError` (ArgumentError) otherwise, like NumPy.
+    fn __bool__(&self) -> PyResult<bool> {
+        guard(|| truth(&self.inner.layout).py())
     }
     /// Element dtype.
     #[getter]
-    fn dtype(&self) -> PyDType {
-        PyDType {
-            inner: self.inner.dtype(),
-        }
+    fn dtype(&self) -> PyResult<PyDType> {
+        guard(|| {
+            Ok(PyDType {
+                inner: self.inner.dtype(),
+            })
+        })
     }
     /// Number of dimensions.
     #[getter]
-    fn ndim(&self) -> usize {
-        self.inner.ndim()
+    fn ndim(&self) -> PyResult<usize> {
+        guard(|| Ok(self.inner.ndim()))
     }
-    /// Number of leaf values.
+    /// Number of leaf values (a scalar row of a union counts 1).
     #[getter]
-    fn size(&self) -> usize {
-        self.inner.size()
+    fn size(&self, py: Python<'_>) -> PyResult<usize> {
+        let a = self.inner.clone();
+        run(py, move || Ok(a.size()))
     }
-    /// Bytes held by the buffers this array reaches.
+    /// Bytes held by the buffers this array reaches (values, offsets, validity, union tags and
+    /// index).
     #[getter]
-    fn nbytes(&self) -> usize {
-        self.inner.layout.nbytes()
+    fn nbytes(&self, py: Python<'_>) -> PyResult<usize> {
+        let a = self.inner.clone();
+        run(py, move || Ok(a.layout.nbytes()))
     }
     /// `"list"`, `"union"` or `"leaf"`.
     #[getter]
-    fn layout(&self) -> &'static str {
-        self.inner.layout_kind()
+    fn layout(&self) -> PyResult<&'static str> {
+        guard(|| Ok(self.inner.layout_kind()))
     }
-    /// `shape(0)` is `len(x)`; `shape(d)` for deeper `d` is the per-row lengths at that depth.
+    /// `shape(0)` is `len(x)`; `shape(d)` for deeper `d` is the per-row lengths at that depth
+    /// (a scalar row of a union counts as a length-1 list).
     #[pyo3(signature = (dim = 0))]
     fn shape(&self, py: Python<'_>, dim: isize) -> PyResult<Py<PyAny>> {
-        let nd = self.inner.ndim() as isize;
-        let d = if dim < 0 { dim + nd } else { dim };
-        if d < 0 || d >= nd {
-            return Err(err(
-                Code::Argument,
-                format!("dim {dim} is out of range"),
-                format!("the array has {nd} dimensions"),
-                format!("pass a dim in [{}, {})", -nd, nd),
-            ));
-        }
-        if d == 0 {
-            return Ok(self.inner.len().into_pyobject(py)?.into_any().unbind());
-        }
-        let l = lengths_at(&self.inner.layout, d as usize).ok_or_else(|| {
-            err(
-                Code::Unsupported,
-                "shape(dim) is not defined here",
-                "this axis is not a list axis (union rows mix depths)",
-                "use a list-chain array",
-            )
-        })?;
-        Ok(Py::new(py, PyGrumpyArray::new(Array::new(l)))?.into_any())
+        guard(|| {
+            let nd = self.inner.ndim() as isize;
+            let d = if dim < 0 { dim + nd } else { dim };
+            if d < 0 || d >= nd {
+                return Err(err(
+                    Code::Argument,
+                    format!("dim {dim} is out of range"),
+                    format!("the array has {nd} dimensions"),
+                    format!("pass a dim in [{}, {})", -nd, nd),
+                ));
+            }
+            if d == 0 {
+                return Ok(self.inner.len().into_pyobject(py)?.into_any().unbind());
+            }
+            let layout = self.inner.layout.clone();
+            let l = run(py, move || lengths_at(&layout, d as usize))?.ok_or_else(|| {
+                err(
+                    Code::Unsupported,
+                    format!("shape({dim}) is not defined for this array"),
+                    format!(
+                        "axis {dim} lies inside union rows, whose scalar rows have no such axis"
+                    ),
+                    "use shape(1), or x.to_list() to inspect union rows",
+                )
+            })?;
+            Ok(Py::new(py, PyGrumpyArray::new(Array::new(l)))?.into_any())
+        })
     }
     /// Nested Python lists (None for nulls).
     fn to_list<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        rows_to_py(py, &self.inner.layout)
+        guard(|| rows_to_py(py, &self.inner.layout))
     }
     /// Alias of `to_list`.
     fn tolist<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        rows_to_py(py, &self.inner.layout)
+        self.to_list(py)
     }
-    /// The flat leaf buffer of this view as a NumPy array (zero copy, read-only).
+    /// The flat leaf buffer of this view as a NumPy array (zero copy, read-only; null slots
+    /// hold arbitrary values, see `validity`).
     #[getter]
     fn values<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let layout = &self.inner.layout;
-        let mut cur = layout.clone();
-        loop {
-            cur = match cur {
-                Layout::Leaf(l) => return values_to_numpy(py, &l.values),
-                Layout::List(l) => l.child_view(),
-                Layout::Union(_) => {
-                    let c = run(py, || cur.unions_as_lists())?;
-                    match c {
-                        Layout::List(l) => l.child_view(),
-                        other => other,
-                    }
-                }
-            }
-        }
+        let layout = self.inner.layout.clone();
+        let leaf = run(py, move || leaf_view(&layout))?;
+        guard(|| values_to_numpy(py, &leaf.values))
     }
-    /// Validity of the leaf values as a NumPy bool array (None when nothing is null).
+    /// Validity of the values in `values` as a NumPy bool array (None when nothing is null).
     #[getter]
     fn validity<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let leaves = self.inner.layout.leaves();
-        match leaves.first().and_then(|l| l.validity.as_ref()) {
-            Some(v) if leaves.len() == 1 => {
-                Ok(Some(values_to_numpy(py, &Values::from(v.to_bools()))?))
-            }
-            _ => Ok(None),
-        }
+        let layout = self.inner.layout.clone();
+        let leaf = run(py, move || leaf_view(&layout))?;
+        guard(|| match &leaf.validity {
+            Some(v) => Ok(Some(values_to_numpy(py, &Values::from(v.to_bools()))?)),
+            None => Ok(None),
+        })
     }
-    /// Offsets of list level `level` (0 = outermost) as int64 NumPy array (zero copy).
+    /// Offsets of list level `level` (0 = outermost) as int64 NumPy array (zero copy; a
+    /// sliced view's offsets need not start at 0).
     #[pyo3(signature = (level = 0))]
     fn offsets<'py>(&self, py: Python<'py>, level: isize) -> PyResult<Bound<'py, PyAny>> {
-        let nlev = self.inner.ndim() as isize - 1;
-        let lv = if level < 0 { level + nlev } else { level };
-        let l = (lv >= 0)
-            .then(|| list_at(&self.inner.layout, lv as usize))
-            .flatten()
-            .ok_or_else(|| {
-                err(
-                    Code::Argument,
-                    format!("no list level {level}"),
-                    format!(
-                        "the array has {} list level(s) (union rows have no single offsets)",
-                        nlev.max(0)
-                    ),
-                    "pass a level in range, or call .values for the flat data",
-                )
-            })?;
-        if lv == 0 {
-            return i64_to_numpy(py, &l.offsets);
-        }
-        i64_to_numpy(py, &l.offsets)
+        guard(|| {
+            let nlev = self.inner.ndim() as isize - 1;
+            let lv = if level < 0 { level + nlev } else { level };
+            let l = (lv >= 0)
+                .then(|| list_at(&self.inner.layout, lv as usize))
+                .flatten()
+                .ok_or_else(|| {
+                    err(
+                        Code::Argument,
+                        format!("no list level {level}"),
+                        format!(
+                            "the array has {} list level(s) (union rows have no single offsets)",
+                            nlev.max(0)
+                        ),
+                        "pass a level in range, or call .values for the flat data",
+                    )
+                })?;
+            i64_to_numpy(py, &l.offsets)
+        })
     }
-    /// Cast the leaves (layout shared).
+    /// Cast the leaves (layout shared; nulls stay null). `casting` follows NumPy: "no",
+    /// "equiv", "safe", "same_kind" or "unsafe" (the default).
     #[pyo3(signature = (dtype, casting = "unsafe"))]
     fn astype(&self, py: Python<'_>, dtype: &Bound<'_, PyAny>, casting: &str) -> PyResult<Self> {
-        let d = parse_dtype(dtype)?;
-        if casting != "unsafe" && casting != "same_kind" && casting != "safe" {
-            return Err(err(
-                Code::Argument,
-                format!("unknown casting {casting:?}"),
-                "casting is 'unsafe', 'same_kind' or 'safe'",
-                "pass casting=\"unsafe\"",
-            ));
-        }
-        if casting == "safe" && grumpy_core::dtype::promote(self.inner.dtype(), d) != d {
+        let d = guard(|| parse_dtype(dtype))?;
+        let rule = Casting::parse(casting).py()?;
+        let from = self.inner.dtype();
+        if !can_cast(from, d, rule) {
             return Err(err(
                 Code::DType,
-                format!("cannot cast {} to {d} safely", self.inner.dtype()),
-                "the cast may lose information",
-                "use casting=\"unsafe\"",
+                format!("cannot cast {from} to {d} under casting={casting:?}"),
+                format!("NumPy's {casting:?} rule does not allow {from} -> {d}"),
+                "pass casting=\"unsafe\" to cast anyway",
             ));
         }
         let a = self.inner.clone();
         Ok(PyGrumpyArray::new(run(py, move || a.astype(d))?))
     }
-    /// Rectangular arrays as an N-d NumPy array (zero copy when compact); ragged → error.
+    /// Rectangular arrays as an N-d NumPy array (zero copy when compact; nulls give a masked
+    /// array); ragged or union arrays → `ShapeError` naming `to_padded` / `values`.
     fn to_numpy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let np = py.import("numpy")?;
-        let mut shape = vec![self.inner.len()];
-        let mut cur = self.inner.layout.clone();
-        loop {
-            cur = match cur {
-                Layout::Leaf(ref l) => {
-                    let vals = values_to_numpy(py, &l.values)?;
-                    let out = vals.call_method1("reshape", (shape.clone(),))?;
-                    if let Some(v) = &l.validity {
-                        let mask = np
-                            .call_method1(
-                                "array",
-                                (PyList::new(py, v.to_bools().iter().map(|b| !b))?,),
-                            )?
-                            .call_method1("reshape", (shape,))?;
-                        return np.getattr("ma")?.call_method1("MaskedArray", (out, mask));
-                    }
-                    return Ok(out);
-                }
-                Layout::List(ref l) => {
-                    let size = match (l.regular_size(), l.len()) {
-                        (Some(s), _) => s,
-                        (None, 0) => 0,
-                        (None, _) => {
-                            return Err(err(
-                                Code::Shape,
-                                "cannot convert a ragged array to a NumPy array",
-                                "rows have different lengths",
-                                "use x.to_padded() for a padded array and mask, or x.values for the flat data",
-                            ))
-                        }
-                    };
-                    if l.validity.is_some() {
-                        return Err(err(
-                            Code::Shape,
-                            "cannot convert null lists to NumPy",
-                            "some rows are None",
-                            "use x.to_padded()",
-                        ));
-                    }
-                    shape.push(size);
-                    l.child_view()
-                }
-                Layout::Union(_) => {
-                    return Err(err(
-                        Code::Shape,
-                        "cannot convert a union array to NumPy",
-                        "rows mix scalars and lists",
-                        "use x.to_list() or x.to_padded()",
-                    ));
-                }
-            }
-        }
+        guard(|| to_numpy(py, self))
     }
     /// NumPy protocol: `np.asarray(x)` works for rectangular arrays.
     #[pyo3(signature = (dtype = None, copy = None))]
@@ -301,147 +350,149 @@ impl PyGrumpyArray {
         dtype: Option<Bound<'py, PyAny>>,
         copy: Option<bool>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let mut a = self.to_numpy(py)?;
-        if let Some(d) = dtype {
-            a = a.call_method1("astype", (d,))?;
-        }
-        if copy == Some(true) {
-            a = a.call_method0("copy")?;
-        }
-        Ok(a)
+        guard(|| {
+            let mut a = to_numpy(py, self)?;
+            if let Some(d) = dtype {
+                a = a.call_method1("astype", (d,))?;
+            }
+            if copy == Some(true) {
+                a = a.call_method0("copy")?;
+            }
+            Ok(a)
+        })
     }
+    /// `gr.array([[1.0, 2.0], [3.0]], dtype=float64)`: elided in the middle of long rows and
+    /// between rows, reading only the values shown.
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let body = preview(py, &self.inner, 6, 72)?;
-        Ok(format!(
-            "gr.array({}, dtype={})",
-            body.replace('\n', "\n         "),
-            self.inner.dtype()
-        ))
+        let a = self.inner.clone();
+        run(py, move || {
+            let dtype = a.dtype();
+            let prefix = "gr.array(";
+            let suffix = format!(", dtype={dtype})");
+            let body = a
+                .layout
+                .preview(LINE_WIDTH, PREVIEW_ROWS, prefix.len() + 1, suffix.len());
+            Ok(format!("{prefix}{body}{suffix}"))
+        })
     }
     fn __str__(&self, py: Python<'_>) -> PyResult<String> {
-        preview(py, &self.inner, 6, 72)
+        let a = self.inner.clone();
+        run(py, move || {
+            Ok(a.layout.preview(LINE_WIDTH, PREVIEW_ROWS, 1, 0))
+        })
     }
-    fn __iter__(slf: PyRef<'_, Self>, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let rows = (0..slf.inner.len())
-            .map(|i| crate::convert::row_to_py_obj(py, &slf.inner.layout, i))
-            .collect::<PyResult<Vec<_>>>()?;
-        Ok(PyList::new(py, rows)?
-            .into_any()
-            .call_method0("__iter__")?
-            .unbind())
+    fn __iter__(&self) -> PyResult<RowIter> {
+        guard(|| {
+            Ok(RowIter {
+                array: self.inner.clone(),
+                pos: 0,
+            })
+        })
     }
-    fn __copy__(&self) -> Self {
-        self.clone()
+    fn __copy__(&self) -> PyResult<Self> {
+        guard(|| Ok(self.clone()))
     }
+    /// A copy sharing no buffer with `self` (not even the NumPy memory it was built on).
     #[pyo3(signature = (_memo = None))]
-    fn __deepcopy__(&self, _memo: Option<Bound<'_, PyAny>>) -> Self {
-        let l = self.inner.layout.compact();
-        PyGrumpyArray::new(Array::new(l))
+    fn __deepcopy__(&self, py: Python<'_>, _memo: Option<Bound<'_, PyAny>>) -> PyResult<Self> {
+        let a = self.inner.clone();
+        let l = run(py, move || Ok(deep_copy(&a.layout)))?;
+        Ok(PyGrumpyArray {
+            inner: Array::new(l),
+            empty_shape: self.empty_shape.clone(),
+        })
     }
     fn __getstate__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyList>, String)> {
-        Ok((
-            rows_to_py(py, &self.inner.layout)?,
-            self.inner.dtype().name().to_owned(),
-        ))
+        guard(|| {
+            Ok((
+                rows_to_py(py, &self.inner.layout)?,
+                self.inner.dtype().name().to_owned(),
+            ))
+        })
     }
     fn __setstate__(&mut self, state: (Bound<'_, PyAny>, String)) -> PyResult<()> {
-        let d = DType::parse(&state.1).py()?;
-        self.inner = from_py(&state.0, Some(d))?;
-        Ok(())
+        guard(|| {
+            let d = DType::parse(&state.1).py()?;
+            self.inner = crate::convert::from_py(&state.0, Some(d))?;
+            Ok(())
+        })
     }
     #[new]
     #[pyo3(signature = (obj = None, dtype = None))]
     fn py_new(obj: Option<Bound<'_, PyAny>>, dtype: Option<Bound<'_, PyAny>>) -> PyResult<Self> {
-        let d = dtype.as_ref().map(parse_dtype).transpose()?;
-        match obj {
-            Some(o) => Ok(PyGrumpyArray::new(from_py(&o, d)?)),
-            None => Ok(PyGrumpyArray::new(Array::new(Layout::Leaf(Leaf::valid(
-                Values::empty(d.unwrap_or(DType::Float64)),
-            ))))),
-        }
+        guard(|| {
+            let d = dtype.as_ref().map(parse_dtype).transpose()?;
+            match obj {
+                Some(o) => crate::construct::build(&o, d),
+                None => Ok(PyGrumpyArray::new(Array::new(Layout::Leaf(Leaf::valid(
+                    Values::empty(d.unwrap_or(DType::Float64)),
+                ))))),
+            }
+        })
     }
 }
 
-/// `gr.array(obj, dtype=None)`.
-#[pyfunction]
-#[pyo3(signature = (obj, dtype = None))]
-pub(crate) fn array(
-    obj: &Bound<'_, PyAny>,
-    dtype: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyGrumpyArray> {
-    let d = dtype.map(parse_dtype).transpose()?;
-    crate::errors::guard(|| Ok(PyGrumpyArray::new(from_py(obj, d)?)))
-}
-
-/// `gr.from_offsets(values, *offsets, validity=None)`: zero-copy from flat NumPy buffers.
-#[pyfunction]
-#[pyo3(signature = (values, *offsets, validity = None))]
-pub(crate) fn from_offsets(
-    py: Python<'_>,
-    values: &Bound<'_, PyAny>,
-    offsets: Vec<Bound<'_, PyAny>>,
-    validity: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyGrumpyArray> {
+fn to_numpy<'py>(py: Python<'py>, a: &PyGrumpyArray) -> PyResult<Bound<'py, PyAny>> {
     let np = py.import("numpy")?;
-    let vals = from_py(&np.call_method1("asarray", (values,))?, None)?;
-    let mut offs: Vec<Buf<i64>> = Vec::new();
-    for o in &offsets {
-        let arr = np.call_method1("asarray", (o, "int64"))?;
-        let a = from_py(&arr, Some(DType::Int64))?;
-        match a.layout {
-            Layout::Leaf(Leaf {
-                values: Values::I64(b),
-                ..
-            }) => offs.push(b),
-            _ => {
+    let mut shape = vec![a.inner.len()];
+    let mut cur = a.inner.layout.clone();
+    loop {
+        cur = match cur {
+            Layout::Leaf(ref l) => {
+                if shape.iter().product::<usize>() == 0 {
+                    if let Some(s) = a.empty_shape.as_ref().filter(|s| s.len() == shape.len()) {
+                        shape.clone_from(s);
+                    }
+                }
+                let vals = values_to_numpy(py, &l.values)?;
+                let out = vals.call_method1("reshape", (shape.clone(),))?;
+                if let Some(v) = &l.validity {
+                    let valid = values_to_numpy(py, &Values::from(v.to_bools()))?;
+                    let mask = np
+                        .call_method1("logical_not", (valid,))?
+                        .call_method1("reshape", (shape,))?;
+                    return np.getattr("ma")?.call_method1("MaskedArray", (out, mask));
+                }
+                return Ok(out);
+            }
+            Layout::List(ref l) => {
+                let size = match (l.regular_size(), l.len()) {
+                    (Some(s), _) => s,
+                    (None, 0) => 0,
+                    (None, _) => {
+                        return Err(err(
+                            Code::Shape,
+                            "cannot convert a ragged array to a NumPy array",
+                            "rows have different lengths",
+                            "use x.to_padded() for a padded array and mask, or x.values for the flat data",
+                        ))
+                    }
+                };
+                if l.validity.is_some() {
+                    return Err(err(
+                        Code::Shape,
+                        "cannot convert null lists to NumPy",
+                        "some rows are None",
+                        "use x.to_padded()",
+                    ));
+                }
+                shape.push(size);
+                l.child_view()
+            }
+            Layout::Union(_) => {
                 return Err(err(
                     Code::Shape,
-                    "offsets must be 1-d",
-                    "got a nested offsets array",
-                    "pass flat int64 offsets",
-                ))
-            }
-        }
-    }
-    // Trailing axes of N-d values become regular inner lists (already built by from_py).
-    let inner = vals.layout;
-    let valid = match validity {
-        Some(v) => {
-            let a = from_py(&np.call_method1("asarray", (v, "bool"))?, Some(DType::Bool))?;
-            match a.layout {
-                Layout::Leaf(Leaf {
-                    values: Values::Bool(b),
-                    ..
-                }) => Some(Bitmap::from_bools(b.as_slice())),
-                _ => None,
-            }
-        }
-        None => None,
-    };
-    let mut layout = match (inner, valid) {
-        (Layout::Leaf(l), Some(v)) => {
-            if v.len() != l.len() {
-                return Err(err(
-                    Code::Shape,
-                    "validity length does not match values",
-                    format!("{} flags for {} values", v.len(), l.len()),
-                    "pass one flag per value",
+                    "cannot convert a union array to NumPy",
+                    "rows mix scalars and lists",
+                    "use x.to_list() or x.to_padded()",
                 ));
             }
-            Layout::Leaf(Leaf::new(l.values, Some(v)))
         }
-        (other, _) => other,
-    };
-    for (level, o) in offs.into_iter().enumerate().rev() {
-        grumpy_core::array::validate_offsets(&o, layout.len(), level).py()?;
-        layout = Layout::List(List::new(o, None, layout));
     }
-    Ok(PyGrumpyArray::new(Array::new(layout)))
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyGrumpyArray>()?;
-    m.add_function(wrap_pyfunction!(array, m)?)?;
-    m.add_function(wrap_pyfunction!(from_offsets, m)?)?;
+    m.add_class::<RowIter>()?;
     Ok(())
 }

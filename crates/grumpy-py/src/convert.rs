@@ -1,15 +1,25 @@
 //! Python ⇄ grumpy conversion: nested lists (one walk into a core `Builder`), NumPy buffers
-//! (zero copy both ways when contiguous), scalars.
+//! (zero copy both ways when contiguous, masks of masked arrays become validity), scalars.
+//!
+//! What `gr.array` accepts, level by level: lists, tuples and other sequences are rows;
+//! `None` is null; bool/int/float/str (and NumPy scalars) are values; NumPy arrays and
+//! GrumpyArrays nest like lists. Dicts, sets, bytes and objects without an order are refused
+//! with a `DTypeError` that says what to pass instead, and nesting deeper than
+//! [`MAX_DEPTH`] is an `ArgumentError` (the walk is recursive and must never reach the end of
+//! the stack).
 
 use crate::array::PyGrumpyArray;
-use crate::errors::{err, IntoPy};
-use grumpy_core::buffer::{Buf, Native, Values};
-use grumpy_core::layout::{Builder, Layout, Leaf, List};
+use crate::errors::{err, to_py, IntoPy};
+use grumpy_core::buffer::{Bitmap, Buf, Native, Values};
+use grumpy_core::layout::{too_deep, Builder, Layout, Leaf, List, MAX_DEPTH};
 use grumpy_core::{with_values, Array, Code, DType, Scalar};
 use numpy::ndarray::ArrayView1;
 use numpy::{Element, PyArray1, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PySequence, PyString, PyTuple};
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PySequence, PySet,
+    PyString, PyTuple,
+};
 
 /// Keeps the memory behind a NumPy export alive (the array's `base`).
 #[pyclass(name = "_BufferOwner", module = "grumpy._core", frozen)]
@@ -17,99 +27,160 @@ pub(crate) struct BufferOwner {
     _values: Box<dyn std::any::Any + Send + Sync>,
 }
 
-fn walk(obj: &Bound<'_, PyAny>, b: &mut Builder) -> PyResult<()> {
-    if let Ok(f) = obj.cast_exact::<PyFloat>() {
-        b.push_f64(f.value());
-        return Ok(());
-    }
-    if let Ok(l) = obj.cast_exact::<PyList>() {
-        b.begin_list();
-        let c = b.child();
-        for item in l.iter() {
-            walk(&item, c)?;
-        }
-        b.end_list();
-        return Ok(());
-    }
-    walk_slow(obj, b)
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "object".into())
 }
 
-fn walk_slow(obj: &Bound<'_, PyAny>, b: &mut Builder) -> PyResult<()> {
-    if obj.is_none() {
-        b.push_null();
-    } else if let Ok(x) = obj.cast::<PyBool>() {
-        b.push_bool(x.is_true()).py()?;
-    } else if let Ok(i) = obj.cast::<PyInt>() {
-        match i.extract::<i64>() {
-            Ok(v) => b.push_i64(v).py()?,
-            Err(_) => {
-                let u: u64 = i.extract().map_err(|_| {
-                    err(
-                        Code::DType,
-                        "integer out of range",
-                        format!(
-                            "{} does not fit in 64 bits",
-                            i.repr().map(|r| r.to_string()).unwrap_or_default()
-                        ),
-                        "use floats or smaller integers",
-                    )
-                })?;
-                b.push_scalar(&Scalar::UInt(u)).py()?;
-            }
-        }
-    } else if let Ok(f) = obj.cast::<PyFloat>() {
-        b.push_f64(f.value());
-    } else if let Ok(s) = obj.cast::<PyString>() {
-        b.push_str(&s.to_cow()?).py()?;
-    } else if let Ok(t) = obj.cast::<PyTuple>() {
-        b.begin_list();
-        let c = b.child();
-        for item in t.iter() {
-            walk(&item, c)?;
-        }
-        b.end_list();
-    } else if let Ok(l) = obj.cast::<PyList>() {
-        b.begin_list();
-        let c = b.child();
-        for item in l.iter() {
-            walk(&item, c)?;
-        }
-        b.end_list();
-    } else if let Ok(g) = obj.cast::<PyGrumpyArray>() {
-        let rows = rows_to_py(obj.py(), &g.borrow().inner.layout)?;
-        walk(&rows.into_any(), b)?;
-    } else if obj.hasattr("dtype")? && obj.hasattr("item")? && !obj.hasattr("__len__")? {
-        // NumPy scalar (np.float32(1.5), np.int64(3), np.bool_(True), ...)
-        walk(&obj.call_method0("item")?, b)?;
-    } else if let Ok(seq) = obj.cast::<PySequence>() {
-        b.begin_list();
-        let c = b.child();
-        for i in 0..seq.len()? {
-            walk(&seq.get_item(i)?, c)?;
-        }
-        b.end_list();
-    } else if obj.hasattr("__array__")? || obj.hasattr("__iter__")? {
-        let l = obj
-            .py()
-            .import("builtins")?
-            .getattr("list")?
-            .call1((obj,))?;
-        walk(&l, b)?;
-    } else {
-        return Err(err(
-            Code::DType,
-            format!(
-                "cannot store a {} in a grumpy array",
-                obj.get_type().name()?
-            ),
-            "leaves must be bool, int, float, str or None; rows must be lists or tuples",
-            "convert the value first (e.g. float(x))",
+/// Push one Python value (a leaf, null or a nested row) at nesting `depth` (top rows: 1).
+fn walk(obj: &Bound<'_, PyAny>, b: &mut Builder, depth: usize) -> PyResult<()> {
+    if let Ok(f) = obj.cast_exact::<PyFloat>() {
+        return b.push_f64(f.value()).py();
+    }
+    if let Ok(l) = obj.cast_exact::<PyList>() {
+        return push_row(l.iter(), b, depth);
+    }
+    walk_slow(obj, b, depth)
+}
+
+/// Push a list row made of `items`.
+fn push_row<'py>(
+    items: impl Iterator<Item = Bound<'py, PyAny>>,
+    b: &mut Builder,
+    depth: usize,
+) -> PyResult<()> {
+    if depth >= MAX_DEPTH {
+        return Err(to_py(too_deep()));
+    }
+    b.begin_list();
+    let c = b.child();
+    for item in items {
+        walk(&item, c, depth + 1)?;
+    }
+    b.end_list();
+    Ok(())
+}
+
+/// Push a Python int of any size.
+fn push_int(i: &Bound<'_, PyInt>, b: &mut Builder) -> PyResult<()> {
+    if let Ok(v) = i.extract::<i64>() {
+        return b.push_i64(v).py();
+    }
+    if let Ok(v) = i.extract::<i128>() {
+        return b.push_int(v).py();
+    }
+    let approx = match i.extract::<f64>() {
+        Ok(f) => f,
+        Err(_) if i.lt(0)? => f64::NEG_INFINITY,
+        Err(_) => f64::INFINITY,
+    };
+    b.push_huge_int(approx).py()
+}
+
+fn refuse(obj: &Bound<'_, PyAny>, what: &str, fix: &str) -> PyErr {
+    err(
+        Code::DType,
+        format!("cannot store a {} in a grumpy array", type_name(obj)),
+        what.to_owned(),
+        fix.to_owned(),
+    )
+}
+
+/// Refuse containers that look like rows but are not ordered rows of values.
+fn check_not_unordered(obj: &Bound<'_, PyAny>) -> PyResult<()> {
+    if obj.cast::<PyDict>().is_ok() {
+        return Err(refuse(
+            obj,
+            "a dict is not a row: its keys and values have no place in a nested array",
+            "pass list(d.values()), or build a dataframe: gr.dataframe(d)",
+        ));
+    }
+    if obj.cast::<PySet>().is_ok() || obj.cast::<PyFrozenSet>().is_ok() {
+        return Err(refuse(
+            obj,
+            "a set has no order, so it cannot be a row",
+            "pass sorted(s) or list(s)",
+        ));
+    }
+    if obj.cast::<PyBytes>().is_ok() || obj.cast::<PyByteArray>().is_ok() {
+        return Err(refuse(
+            obj,
+            "bytes are neither text nor a row of numbers to grumpy",
+            "decode text with b.decode(), or pass numbers with list(b) or np.frombuffer(b, np.uint8)",
         ));
     }
     Ok(())
 }
 
-/// Build an array from any supported Python object.
+fn walk_slow(obj: &Bound<'_, PyAny>, b: &mut Builder, depth: usize) -> PyResult<()> {
+    if obj.is_none() {
+        b.push_null();
+        return Ok(());
+    }
+    if let Ok(x) = obj.cast::<PyBool>() {
+        return b.push_bool(x.is_true()).py();
+    }
+    if let Ok(i) = obj.cast::<PyInt>() {
+        return push_int(i, b);
+    }
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        return b.push_f64(f.value()).py();
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return b.push_str(&s.to_cow()?).py();
+    }
+    if let Ok(t) = obj.cast::<PyTuple>() {
+        return push_row(t.iter(), b, depth);
+    }
+    if let Ok(l) = obj.cast::<PyList>() {
+        return push_row(l.iter(), b, depth);
+    }
+    check_not_unordered(obj)?;
+    if let Ok(g) = obj.cast::<PyGrumpyArray>() {
+        let rows = rows_to_py(obj.py(), &g.borrow().inner.layout)?;
+        return push_row(rows.iter(), b, depth);
+    }
+    if let Ok(arr) = obj.cast::<PyUntypedArray>() {
+        // 0-d arrays (and np.ma.masked) become their value (None when masked); others rows
+        return walk(&arr.call_method0("tolist")?, b, depth);
+    }
+    if is_numpy_scalar(obj)? {
+        // np.float32(1.5), np.int64(3), np.bool_(True), ...
+        return walk(&obj.call_method0("item")?, b, depth);
+    }
+    if obj.hasattr("__array__")? {
+        // array-likes (torch tensors, pandas Series, ...) go through NumPy
+        let a = obj.py().import("numpy")?.call_method1("asarray", (obj,))?;
+        return walk(&a, b, depth);
+    }
+    if let Ok(seq) = obj.cast::<PySequence>() {
+        let items = (0..seq.len()?)
+            .map(|i| seq.get_item(i))
+            .collect::<PyResult<Vec<_>>>()?;
+        return push_row(items.into_iter(), b, depth);
+    }
+    if obj.hasattr("__iter__")? {
+        let l = obj
+            .py()
+            .import("builtins")?
+            .getattr("list")?
+            .call1((obj,))?;
+        return walk(&l, b, depth);
+    }
+    Err(refuse(
+        obj,
+        "leaves must be bool, int, float, str or None; rows must be lists or tuples",
+        "convert the value first (e.g. float(x) or str(x))",
+    ))
+}
+
+fn is_numpy_scalar(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+    Ok(obj.hasattr("dtype")? && obj.hasattr("item")? && !obj.hasattr("__len__")?)
+}
+
+/// Build an array from any supported Python object (see the module docs).
 pub(crate) fn from_py(obj: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResult<Array> {
     if let Ok(g) = obj.cast::<PyGrumpyArray>() {
         let a = g.borrow().inner.clone();
@@ -121,30 +192,52 @@ pub(crate) fn from_py(obj: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResult<
     if let Ok(arr) = obj.cast::<PyUntypedArray>() {
         return from_numpy(arr, dtype);
     }
-    if obj.cast::<PyList>().is_ok() || obj.cast::<PyTuple>().is_ok() || obj.hasattr("__len__")? {
-        let mut b = Builder::new();
-        if let Ok(l) = obj.cast::<PyList>() {
-            for item in l.iter() {
-                walk(&item, &mut b)?;
-            }
-        } else {
-            let seq = obj
-                .py()
-                .import("builtins")?
-                .getattr("list")?
-                .call1((obj,))?;
-            for item in seq.cast::<PyList>()?.iter() {
-                walk(&item, &mut b)?;
-            }
+    let rows: Vec<Bound<'_, PyAny>> = if let Ok(l) = obj.cast::<PyList>() {
+        l.iter().collect()
+    } else if let Ok(t) = obj.cast::<PyTuple>() {
+        t.iter().collect()
+    } else {
+        if obj.cast::<PyString>().is_ok()
+            || obj.cast::<PyInt>().is_ok()
+            || obj.cast::<PyFloat>().is_ok()
+            || obj.is_none()
+            || is_numpy_scalar(obj)?
+        {
+            return Err(err(
+                Code::Argument,
+                format!(
+                    "gr.array needs a sequence of rows, got a {}",
+                    type_name(obj)
+                ),
+                "a grumpy array is a sequence of rows; a single value is not one",
+                "wrap the value in a list: gr.array([x])",
+            ));
         }
-        return Ok(Array::new(b.finish(dtype).py()?));
+        check_not_unordered(obj)?;
+        if obj.hasattr("__array__")? {
+            let a = obj.py().import("numpy")?.call_method1("asarray", (obj,))?;
+            return from_numpy(a.cast::<PyUntypedArray>()?, dtype);
+        }
+        if !(obj.cast::<PySequence>().is_ok() || obj.hasattr("__len__")?) {
+            return Err(err(
+                Code::Argument,
+                format!("gr.array needs a sequence, got {}", type_name(obj)),
+                "a grumpy array is a sequence of rows",
+                "pass a (nested) list, a tuple, a NumPy array or a GrumpyArray",
+            ));
+        }
+        let l = obj
+            .py()
+            .import("builtins")?
+            .getattr("list")?
+            .call1((obj,))?;
+        l.cast::<PyList>()?.iter().collect()
+    };
+    let mut b = Builder::new();
+    for item in &rows {
+        walk(item, &mut b, 1)?;
     }
-    Err(err(
-        Code::Argument,
-        format!("gr.array needs a sequence, got {}", obj.get_type().name()?),
-        "a grumpy array is a sequence of rows",
-        "pass a (nested) list, a tuple, a NumPy array or a GrumpyArray",
-    ))
+    Ok(Array::new(b.finish(dtype).py()?))
 }
 
 fn foreign<T: Element + Native>(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Values> {
@@ -158,39 +251,100 @@ fn foreign<T: Element + Native>(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Val
     Ok(T::wrap(buf))
 }
 
-/// Zero-copy conversion of a contiguous NumPy array; trailing axes become regular lists.
+fn unsupported_numpy(kind: char, name: &str) -> PyErr {
+    let (cause, fix) = match kind {
+        'V' => (
+            "structured (record) arrays hold several fields per element",
+            "pass the fields as columns: gr.dataframe({n: a[n] for n in a.dtype.names})",
+        ),
+        'c' => (
+            "grumpy has no complex dtype",
+            "pass the real and imaginary parts as two arrays (a.real, a.imag)",
+        ),
+        'M' | 'm' => (
+            "grumpy has no datetime dtype",
+            "pass integer ticks, e.g. a.astype('int64')",
+        ),
+        'S' => (
+            "bytes strings are not text",
+            "decode them first: a.astype(str)",
+        ),
+        _ => (
+            "grumpy supports bool, int8..int64, uint8..uint64, float32, float64 and string",
+            "cast first, e.g. a.astype(np.float32) for float16",
+        ),
+    };
+    err(
+        Code::DType,
+        format!("cannot convert a NumPy array of dtype {name}"),
+        cause,
+        fix,
+    )
+}
+
+/// A NumPy bool array as a `Vec<bool>` (any layout).
+fn numpy_bools(obj: &Bound<'_, PyAny>) -> PyResult<Vec<bool>> {
+    let np = obj.py().import("numpy")?;
+    let flat = np
+        .call_method1("ascontiguousarray", (obj, "bool"))?
+        .call_method0("ravel")?;
+    let typed = flat.cast::<PyArrayDyn<bool>>()?;
+    let ro = typed.readonly();
+    Ok(ro.as_slice()?.to_vec())
+}
+
+/// Conversion of a NumPy array; zero copy when it is contiguous, aligned and native-endian
+/// (else one contiguous copy). Trailing axes become regular lists; the mask of a masked array
+/// becomes the validity of the values.
 pub(crate) fn from_numpy(arr: &Bound<'_, PyUntypedArray>, dtype: Option<DType>) -> PyResult<Array> {
     let py = arr.py();
     let np = py.import("numpy")?;
-    let kind: String = arr.dtype().getattr("kind")?.extract()?;
+    let kind: char = arr.dtype().getattr("kind")?.extract()?;
+    let name: String = arr.dtype().getattr("name")?.extract()?;
     let shape: Vec<usize> = arr.shape().to_vec();
-    if matches!(kind.as_str(), "U" | "S" | "O") || shape.is_empty() {
-        let lst = arr.call_method0("tolist")?;
-        if shape.is_empty() {
-            return Err(err(
-                Code::Argument,
-                "gr.array needs at least one dimension",
-                "got a 0-d NumPy array",
-                "wrap the value in a list: gr.array([x])",
-            ));
-        }
-        return from_py(&lst, dtype);
+    if shape.is_empty() {
+        return Err(err(
+            Code::Argument,
+            "gr.array needs at least one dimension",
+            "got a 0-d NumPy array",
+            "wrap the value in a list: gr.array([x])",
+        ));
     }
-    let mut a: Bound<'_, PyAny> = arr.clone().into_any();
-    let flags = arr.getattr("flags")?;
+    if matches!(kind, 'U' | 'O') {
+        // strings and objects go through Python values (masked entries become None)
+        return from_py(&arr.call_method0("tolist")?, dtype);
+    }
+    let src = match kind {
+        'b' | 'i' | 'u' | 'f' => DType::parse(&name).map_err(|_| unsupported_numpy(kind, &name))?,
+        _ => return Err(unsupported_numpy(kind, &name)),
+    };
+    let ma = np.getattr("ma")?;
+    let is_masked = arr.is_instance(&ma.getattr("MaskedArray")?)?;
+    let mut a: Bound<'_, PyAny> = if is_masked {
+        arr.getattr("data")?
+    } else {
+        arr.clone().into_any()
+    };
+    let validity = if is_masked {
+        let mask = numpy_bools(&ma.call_method1("getmaskarray", (arr,))?)?;
+        mask.iter()
+            .any(|&m| m)
+            .then(|| Bitmap::from_bools(&mask.iter().map(|&m| !m).collect::<Vec<_>>()))
+    } else {
+        None
+    };
+    let flags = a.getattr("flags")?;
     let contiguous: bool = flags.getattr("c_contiguous")?.extract()?;
     let aligned: bool = flags.getattr("aligned")?.extract()?;
-    let native: bool = arr.dtype().getattr("isnative")?.extract()?;
+    let native: bool = a.getattr("dtype")?.getattr("isnative")?.extract()?;
     if !contiguous || !aligned || !native {
         a = np.call_method1("ascontiguousarray", (a,))?;
         if !native {
-            let nd = arr.dtype().call_method1("newbyteorder", ("=",))?;
+            let nd = a.getattr("dtype")?.call_method1("newbyteorder", ("=",))?;
             a = a.call_method1("astype", (nd,))?;
         }
     }
     let ua = a.cast::<PyUntypedArray>()?;
-    let name: String = ua.dtype().getattr("name")?.extract()?;
-    let src = DType::parse(&name).py()?;
     let values = match src {
         DType::Bool => foreign::<bool>(ua)?,
         DType::Int8 => foreign::<i8>(ua)?,
@@ -203,20 +357,25 @@ pub(crate) fn from_numpy(arr: &Bound<'_, PyUntypedArray>, dtype: Option<DType>) 
         DType::UInt64 => foreign::<u64>(ua)?,
         DType::Float32 => foreign::<f32>(ua)?,
         DType::Float64 => foreign::<f64>(ua)?,
-        DType::String => unreachable!("strings handled above"),
+        DType::String => return Err(unsupported_numpy(kind, &name)),
     };
-    let mut layout = Layout::Leaf(Leaf::valid(values));
+    let layout = regular_lists(Layout::Leaf(Leaf::new(values, validity)), &shape);
+    let out = Array::new(layout);
+    match dtype {
+        Some(d) if d != src => out.astype(d).py(),
+        _ => Ok(out),
+    }
+}
+
+/// Wrap flat values in regular list levels for the trailing axes of `shape`.
+pub(crate) fn regular_lists(mut layout: Layout, shape: &[usize]) -> Layout {
     for k in (1..shape.len()).rev() {
         let inner = shape[k] as i64;
         let n: usize = shape[..k].iter().product();
         let offsets: Vec<i64> = (0..=n as i64).map(|i| i * inner).collect();
         layout = Layout::List(List::new(Buf::from_vec(offsets), None, layout));
     }
-    let out = Array::new(layout);
-    match dtype {
-        Some(d) if d != src => out.astype(d).py(),
-        _ => Ok(out),
-    }
+    layout
 }
 
 /// A scalar as a Python object.
@@ -231,25 +390,27 @@ pub(crate) fn scalar_to_py<'py>(py: Python<'py>, s: &Scalar) -> PyResult<Bound<'
     })
 }
 
+/// Values `r` of a leaf as a Python list (None for nulls), built straight from the buffer.
 fn leaf_range_to_py<'py>(
     py: Python<'py>,
     leaf: &Leaf,
     r: std::ops::Range<usize>,
 ) -> PyResult<Bound<'py, PyList>> {
     if leaf.validity.is_none() {
-        let list = with_values!(&leaf.values, b, T => {
+        return with_values!(&leaf.values, b, T => {
             let s = &b.as_slice()[r];
             match T::DTYPE {
-                DType::Float32 | DType::Float64 => PyList::new(py, s.iter().map(|x| x.to_f64()))?,
-                DType::Bool => PyList::new(py, s.iter().map(|x| x.to_i64() != 0))?,
-                DType::UInt64 => PyList::new(py, s.iter().map(|&x| crate::convert::scalar_to_py(py, &x.to_scalar()).map(|o| o.unbind())).collect::<PyResult<Vec<_>>>()?)?,
-                _ => PyList::new(py, s.iter().map(|x| x.to_i64()))?,
+                DType::Float32 | DType::Float64 => PyList::new(py, s.iter().map(|x| x.to_f64())),
+                DType::Bool => PyList::new(py, s.iter().map(|x| x.to_i64() != 0)),
+                DType::UInt64 => PyList::new(py, s.iter()
+                    .map(|x| scalar_to_py(py, &x.to_scalar()).map(Bound::unbind))
+                    .collect::<PyResult<Vec<_>>>()?),
+                _ => PyList::new(py, s.iter().map(|x| x.to_i64())),
             }
-        }, _s => PyList::new(py, r.map(|i| leaf.values.str_at(i)))?);
-        return Ok(list);
+        }, _s => PyList::new(py, r.map(|i| leaf.values.str_at(i))));
     }
     let items = r
-        .map(|i| leaf_item(py, leaf, i).map(|o| o.unbind()))
+        .map(|i| leaf_item(py, leaf, i).map(Bound::unbind))
         .collect::<PyResult<Vec<_>>>()?;
     PyList::new(py, items)
 }

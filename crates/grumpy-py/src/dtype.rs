@@ -1,6 +1,6 @@
 //! The `grumpy.DType` Python class (`gr.float64`, `gr.dtype("int32")`).
 
-use crate::errors::IntoPy;
+use crate::errors::{guard, IntoPy};
 use grumpy_core::DType;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
@@ -34,11 +34,11 @@ impl PyDType {
             }
         )
     }
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        parse_dtype(other).is_ok_and(|d| d == self.inner)
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+        guard(|| Ok(parse_dtype(other).is_ok_and(|d| d == self.inner)))
     }
-    fn __ne__(&self, other: &Bound<'_, PyAny>) -> bool {
-        !self.__eq__(other)
+    fn __ne__(&self, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+        Ok(!self.__eq__(other)?)
     }
     fn __hash__(&self) -> u64 {
         self.inner as u64
@@ -47,8 +47,10 @@ impl PyDType {
         self.inner.name()
     }
     fn __reduce__(&self, py: Python<'_>) -> PyResult<(Py<PyAny>, (String,))> {
-        let f = py.import("grumpy")?.getattr("dtype")?.unbind();
-        Ok((f, (self.inner.name().to_owned(),)))
+        guard(|| {
+            let f = py.import("grumpy")?.getattr("dtype")?.unbind();
+            Ok((f, (self.inner.name().to_owned(),)))
+        })
     }
 }
 
@@ -94,8 +96,10 @@ pub(crate) fn parse_dtype(obj: &Bound<'_, PyAny>) -> PyResult<DType> {
 #[pyfunction]
 #[pyo3(name = "dtype")]
 pub(crate) fn py_dtype(obj: &Bound<'_, PyAny>) -> PyResult<PyDType> {
-    Ok(PyDType {
-        inner: parse_dtype(obj)?,
+    guard(|| {
+        Ok(PyDType {
+            inner: parse_dtype(obj)?,
+        })
     })
 }
 

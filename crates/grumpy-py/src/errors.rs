@@ -1,10 +1,75 @@
 //! One place that turns grumpy errors and Rust panics into Python exceptions, and runs work
 //! with the GIL released.
+//!
+//! Every binding goes through [`run`] (GIL released) or [`guard`] (GIL kept): both catch
+//! panics and raise them as `grumpy.Unsupported` ("internal error ... please report it").
+//! A panic caught this way is an answer, not a crash, so the panic hook installed at module
+//! init ([`install_panic_hook`]) keeps it off stderr and records where it happened for the
+//! error's `cause`; panics outside a guard still print the default message.
 
 use grumpy_core::{Code, Error};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
+use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, Once};
+
+thread_local! {
+    /// How many guards are active on this thread (guards nest: a binding may call another).
+    static GUARDED: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Guards active on any thread: a Rayon worker running a guarded call's parallel work panics
+/// on its own thread, and Rayon re-raises that panic in the guarded caller.
+static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// Location of the last panic the hook kept quiet, for the error's `cause`.
+static LAST_LOCATION: Mutex<Option<String>> = Mutex::new(None);
+
+/// Marks the current thread as guarded while alive (panics are caught and reported).
+struct Guarded;
+
+impl Guarded {
+    fn enter() -> Guarded {
+        GUARDED.with(|g| g.set(g.get() + 1));
+        ACTIVE.fetch_add(1, Ordering::SeqCst);
+        Guarded
+    }
+}
+
+impl Drop for Guarded {
+    fn drop(&mut self) {
+        GUARDED.with(|g| g.set(g.get() - 1));
+        ACTIVE.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+fn panic_is_caught() -> bool {
+    GUARDED.with(Cell::get) > 0
+        || (ACTIVE.load(Ordering::SeqCst) > 0 && rayon::current_thread_index().is_some())
+}
+
+/// Install (once per process) a panic hook that stays silent for panics [`run`]/[`guard`]
+/// catch and delegates to the previous hook (Rust's default message) for every other panic.
+pub(crate) fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if panic_is_caught() {
+                let at = info
+                    .location()
+                    .map(|l| format!("{}:{}", l.file(), l.line()));
+                if let Ok(mut slot) = LAST_LOCATION.lock() {
+                    *slot = at;
+                }
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
 
 /// Convert a grumpy error into the matching `grumpy.<Code>` Python exception, with `.code`,
 /// `.cause` and `.fix` attributes (classes live in `grumpy/errors.py`).
@@ -15,18 +80,12 @@ pub(crate) fn to_py(e: Error) -> PyErr {
     })
 }
 
-fn class_name(code: Code) -> &'static str {
-    match code {
-        Code::Value => "ArgumentError",
-        other => other.name(),
-    }
-}
-
 fn make_exc(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
     let module = py.import("grumpy.errors")?;
-    let cls = module.getattr(class_name(e.code()))?;
+    let name = e.code().name();
+    let cls = module.getattr(name)?;
     let inst = cls.call1((e.to_string(),))?;
-    inst.setattr("code", PyString::new(py, e.code().name()))?;
+    inst.setattr("code", PyString::new(py, name))?;
     inst.setattr("summary", e.summary())?;
     inst.setattr("cause", e.cause())?;
     inst.setattr("fix", e.fix())?;
@@ -43,39 +102,51 @@ pub(crate) fn err(
     to_py(Error::new(code, summary, cause, fix))
 }
 
-fn panic_error(payload: Box<dyn std::any::Any + Send>) -> Error {
+fn panic_error(payload: &(dyn std::any::Any + Send)) -> Error {
     let msg = payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_owned());
+    let at = LAST_LOCATION.lock().ok().and_then(|mut s| s.take());
+    let cause = match at {
+        Some(at) => format!("{msg} (at {at})"),
+        None => msg,
+    };
     Error::new(
         Code::Unsupported,
         "internal error in grumpy's Rust core",
-        msg,
+        cause,
         "this is a bug: please report it with the code that triggered it",
     )
 }
 
 /// Run `f` with the GIL released, catching panics and converting errors. Every binding that
-/// does real work goes through here.
+/// does real work without touching Python objects goes through here.
 pub(crate) fn run<T: Send>(
     py: Python<'_>,
     f: impl FnOnce() -> grumpy_core::Result<T> + Send,
 ) -> PyResult<T> {
-    let r = py.detach(|| catch_unwind(AssertUnwindSafe(f)));
+    let r = py.detach(|| {
+        let _g = Guarded::enter();
+        catch_unwind(AssertUnwindSafe(f))
+    });
     match r {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(to_py(e)),
-        Err(p) => Err(to_py(panic_error(p))),
+        Err(p) => Err(to_py(panic_error(&*p))),
     }
 }
 
 /// Like [`run`] but keeps the GIL (for work that touches Python objects); still catches panics.
 pub(crate) fn guard<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
-    match catch_unwind(AssertUnwindSafe(f)) {
+    let r = {
+        let _g = Guarded::enter();
+        catch_unwind(AssertUnwindSafe(f))
+    };
+    match r {
         Ok(r) => r,
-        Err(p) => Err(to_py(panic_error(p))),
+        Err(p) => Err(to_py(panic_error(&*p))),
     }
 }
 
@@ -88,4 +159,37 @@ impl<T> IntoPy<T> for grumpy_core::Result<T> {
     fn py(self) -> PyResult<T> {
         self.map_err(to_py)
     }
+}
+
+/// `grumpy._core._test_panic(where)`: panic on purpose, to test the guards and the hook.
+/// `where` is `"guard"`, `"run"`, `"rayon"` (a worker thread of a guarded parallel call) or
+/// `"unguarded"` (PyO3's own catch: a `PanicException` and the default stderr message).
+#[pyfunction]
+#[pyo3(name = "_test_panic")]
+fn test_panic(py: Python<'_>, r#where: &str) -> PyResult<()> {
+    fn boom() -> grumpy_core::Result<()> {
+        panic!("deliberate test panic")
+    }
+    match r#where {
+        "guard" => guard(|| boom().py()),
+        "run" => run(py, boom),
+        "rayon" => run(py, || {
+            use rayon::prelude::*;
+            (0..4)
+                .into_par_iter()
+                .try_for_each(|i| if i == 3 { boom() } else { Ok(()) })
+        }),
+        "unguarded" => boom().py(),
+        other => Err(err(
+            Code::Argument,
+            format!("unknown place {other:?}"),
+            "where is 'guard', 'run', 'rayon' or 'unguarded'",
+            "pass one of those",
+        )),
+    }
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(test_panic, m)?)?;
+    Ok(())
 }

@@ -4,6 +4,7 @@
 
 mod alloc;
 mod array;
+mod construct;
 mod convert;
 mod dtype;
 mod errors;
@@ -24,9 +25,12 @@ static GLOBAL: alloc::HugePageAlloc = alloc::HugePageAlloc;
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    errors::install_panic_hook();
+    errors::register(m)?;
     dtype::register(m)?;
     convert::register(m)?;
     array::register(m)?;
+    construct::register(m)?;
     index::register(m)?;
     frame::register(m)?;
     stream::register(m)?;
