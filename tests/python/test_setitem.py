@@ -90,6 +90,16 @@ def test_fast_path_on_sliced_views_and_nulls():
     assert z.to_list() == [[None, None], [None]]
     z[:] = gr.array([[1.0, None], [2.0]])
     assert z.to_list() == [[1.0, None], [2.0]]
+    w = gr.array([[1.0, None, 3.0], [4.0]])
+    w[w > 2] = 0.0  # the mask has a null flag (None > 2): it selects nothing
+    assert w.to_list() == [[1.0, None, 0.0], [0.0]]
+    w[w == None] = 7.0
+    w[w < 0.5] = None
+    assert w.to_list() == [[1.0, 7.0, None], [None]]
+    flat = gr.array(np.arange(6.0))
+    flat[np.arange(6) % 2 == 0] = -1.0
+    flat[gr.array([True, None, False, False, False, True])] = 9.0
+    assert flat.to_list() == [9.0, 1.0, -1.0, 3.0, -1.0, 9.0]
 
 
 def test_assignment_overflow_follows_numpy():

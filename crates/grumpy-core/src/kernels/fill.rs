@@ -40,6 +40,30 @@ pub fn fill_slice<T: Copy + Send + Sync>(dst: &mut [T], v: T) {
     }
 }
 
+/// Set `dst[i] = v` wherever `mask[i]` (same lengths; parallel above [`PAR_THRESHOLD`]).
+///
+/// ```
+/// let mut v = vec![1, 2, 3, 4];
+/// grumpy_core::kernels::fill::fill_where(&mut v, &[true, false, false, true], 0);
+/// assert_eq!(v, vec![0, 2, 3, 0]);
+/// ```
+pub fn fill_where<T: Copy + Send + Sync>(dst: &mut [T], mask: &[bool], v: T) {
+    let body = |(d, m): (&mut [T], &[bool])| {
+        for (x, &k) in d.iter_mut().zip(m) {
+            if k {
+                *x = v;
+            }
+        }
+    };
+    if dst.len() > PAR_THRESHOLD {
+        dst.par_chunks_mut(CHUNK)
+            .zip(mask.par_chunks(CHUNK))
+            .for_each(body);
+    } else {
+        body((dst, mask));
+    }
+}
+
 /// `n` copies of `v`, written in parallel for large `n` (no zero-initialisation pass first).
 ///
 /// ```

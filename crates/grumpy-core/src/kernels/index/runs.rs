@@ -122,6 +122,68 @@ fn select(ix: &Index, g: Range<usize>, out: &mut Runs) -> Option<()> {
     Some(())
 }
 
+/// A boolean selection of one contiguous leaf range: position `start + i` is selected when
+/// `flags[fstart + i]` is true and valid (`x[mask] = v` on a flat array, `x[x > c] = v` with a
+/// mask as deep as `x`). Filling it needs no runs at all.
+pub(super) struct Masked<'a> {
+    pub(super) start: usize,
+    pub(super) len: usize,
+    pub(super) flags: &'a [bool],
+    pub(super) fstart: usize,
+    pub(super) valid: Option<&'a crate::buffer::Bitmap>,
+}
+
+impl Masked<'_> {
+    /// Whether leaf position `start + i` is selected.
+    #[inline]
+    pub(super) fn selected(&self, i: usize) -> bool {
+        let q = self.fstart + i;
+        self.flags[q] && self.valid.is_none_or(|v| v.get(q))
+    }
+}
+
+/// `idx` as a [`Masked`] selection of `l`'s leaf, when it is one.
+pub(super) fn masked<'a>(l: &Layout, idx: &'a [Index]) -> Option<Masked<'a>> {
+    let c = chain(l)?;
+    match idx {
+        [Index::Mask(m)] if c.levels.is_empty() && m.len() == c.leaf.len() => Some(Masked {
+            start: 0,
+            len: m.len(),
+            flags: m,
+            fstart: 0,
+            valid: None,
+        }),
+        [Index::Jagged(m), rest @ ..] if rest.iter().all(|i| *i == Index::All) => {
+            let mc = chain(&m.layout)?;
+            if mc.levels.len() != c.levels.len() || mc.levels.is_empty() {
+                return None;
+            }
+            let flags = mc.leaf.values.as_slice::<bool>()?;
+            let (mut xs, mut ms) = (0..c.rows(), 0..mc.rows());
+            if xs.len() != ms.len() {
+                return None;
+            }
+            for (xo, mo) in c.levels.iter().zip(&mc.levels) {
+                let (xo, mo) = (&xo[xs.start..=xs.end], &mo[ms.start..=ms.end]);
+                let (x0, m0) = (xo[0], mo[0]);
+                if xo.iter().zip(mo).any(|(a, b)| a - x0 != b - m0) {
+                    return None;
+                }
+                xs = x0 as usize..xo[xo.len() - 1] as usize;
+                ms = m0 as usize..mo[mo.len() - 1] as usize;
+            }
+            Some(Masked {
+                start: xs.start,
+                len: xs.len(),
+                flags,
+                fstart: ms.start,
+                valid: mc.leaf.validity.as_ref(),
+            })
+        }
+        _ => None,
+    }
+}
+
 /// The leaf positions `idx` selects in `l`, or `None` when the general path must run (see
 /// the module docs).
 pub(super) fn runs(l: &Layout, idx: &[Index]) -> Option<Runs> {
@@ -274,5 +336,30 @@ mod tests {
             runs(&x.layout, &[Index::Jagged(picks)]),
             Some(vec![2..3, 5..6, 5..6])
         );
+    }
+
+    #[test]
+    fn masks_shaped_like_the_leaf_need_no_runs() {
+        let x = arr(vec![vec![1i64, 2, 3], vec![4, 5], vec![6]].into());
+        let m = arr(vec![vec![false, true, true], vec![true, false], vec![true]].into());
+        let idx = [Index::Jagged(m)];
+        let t = masked(&x.layout, &idx).unwrap();
+        let sel: Vec<usize> = (0..t.len)
+            .filter(|&i| t.selected(i))
+            .map(|i| t.start + i)
+            .collect();
+        assert_eq!(sel, vec![1, 2, 3, 5]);
+        let view = x.slice(1, 2); // rows [4, 5], [6]: leaf positions 3..6
+        let m = arr(vec![vec![false, true], vec![true]].into());
+        let idx = [Index::Jagged(m)];
+        let t = masked(&view.layout, &idx).unwrap();
+        assert_eq!((t.start, t.len), (3, 3));
+        let bad = arr(vec![vec![true, true], vec![true]].into());
+        assert!(masked(&x.layout, &[Index::Jagged(bad)]).is_none());
+        let shallow = arr(vec![true, false, true].into());
+        assert!(masked(&x.layout, &[Index::Jagged(shallow)]).is_none());
+        let flat = arr(vec![1.0, 2.0].into());
+        let idx = [Index::Mask(vec![false, true])];
+        assert!(masked(&flat.layout, &idx).is_some_and(|t| !t.selected(0) && t.selected(1)));
     }
 }

@@ -6,7 +6,8 @@
 //! * **Fast** (numeric list chains without null lists — the common case): the key is turned
 //!   into runs of leaf positions by walking offsets ([`super::runs`]); a scalar is then filled
 //!   into those runs and an array value copied, in place when the leaf buffer is not shared
-//!   (no per-element dispatch; `x[:] = 0` is one parallel fill).
+//!   (no per-element dispatch; `x[:] = 0` is one parallel fill). A boolean mask shaped like
+//!   the leaf (`x[x > 0] = 0`, or `x[mask]` on a flat array) is applied directly.
 //! * **General** (unions, null lists, strings, coordinate pairs, and every failing key): every
 //!   leaf value of `x` is replaced by its position, the key is applied to that with [`get`], and
 //!   the result — the target positions, shaped like `x[key]` — is broadcast against the value.
@@ -15,8 +16,8 @@
 //! buffers shared with other arrays first, so views taken earlier (`y = x[0:2]`) never change.
 //! Python-like range checks apply to scalar values ([`check_scalar_fits`]).
 
-use super::runs::runs;
-use super::write::{check_scalar_fits, copy, fill};
+use super::runs::{masked, runs};
+use super::write::{check_scalar_fits, copy, fill, fill_masked};
 use super::{get, Got, Index};
 use crate::array::Array;
 use crate::buffer::{normalize, Bitmap, Values};
@@ -323,6 +324,13 @@ fn set_array_fast(a: &mut Array, idx: &[Index], runs: &[Range<usize>], v: &Array
 pub fn set(a: &mut Array, idx: &[Index], value: Value<'_>) -> Result<()> {
     if let Value::Scalar(s) = value {
         check_scalar_fits(s, a.dtype())?;
+    }
+    if let (true, Value::Scalar(s)) = (a.dtype().is_numeric(), value) {
+        if let Some(t) = masked(&a.layout, idx) {
+            if let Some(leaf) = chain_leaf(&mut a.layout) {
+                return fill_masked(leaf, &t, s);
+            }
+        }
     }
     if a.dtype().is_numeric() {
         if let Some(runs) = runs(&a.layout, idx) {

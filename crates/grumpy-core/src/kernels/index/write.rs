@@ -2,13 +2,14 @@
 //! scalar fills / copies into [runs](super::runs) of leaf positions — in place when the buffer
 //! is not shared, with no copy of the old values when every position is overwritten.
 
+use super::runs::Masked;
 use crate::array::Array;
 use crate::buffer::{normalize, Bitmap, Buf, Values};
 use crate::dtype::{DType, Scalar};
 use crate::error::{Code, Error, Result};
 use crate::kernels::arith::with_int;
 use crate::kernels::cast::cast_leaf;
-use crate::kernels::fill::{fill_slice, filled};
+use crate::kernels::fill::{fill_slice, fill_where, filled};
 use crate::layout::{Builder, Leaf};
 use crate::with_values;
 use std::ops::Range;
@@ -167,6 +168,46 @@ pub(super) fn fill(leaf: &mut Leaf, runs: &[Range<usize>], s: &Scalar) -> Result
         } else {
             set_validity(leaf, runs, |_| true);
         }
+    }
+    Ok(())
+}
+
+/// Store `s` at every selected position of `t` (`Scalar::Null` stores nulls). Numeric leaves
+/// only.
+pub(super) fn fill_masked(leaf: &mut Leaf, t: &Masked<'_>, s: &Scalar) -> Result<()> {
+    let set_bits = |leaf: &mut Leaf, valid: bool| {
+        let n = leaf.len();
+        let mut bits = leaf
+            .validity
+            .as_ref()
+            .map_or_else(|| vec![true; n], Bitmap::to_bools);
+        for i in (0..t.len).filter(|&i| t.selected(i)) {
+            bits[t.start + i] = valid;
+        }
+        leaf.validity = normalize(Some(Bitmap::from_bools(&bits)));
+    };
+    if matches!(s, Scalar::Null) {
+        set_bits(leaf, false);
+        return Ok(());
+    }
+    let one = one_value(s, leaf.values.dtype())?;
+    with_values!(&mut leaf.values, b, T => {
+        let v: T = one.as_slice::<T>().and_then(|x| x.first().copied())
+            .ok_or_else(|| internal("fill value has the wrong dtype"))?;
+        let dst = &mut b.make_mut()[t.start..t.start + t.len];
+        match t.valid {
+            None => fill_where(dst, &t.flags[t.fstart..t.fstart + t.len], v),
+            Some(_) => {
+                for (i, d) in dst.iter_mut().enumerate() {
+                    if t.selected(i) {
+                        *d = v;
+                    }
+                }
+            }
+        }
+    }, _s => return Err(internal("fill on a string leaf")));
+    if leaf.validity.is_some() {
+        set_bits(leaf, true);
     }
     Ok(())
 }
