@@ -337,6 +337,35 @@ def test_api_examples():
     assert y[()].to_list() == y.to_list()
 
 
+def test_out_of_bounds_names_the_row_in_the_callers_coordinates():
+    x = gr.array([[1, 2, 3], [4, 5], [], [6]])
+    with pytest.raises(gr.OutOfBoundsError) as e:
+        x[1, 5]
+    assert e.value.summary == "index 5 is out of range for row 1 (length 2)"
+    assert "valid: -2 to 1" in e.value.cause
+    with pytest.raises(IndexError, match="index 0 is out of range for row 2 \\(length 0\\)"):
+        x[2, 0]
+    with pytest.raises(IndexError, match="index 5 is out of range for row 0 \\(length 3\\)"):
+        x[0, 5] = 9
+    assert x.to_list() == [[1, 2, 3], [4, 5], [], [6]]
+    with pytest.raises(IndexError, match="for row 3 "):
+        x[[0, 3], 1]
+    with pytest.raises(IndexError, match="for row 2 "):
+        x[1:, -2] = 0
+    with pytest.raises(IndexError, match="the array has 4 rows"):
+        x[4]
+    y = gr.array([[[1], [2, 3]], [[4, 5, 6]]])
+    with pytest.raises(IndexError, match=r"for row \(0, 1\) \(length 2\)"):
+        y[0, 1, 2]
+    with pytest.raises(IndexError, match=r"for row \(0, 0\) \(length 1\)"):
+        y[:, :, 1]
+    with pytest.raises(IndexError, match=r"for row \(1, 0\) \(length 3\)"):
+        y[1:, ..., 5] = 0
+    u = gr.array([1.0, [2.0, 3.0]])
+    with pytest.raises(IndexError, match="row 0 is a scalar"):
+        u[0, 0]
+
+
 def test_out_of_bounds_names_the_row():
     x = gr.array([[1, 2, 3], [4], [5, 6]])
     with pytest.raises(gr.OutOfBoundsError, match="row 1") as e:
@@ -377,12 +406,15 @@ def test_bad_keys():
         x[None]
     with pytest.raises(gr.Unsupported):
         x[np.zeros((1, 1), dtype=int)]
-    with pytest.raises(gr.Unsupported):
+    with pytest.raises(gr.ShapeError):  # a nested index needs one row per row of x
         x[gr.array([[0]])]
     with pytest.raises(gr.ArgumentError):
         x[np.array([0.5])]
     with pytest.raises(gr.ArgumentError, match="null"):
         x[gr.array([0, None])]
+    assert x[gr.array([True, None])].to_list() == [[1, 2]]  # a null flag selects nothing
+    with pytest.raises(gr.Unsupported):
+        x[gr.array([[True, False], [True]]), 0]  # a ragged mask must be the whole key
     with pytest.raises(gr.Unsupported):
         gr.array([[[1]]])[[0], :, [0]]
     with pytest.raises(gr.BroadcastError):

@@ -4,6 +4,10 @@
 //!
 //! View semantics: slicing shares memory, but assignment is copy-on-write, so `y = x[0:2];
 //! x[0] = 5` leaves `y` unchanged (NumPy would write through the view).
+//!
+//! Keys: ints (also NumPy integers and 0-d integer arrays), slices, `...`, lists / NumPy /
+//! grumpy arrays of ints or bools (flat: rows; nested like `x > 2`: Awkward's jagged selection
+//! inside rows), and tuples of those.
 
 use crate::array::PyGrumpyArray;
 use crate::convert::{from_py, scalar_to_py};
@@ -69,22 +73,24 @@ fn slice_part(obj: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
 
 fn from_grumpy(obj: &Bound<'_, PyAny>, a: &Array) -> PyResult<Index> {
     let Layout::Leaf(leaf) = &a.layout else {
-        return Err(err(
-            Code::Unsupported,
-            "nested (ragged) index arrays are not supported",
-            "the index array has more than one dimension",
-            "index with a flat array of ints or bools",
-        ));
+        // A nested bool/int array selects inside rows (Awkward's jagged indexing).
+        return Ok(Index::Jagged(a.clone()));
     };
-    if leaf.validity.is_some() {
-        return Err(bad_key(obj, "the index array contains nulls"));
-    }
     let d = leaf.values.dtype();
     if d == grumpy_core::DType::Bool {
+        // A null flag selects nothing (like False), so `x[x > 0]` works with nulls in x.
+        let flags = leaf.values.as_slice::<bool>().unwrap_or(&[]);
         Ok(Index::Mask(
-            leaf.values.as_slice::<bool>().unwrap_or(&[]).to_vec(),
+            flags
+                .iter()
+                .enumerate()
+                .map(|(i, &b)| b && !leaf.is_null(i))
+                .collect(),
         ))
     } else if d.is_integer() {
+        if leaf.validity.is_some() {
+            return Err(bad_key(obj, "the index array contains nulls"));
+        }
         let c = leaf
             .values
             .as_slice::<i64>()
@@ -140,15 +146,26 @@ fn to_index(obj: &Bound<'_, PyAny>) -> PyResult<Index> {
         return from_grumpy(obj, &g.borrow().inner);
     }
     if let Ok(arr) = obj.cast::<PyUntypedArray>() {
+        let kind: String = arr.dtype().getattr("kind")?.extract()?;
+        if arr.ndim() == 0 && matches!(kind.as_str(), "i" | "u") {
+            return to_index(&obj.call_method0("item")?);
+        }
+        if arr.ndim() > 1 && kind == "b" {
+            return Ok(Index::Jagged(from_py(obj, None)?));
+        }
         if arr.ndim() != 1 {
             return Err(err(
                 Code::Unsupported,
-                "multi-dimensional index arrays are not supported",
-                format!("the NumPy index has {} dimensions", arr.ndim()),
-                "index with a 1-d array of ints or bools",
+                "this NumPy index array is not supported",
+                format!(
+                    "the NumPy index has {} dimensions (NumPy's multi-dimensional integer \
+                     indexing has no ragged equivalent)",
+                    arr.ndim()
+                ),
+                "index with a 1-d array of ints or bools, a bool mask shaped like x, or a \
+                 nested list of ints per row",
             ));
         }
-        let kind: String = arr.dtype().getattr("kind")?.extract()?;
         let np = obj.py().import("numpy")?;
         return match kind.as_str() {
             "b" => Ok(Index::Mask(
@@ -166,6 +183,20 @@ fn to_index(obj: &Bound<'_, PyAny>) -> PyResult<Index> {
     }
     if let Ok(l) = obj.cast::<PyList>() {
         let items: Vec<Bound<'_, PyAny>> = l.iter().collect();
+        let nested = |x: &Bound<'_, PyAny>| {
+            x.cast::<PyList>().is_ok()
+                || x.cast::<PyTuple>().is_ok()
+                || x.cast::<PyGrumpyArray>().is_ok()
+                || x.cast::<PyUntypedArray>().is_ok_and(|a| a.ndim() > 0)
+        };
+        if items.iter().any(nested) {
+            // A nested list selects inside rows (Awkward's jagged indexing).
+            let a = from_py(obj, None)?;
+            return match a.layout {
+                Layout::Leaf(_) => Err(bad_key(obj, "a nested index must hold lists")),
+                _ => Ok(Index::Jagged(a)),
+            };
+        }
         if !items.is_empty()
             && items
                 .iter()
@@ -185,7 +216,7 @@ fn to_index(obj: &Bound<'_, PyAny>) -> PyResult<Index> {
                 None => {
                     return Err(bad_key(
                         obj,
-                        "a list index must hold only ints or only bools (nested lists are not supported)",
+                        "a list index must hold only ints or only bools (or lists of them, one per row)",
                     ))
                 }
             }
@@ -236,14 +267,17 @@ pub(crate) fn py_scalar(obj: &Bound<'_, PyAny>) -> PyResult<Option<Scalar>> {
         return Ok(Some(Scalar::Bool(b.is_true())));
     }
     if let Ok(i) = obj.cast::<PyInt>() {
-        return Ok(Some(match i.extract::<i64>() {
-            Ok(v) => Scalar::Int(v),
-            Err(_) => Scalar::UInt(i.extract::<u64>().map_err(|_| {
+        return Ok(Some(match (i.extract::<i64>(), i.extract::<u64>()) {
+            (Ok(v), _) => Scalar::Int(v),
+            (_, Ok(u)) => Scalar::UInt(u),
+            // Beyond 64 bits: fine for a float target, out of bounds for an integer one
+            // (checked by the assignment, as NumPy does).
+            _ => Scalar::Float(i.extract::<f64>().map_err(|_| {
                 err(
-                    Code::DType,
+                    Code::Value,
                     "integer out of range",
-                    "the value does not fit in 64 bits",
-                    "use a float or a smaller integer",
+                    "the value does not even fit in a float64",
+                    "use a smaller number",
                 )
             })?),
         }));
@@ -290,7 +324,15 @@ impl PyGrumpyArray {
         let scalar = py_scalar(value)?;
         let arr = match scalar {
             Some(_) => None,
-            None => Some(from_py(value, None)?),
+            None => {
+                let a = from_py(value, None)?;
+                if value.cast::<PyList>().is_ok() || value.cast::<PyTuple>().is_ok() {
+                    // Python ints in a list must fit, as in NumPy; arrays cast unsafely.
+                    index::check_literal_fits(&a, self.inner.dtype())
+                        .map_err(crate::errors::to_py)?;
+                }
+                Some(a)
+            }
         };
         let inner = &mut self.inner;
         run(py, move || {
@@ -301,6 +343,20 @@ impl PyGrumpyArray {
             };
             index::set(inner, &idx, v)
         })
+    }
+}
+
+#[pymethods]
+impl PyGrumpyArray {
+    /// `del x[key]` is not supported (grumpy arrays have a fixed layout, like NumPy's).
+    fn __delitem__(&self, key: &Bound<'_, PyAny>) -> PyResult<()> {
+        let _ = key;
+        Err(err(
+            Code::Unsupported,
+            "cannot delete elements of a grumpy array",
+            "arrays have a fixed layout; `del x[...]` would have to rebuild it",
+            "select what to keep instead: x = x[mask] (a ragged mask like x != v keeps the structure)",
+        ))
     }
 }
 

@@ -11,11 +11,13 @@ mod errors;
 mod frame;
 mod index;
 mod neighbors;
+mod operand;
 mod ops;
 mod plan;
 mod reduce;
 mod storage;
 mod stream;
+mod ufunc;
 
 use pyo3::prelude::*;
 

@@ -1,93 +1,35 @@
 //! Elementwise operators on `GrumpyArray` and the `gr.add`/`gr.sqrt`/`gr.where`/... functions.
 //!
-//! Operand conversion: Python `bool`/`int`/`float`/`str` (and NumPy scalars, via `.item()`)
-//! are *weak* scalars (NumPy 2 / NEP 50: `float32_array * np.float64(2)` stays float32 here,
-//! a documented simplification); `GrumpyArray`s are used as they are; lists, tuples and NumPy
-//! arrays are converted with `gr.array`. Anything else makes an operator return
-//! `NotImplemented` (so Python raises `TypeError`).
+//! Operands are converted by [`crate::operand`]: Python scalars are weak, NumPy scalars strong
+//! (NumPy 2 / NEP 50), lists/tuples/NumPy arrays go through `gr.array`. An unsupported operand
+//! makes an arithmetic operator return `NotImplemented` (so the other operand's reflected
+//! method, e.g. a DataFrame's, gets its turn); comparisons raise a `DTypeError` instead of
+//! falling back to Python's identity comparison.
+//!
+//! `x == None` is the elementwise null test (true where a value is null, never null itself) and
+//! `x != None` its complement; ordering against `None` is a `DTypeError`.
 
 use crate::array::PyGrumpyArray;
-use crate::convert::{from_py, row_to_py_obj};
-use crate::errors::run;
-use grumpy_core::kernels::elementwise::{binary, BinaryOp, Operand};
-use grumpy_core::kernels::unary::{clip as clip_kernel, unary, where_, UnaryOp};
-use grumpy_core::{Array, Scalar};
+use crate::convert::row_to_py_obj;
+use crate::errors::{err, run};
+use crate::frame::PyDataFrame;
+use crate::operand::{apply2, as_array, require_arg, to_arg, Arg};
+use grumpy_core::kernels::elementwise::{BinaryOp, Operand};
+use grumpy_core::kernels::unary::{
+    clip_bound_is_noop, null_mask, round_to, unary, where_, UnaryOp,
+};
+use grumpy_core::{Array, Code, Scalar};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PyString, PyTuple};
 
-/// An owned operand (converted with the GIL held, used after releasing it).
-enum Arg {
-    Arr(Array),
-    Sc(Scalar),
-}
-
-impl Arg {
-    fn operand(&self) -> Operand<'_> {
-        match self {
-            Arg::Arr(a) => Operand::Array(a),
-            Arg::Sc(s) => Operand::Scalar(s),
-        }
-    }
-}
-
-fn py_scalar(obj: &Bound<'_, PyAny>) -> PyResult<Option<Scalar>> {
-    if let Ok(b) = obj.cast::<PyBool>() {
-        return Ok(Some(Scalar::Bool(b.is_true())));
-    }
-    if let Ok(i) = obj.cast::<PyInt>() {
-        return Ok(match i.extract::<i64>() {
-            Ok(v) => Some(Scalar::Int(v)),
-            Err(_) => match i.extract::<u64>() {
-                Ok(u) => Some(Scalar::UInt(u)),
-                Err(_) => Some(Scalar::Float(i.extract::<f64>()?)),
-            },
-        });
-    }
-    if let Ok(f) = obj.cast::<PyFloat>() {
-        return Ok(Some(Scalar::Float(f.value())));
-    }
-    if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Some(Scalar::Str(s.to_cow()?.into_owned())));
-    }
-    Ok(None)
-}
-
-fn is_numpy_scalar(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
-    Ok(obj.hasattr("dtype")? && obj.hasattr("item")? && !obj.hasattr("__len__")?)
-}
-
-/// Convert an operand; `None` means "not a supported operand type" (→ `NotImplemented`).
-fn to_arg(obj: &Bound<'_, PyAny>) -> PyResult<Option<Arg>> {
-    if let Ok(g) = obj.cast::<PyGrumpyArray>() {
-        return Ok(Some(Arg::Arr(g.borrow().inner.clone())));
-    }
-    if let Some(s) = py_scalar(obj)? {
-        return Ok(Some(Arg::Sc(s)));
-    }
-    if is_numpy_scalar(obj)? {
-        let item = obj.call_method0("item")?;
-        return Ok(py_scalar(&item)?.map(Arg::Sc));
-    }
-    if obj.cast::<PyList>().is_ok()
-        || obj.cast::<PyTuple>().is_ok()
-        || obj.cast::<numpy::PyUntypedArray>().is_ok()
-    {
-        return Ok(Some(Arg::Arr(from_py(obj, None)?)));
-    }
-    Ok(None)
-}
-
-/// Like [`to_arg`] for the module functions: unsupported types are a `DTypeError`.
-fn require_arg(obj: &Bound<'_, PyAny>) -> PyResult<Arg> {
-    match to_arg(obj)? {
-        Some(a) => Ok(a),
-        None if obj.is_none() => Ok(Arg::Sc(Scalar::Null)),
-        None => Ok(Arg::Arr(from_py(obj, None)?)),
-    }
-}
-
-fn wrap(py: Python<'_>, a: Array) -> PyResult<Py<PyAny>> {
+pub(crate) fn wrap(py: Python<'_>, a: Array) -> PyResult<Py<PyAny>> {
     Ok(Py::new(py, PyGrumpyArray::new(a))?.into_any())
+}
+
+pub(crate) fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_default()
 }
 
 /// Operator form: `NotImplemented` for unsupported operands; otherwise a GrumpyArray.
@@ -102,9 +44,57 @@ fn op2(
         return Ok(py.NotImplemented());
     };
     let me = Arg::Arr(this.inner.clone());
-    let (a, b) = if reflected { (&o, &me) } else { (&me, &o) };
-    let r = run(py, || binary(op, a.operand(), b.operand()))?;
+    let r = run(py, || {
+        if reflected {
+            apply2(op, &o, &me)
+        } else {
+            apply2(op, &me, &o)
+        }
+    })?;
     wrap(py, r)
+}
+
+/// Comparison operators: `None` is a null test for `==`/`!=`; other unsupported operands raise
+/// (a DataFrame gets its reflected method).
+fn cmp(
+    py: Python<'_>,
+    op: BinaryOp,
+    this: &PyGrumpyArray,
+    other: &Bound<'_, PyAny>,
+) -> PyResult<Py<PyAny>> {
+    if other.is_none() {
+        return match op {
+            BinaryOp::Eq | BinaryOp::Ne => {
+                let a = this.inner.clone();
+                wrap(py, run(py, move || Ok(null_mask(&a, op == BinaryOp::Eq)))?)
+            }
+            _ => Err(err(
+                Code::DType,
+                format!(
+                    "cannot compare a grumpy array with None using {}",
+                    op.symbol()
+                ),
+                "None is not ordered; `x == None` / `x != None` test for nulls",
+                "compare with numbers, or use x == None to find nulls",
+            )),
+        };
+    }
+    if other.cast::<PyDataFrame>().is_ok() {
+        return Ok(py.NotImplemented());
+    }
+    match to_arg(other)? {
+        Some(_) => op2(py, op, this, other, false),
+        None => Err(err(
+            Code::DType,
+            format!(
+                "cannot compare a grumpy array with a {} using {}",
+                type_name(other),
+                op.symbol()
+            ),
+            "comparisons are elementwise and need numbers, strings, None, lists or arrays",
+            "convert the other operand first (e.g. gr.array(...) or float(...))",
+        )),
+    }
 }
 
 /// Function form: any operands; two scalars give a Python scalar.
@@ -115,8 +105,8 @@ fn fn2(
     b: &Bound<'_, PyAny>,
 ) -> PyResult<Py<PyAny>> {
     let (x, y) = (require_arg(a)?, require_arg(b)?);
-    let scalars = matches!((&x, &y), (Arg::Sc(_), Arg::Sc(_)));
-    let r = run(py, || binary(op, x.operand(), y.operand()))?;
+    let scalars = x.is_scalar() && y.is_scalar();
+    let r = run(py, || apply2(op, &x, &y))?;
     if scalars {
         row_to_py_obj(py, &r.layout, 0)
     } else {
@@ -124,19 +114,24 @@ fn fn2(
     }
 }
 
-fn fn1(py: Python<'_>, op: UnaryOp, a: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    match require_arg(a)? {
-        Arg::Arr(x) => {
-            let r = run(py, || unary(op, &x))?;
-            wrap(py, r)
-        }
-        Arg::Sc(s) => {
-            let r = run(py, || {
-                unary(op, &grumpy_core::kernels::elementwise::scalar_array(&s)?)
-            })?;
-            row_to_py_obj(py, &r.layout, 0)
-        }
+/// Run `f` on the array form of `a`; a scalar input gives a Python scalar back.
+fn map1(
+    py: Python<'_>,
+    a: &Bound<'_, PyAny>,
+    f: impl FnOnce(&Array) -> grumpy_core::Result<Array> + Send,
+) -> PyResult<Py<PyAny>> {
+    let x = require_arg(a)?;
+    let scalar = x.is_scalar();
+    let r = run(py, || f(&as_array(&x)?))?;
+    if scalar {
+        row_to_py_obj(py, &r.layout, 0)
+    } else {
+        wrap(py, r)
     }
+}
+
+fn fn1(py: Python<'_>, op: UnaryOp, a: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    map1(py, a, |x| unary(op, x))
 }
 
 #[pymethods]
@@ -181,16 +176,18 @@ impl PyGrumpyArray {
         &self,
         py: Python<'_>,
         o: &Bound<'_, PyAny>,
-        _modulo: Option<&Bound<'_, PyAny>>,
+        modulo: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
+        no_modulo(modulo)?;
         op2(py, BinaryOp::Pow, self, o, false)
     }
     fn __rpow__(
         &self,
         py: Python<'_>,
         o: &Bound<'_, PyAny>,
-        _modulo: Option<&Bound<'_, PyAny>>,
+        modulo: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
+        no_modulo(modulo)?;
         op2(py, BinaryOp::Pow, self, o, true)
     }
     fn __and__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
@@ -211,31 +208,35 @@ impl PyGrumpyArray {
     fn __rxor__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         op2(py, BinaryOp::Xor, self, o, true)
     }
+    /// `x == other` elementwise; `x == None` is the null test (true where a value is null).
     fn __eq__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        op2(py, BinaryOp::Eq, self, o, false)
+        cmp(py, BinaryOp::Eq, self, o)
     }
+    /// `x != other` elementwise; `x != None` is true where a value is not null.
     fn __ne__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        op2(py, BinaryOp::Ne, self, o, false)
+        cmp(py, BinaryOp::Ne, self, o)
     }
     fn __lt__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        op2(py, BinaryOp::Lt, self, o, false)
+        cmp(py, BinaryOp::Lt, self, o)
     }
     fn __le__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        op2(py, BinaryOp::Le, self, o, false)
+        cmp(py, BinaryOp::Le, self, o)
     }
     fn __gt__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        op2(py, BinaryOp::Gt, self, o, false)
+        cmp(py, BinaryOp::Gt, self, o)
     }
     fn __ge__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        op2(py, BinaryOp::Ge, self, o, false)
+        cmp(py, BinaryOp::Ge, self, o)
     }
     fn __neg__(&self, py: Python<'_>) -> PyResult<PyGrumpyArray> {
         Ok(PyGrumpyArray::new(run(py, || {
             unary(UnaryOp::Neg, &self.inner)
         })?))
     }
-    fn __pos__(&self) -> PyGrumpyArray {
-        PyGrumpyArray::new(self.inner.clone())
+    fn __pos__(&self) -> PyResult<PyGrumpyArray> {
+        Ok(PyGrumpyArray::new(
+            positive(&self.inner).map_err(crate::errors::to_py)?,
+        ))
     }
     fn __abs__(&self, py: Python<'_>) -> PyResult<PyGrumpyArray> {
         Ok(PyGrumpyArray::new(run(py, || {
@@ -246,6 +247,77 @@ impl PyGrumpyArray {
         Ok(PyGrumpyArray::new(run(py, || {
             unary(UnaryOp::Not, &self.inner)
         })?))
+    }
+    /// `round(x, ndigits)`: like `gr.round(x, decimals=ndigits or 0)`.
+    #[pyo3(signature = (ndigits = None))]
+    fn __round__(&self, py: Python<'_>, ndigits: Option<i64>) -> PyResult<PyGrumpyArray> {
+        let a = self.inner.clone();
+        Ok(PyGrumpyArray::new(run(py, move || {
+            round_to(&a, ndigits.unwrap_or(0))
+        })?))
+    }
+    /// `x.round(decimals=0)` (what `np.round(x, decimals)` calls).
+    #[pyo3(signature = (decimals = 0, out = None))]
+    fn round(
+        &self,
+        py: Python<'_>,
+        decimals: i64,
+        out: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyGrumpyArray> {
+        no_out(out, "round")?;
+        self.__round__(py, Some(decimals))
+    }
+    /// `x.clip(min=None, max=None)` (what `np.clip(x, lo, hi)` calls).
+    #[pyo3(signature = (min = None, max = None, out = None))]
+    fn clip(
+        slf: &Bound<'_, Self>,
+        min: Option<&Bound<'_, PyAny>>,
+        max: Option<&Bound<'_, PyAny>>,
+        out: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        no_out(out, "clip")?;
+        clip_impl(slf.py(), slf.as_any(), min, max)
+    }
+}
+
+/// `+x` (and `np.positive`): the same array (buffers shared); bools and strings have no
+/// unary plus, as in NumPy.
+pub(crate) fn positive(a: &Array) -> grumpy_core::Result<Array> {
+    let d = a.dtype();
+    if d == grumpy_core::DType::Bool || d == grumpy_core::DType::String {
+        return Err(grumpy_core::Error::new(
+            Code::DType,
+            format!("unary + is not supported for {d}"),
+            "NumPy has no positive for booleans or strings either",
+            "cast first with .astype(...)",
+        ));
+    }
+    Ok(a.clone())
+}
+
+/// Three-argument `pow(x, y, m)` is not supported (rather than silently ignoring `m`).
+fn no_modulo(modulo: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    match modulo {
+        Some(m) if !m.is_none() => Err(err(
+            Code::Unsupported,
+            "pow(x, y, modulo) is not supported for grumpy arrays",
+            "grumpy has no modular power",
+            "compute (x ** y) % modulo instead",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `out=` is not supported (grumpy results are new arrays).
+pub(crate) fn no_out(out: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<()> {
+    match out {
+        Some(o) if !o.is_none() => Err(err(
+            Code::Unsupported,
+            format!("{what}(..., out=...) is not supported for grumpy arrays"),
+            "grumpy operations return new arrays (buffers are shared copy-on-write)",
+            "assign the result instead: y = np.add(x, 1), or write in place with x[...] = value",
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -292,61 +364,90 @@ unary_fns! {
     sign => Sign, "`gr.sign(x)`: -1, 0 or 1 (nan stays nan).";
     floor => Floor, "`gr.floor(x)` (integers unchanged).";
     ceil => Ceil, "`gr.ceil(x)` (integers unchanged).";
-    round => Round, "`gr.round(x)`: round half to even.";
     isnan => IsNan, "`gr.isnan(x)` → bool.";
     isfinite => IsFinite, "`gr.isfinite(x)` → bool.";
 }
 
-fn bound(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Scalar>> {
-    let Some(o) = obj else { return Ok(None) };
-    if o.is_none() {
-        return Ok(None);
-    }
-    let s = if is_numpy_scalar(o)? {
-        py_scalar(&o.call_method0("item")?)?
-    } else {
-        py_scalar(o)?
-    };
-    s.map(Some).ok_or_else(|| {
-        crate::errors::err(
-            grumpy_core::Code::Argument,
-            "gr.clip bounds must be scalars",
-            format!(
-                "got a {}",
-                o.get_type()
-                    .name()
-                    .map(|n| n.to_string())
-                    .unwrap_or_default()
-            ),
-            "pass numbers (or None) for lo and hi",
-        )
-    })
+/// `gr.round(x, decimals=0)`: like `np.round` (half to even; see `round_to` in grumpy-core).
+#[pyfunction]
+#[pyo3(signature = (x, decimals = 0))]
+fn round(py: Python<'_>, x: &Bound<'_, PyAny>, decimals: i64) -> PyResult<Py<PyAny>> {
+    map1(py, x, move |a| round_to(a, decimals))
 }
 
-/// `gr.clip(x, lo=None, hi=None)`.
-#[pyfunction]
-#[pyo3(signature = (x, lo = None, hi = None))]
-fn clip(
+/// One clip bound given under any of its names (`lo`, NumPy's `a_min` / `min`).
+fn one_bound<'a, 'py>(
+    which: &str,
+    names: [(&str, Option<&'a Bound<'py, PyAny>>); 3],
+) -> PyResult<Option<&'a Bound<'py, PyAny>>> {
+    let given: Vec<_> = names
+        .iter()
+        .filter(|(_, v)| v.is_some_and(|b| !b.is_none()))
+        .collect();
+    if given.len() > 1 {
+        let n: Vec<&str> = given.iter().map(|(k, _)| *k).collect();
+        return Err(err(
+            Code::Argument,
+            format!("gr.clip got the {which} bound twice ({})", n.join(", ")),
+            "lo, a_min and min name the same bound (hi, a_max and max the upper one)",
+            "pass each bound once",
+        ));
+    }
+    Ok(given.first().and_then(|(_, v)| *v))
+}
+
+/// `minimum(maximum(x, lo), hi)` with any bound kinds (see `gr.clip`).
+fn clip_impl(
     py: Python<'_>,
     x: &Bound<'_, PyAny>,
     lo: Option<&Bound<'_, PyAny>>,
     hi: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Py<PyAny>> {
-    let (lo, hi) = (bound(lo)?, bound(hi)?);
-    match require_arg(x)? {
-        Arg::Arr(a) => {
-            let r = run(py, || clip_kernel(&a, lo.as_ref(), hi.as_ref()))?;
-            wrap(py, r)
+    let lo = lo.map(require_arg).transpose()?;
+    let hi = hi.map(require_arg).transpose()?;
+    map1(py, x, move |a| {
+        let mut out = a.clone();
+        for (bound, op, lower) in [
+            (&lo, BinaryOp::Maximum, true),
+            (&hi, BinaryOp::Minimum, false),
+        ] {
+            let skip = match bound {
+                None | Some(Arg::Weak(Scalar::Null)) => true,
+                Some(Arg::Weak(s)) => clip_bound_is_noop(out.dtype(), s, lower),
+                Some(Arg::Big(_, f)) => out.dtype().is_integer() && ((*f < 0.0) == lower),
+                _ => false,
+            };
+            if let (false, Some(b)) = (skip, bound) {
+                out = apply2(op, &Arg::Arr(out), b).map_err(|e| e.context("gr.clip"))?;
+            }
         }
-        Arg::Sc(s) => {
-            let r = run(py, || {
-                let a = grumpy_core::kernels::elementwise::scalar_array(&s)?;
-                clip_kernel(&a, lo.as_ref(), hi.as_ref())
-            })?;
-            row_to_py_obj(py, &r.layout, 0)
-        }
-    }
+        Ok(out)
+    })
 }
+
+/// `gr.clip(x, lo=None, hi=None)`: `minimum(maximum(x, lo), hi)`. Bounds are scalars or
+/// arrays (broadcast like any operand); NumPy's names work too (`a_min=`/`a_max=`,
+/// `min=`/`max=`). `None` means no bound. An integer bound beyond an integer array's range on
+/// the harmless side is ignored, as in NumPy.
+#[pyfunction]
+#[pyo3(signature = (x, lo = None, hi = None, *, a_min = None, a_max = None, min = None, max = None))]
+#[allow(clippy::too_many_arguments)]
+fn clip(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    lo: Option<&Bound<'_, PyAny>>,
+    hi: Option<&Bound<'_, PyAny>>,
+    a_min: Option<&Bound<'_, PyAny>>,
+    a_max: Option<&Bound<'_, PyAny>>,
+    min: Option<&Bound<'_, PyAny>>,
+    max: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let lo = one_bound("lower", [("lo", lo), ("a_min", a_min), ("min", min)])?;
+    let hi = one_bound("upper", [("hi", hi), ("a_max", a_max), ("max", max)])?;
+    clip_impl(py, x, lo, hi)
+}
+
+static NULL: Scalar = Scalar::Null;
 
 /// `gr.where(cond, a, b)`: `a` where `cond`, else `b` (all three broadcast).
 #[pyfunction(name = "where")]
@@ -356,9 +457,29 @@ fn where_py(
     a: &Bound<'_, PyAny>,
     b: &Bound<'_, PyAny>,
 ) -> PyResult<Py<PyAny>> {
-    let (c, x, y) = (require_arg(cond)?, require_arg(a)?, require_arg(b)?);
-    let scalars = [&c, &x, &y].iter().all(|v| matches!(v, Arg::Sc(_)));
-    let r = run(py, || where_(c.operand(), x.operand(), y.operand()))?;
+    let args = [require_arg(cond)?, require_arg(a)?, require_arg(b)?];
+    let scalars = args.iter().all(Arg::is_scalar);
+    let r = run(py, || {
+        // Strong (NumPy) scalars take part as one-element arrays of their dtype.
+        let arrays: Vec<Option<Array>> = args
+            .iter()
+            .map(|x| match x {
+                Arg::Strong(..) | Arg::Big(..) => as_array(x).map(Some),
+                _ => Ok(None),
+            })
+            .collect::<grumpy_core::Result<_>>()?;
+        let ops: Vec<Operand<'_>> = args
+            .iter()
+            .zip(&arrays)
+            .map(|(x, owned)| match (x, owned) {
+                (_, Some(o)) => Operand::Array(o),
+                (Arg::Arr(a), None) => Operand::Array(a),
+                (Arg::Weak(s), None) => Operand::Scalar(s),
+                (_, None) => Operand::Scalar(&NULL),
+            })
+            .collect();
+        where_(ops[0], ops[1], ops[2])
+    })?;
     if scalars {
         row_to_py_obj(py, &r.layout, 0)
     } else {

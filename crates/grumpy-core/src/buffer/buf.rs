@@ -170,6 +170,28 @@ impl<T> Buf<T> {
     pub fn as_ptr(&self) -> *const T {
         self.as_slice().as_ptr()
     }
+
+    /// Mutable access without copying: `Some` only when this view is the whole of a uniquely
+    /// owned buffer (where [`Buf::make_mut`] would not copy either).
+    ///
+    /// ```
+    /// use grumpy_core::buffer::Buf;
+    /// let mut a = Buf::from_vec(vec![1, 2]);
+    /// a.get_mut().unwrap()[0] = 5;
+    /// let b = a.clone();
+    /// assert!(a.get_mut().is_none()); // shared with `b`
+    /// assert_eq!(b.as_slice(), &[5, 2]);
+    /// ```
+    pub fn get_mut(&mut self) -> Option<&mut [T]> {
+        let len = self.len;
+        if self.start != 0 {
+            return None;
+        }
+        match Arc::get_mut(&mut self.store) {
+            Some(Storage::Owned(v)) if v.len() == len => Some(v.as_mut_slice()),
+            _ => None,
+        }
+    }
 }
 
 impl<T: Clone> Buf<T> {

@@ -1,5 +1,6 @@
 //! `full_like`, `zeros_like`, `ones_like`: same layout (offsets, list nulls and union tags
-//! shared, zero copy), every leaf value replaced — null leaf values too.
+//! shared, zero copy), every leaf value replaced — null leaf values too. Also the flat fill
+//! loops used by assignment ([`fill_slice`], [`filled`]), parallel for large buffers.
 //!
 //! ```
 //! use grumpy_core::array::Array;
@@ -14,15 +15,83 @@ use crate::array::Array;
 use crate::buffer::{Bitmap, Buf, StrValues, Values};
 use crate::dtype::{DType, Scalar};
 use crate::error::Result;
+use crate::kernels::arith::PAR_THRESHOLD;
 use crate::kernels::cast::cast_leaf;
 use crate::layout::{Builder, Leaf};
 use crate::with_dtype;
+use rayon::prelude::*;
+use std::mem::MaybeUninit;
+
+/// Elements per parallel task.
+const CHUNK: usize = 1 << 16;
+
+/// Set every element of `dst` to `v` (on the Rayon pool above [`PAR_THRESHOLD`] elements).
+///
+/// ```
+/// let mut v = vec![1.0; 5];
+/// grumpy_core::kernels::fill::fill_slice(&mut v[1..3], 0.5);
+/// assert_eq!(v, vec![1.0, 0.5, 0.5, 1.0, 1.0]);
+/// ```
+pub fn fill_slice<T: Copy + Send + Sync>(dst: &mut [T], v: T) {
+    if dst.len() > PAR_THRESHOLD {
+        dst.par_chunks_mut(CHUNK).for_each(|c| c.fill(v));
+    } else {
+        dst.fill(v);
+    }
+}
+
+/// Set `dst[i] = v` wherever `mask[i]` (same lengths; parallel above [`PAR_THRESHOLD`]).
+///
+/// ```
+/// let mut v = vec![1, 2, 3, 4];
+/// grumpy_core::kernels::fill::fill_where(&mut v, &[true, false, false, true], 0);
+/// assert_eq!(v, vec![0, 2, 3, 0]);
+/// ```
+pub fn fill_where<T: Copy + Send + Sync>(dst: &mut [T], mask: &[bool], v: T) {
+    let body = |(d, m): (&mut [T], &[bool])| {
+        for (x, &k) in d.iter_mut().zip(m) {
+            if k {
+                *x = v;
+            }
+        }
+    };
+    if dst.len() > PAR_THRESHOLD {
+        dst.par_chunks_mut(CHUNK)
+            .zip(mask.par_chunks(CHUNK))
+            .for_each(body);
+    } else {
+        body((dst, mask));
+    }
+}
+
+/// `n` copies of `v`, written in parallel for large `n` (no zero-initialisation pass first).
+///
+/// ```
+/// assert_eq!(grumpy_core::kernels::fill::filled(3, 7u8), vec![7, 7, 7]);
+/// ```
+pub fn filled<T: Copy + Send + Sync>(n: usize, v: T) -> Vec<T> {
+    let mut out: Vec<T> = Vec::with_capacity(n);
+    let spare = &mut out.spare_capacity_mut()[..n];
+    let write = |c: &mut [MaybeUninit<T>]| {
+        for s in c {
+            s.write(v);
+        }
+    };
+    if n > PAR_THRESHOLD {
+        spare.par_chunks_mut(CHUNK).for_each(write);
+    } else {
+        write(spare);
+    }
+    // SAFETY: every one of the first `n` slots was written just above.
+    unsafe { out.set_len(n) };
+    out
+}
 
 /// `n` copies of the (already cast) single value of `one`.
 fn repeat(one: &Values, n: usize) -> Values {
     with_dtype!(one.dtype(), T => {
         let x = one.as_slice::<T>().map_or(T::default(), |s| s[0]);
-        Values::from(vec![x; n])
+        Values::from(filled(n, x))
     }, {
         let s = one.str_at(0).as_bytes();
         let bytes: Vec<u8> = s.iter().copied().cycle().take(s.len() * n).collect();

@@ -402,19 +402,136 @@ pub fn where_(cond: Operand<'_>, a: Operand<'_>, b: Operand<'_>) -> Result<Array
     Ok(Array::new(layout))
 }
 
+/// True when clipping an array of dtype `d` at the scalar bound `s` can change nothing because
+/// `s` lies outside `d`'s range on the harmless side (`lower`: below the minimum; upper: above
+/// the maximum). NumPy skips such bounds (`np.clip(int8_array, -1000, 5)` works) while a bound
+/// out of range on the other side is an error, as in every other operation.
+pub fn clip_bound_is_noop(d: DType, s: &Scalar, lower: bool) -> bool {
+    let v = match *s {
+        Scalar::Int(i) => i128::from(i),
+        Scalar::UInt(u) => i128::from(u),
+        _ => return false,
+    };
+    let range = super::arith::with_int!(d, T => Some((T::MIN as i128, T::MAX as i128)), None);
+    match range {
+        Some((lo, hi)) => (lower && v < lo) || (!lower && v > hi),
+        None => false,
+    }
+}
+
 /// `clip(a, lo, hi)`: `minimum(maximum(a, lo), hi)` with NaN propagation; either bound may be
-/// omitted. Weak-scalar promotion applies (an int array clipped to `0.5` becomes float64).
+/// omitted. Weak-scalar promotion applies (an int array clipped to `0.5` becomes float64); an
+/// integer bound beyond the dtype's range on the harmless side is skipped
+/// ([`clip_bound_is_noop`]).
 pub fn clip(a: &Array, lo: Option<&Scalar>, hi: Option<&Scalar>) -> Result<Array> {
     let mut out = a.clone();
-    if let Some(l) = lo {
+    if let Some(l) = lo.filter(|l| !clip_bound_is_noop(a.dtype(), l, true)) {
         out = binary(BinaryOp::Maximum, Operand::Array(&out), Operand::Scalar(l))
             .map_err(|e| e.context("gr.clip"))?;
     }
-    if let Some(h) = hi {
+    if let Some(h) = hi.filter(|h| !clip_bound_is_noop(out.dtype(), h, false)) {
         out = binary(BinaryOp::Minimum, Operand::Array(&out), Operand::Scalar(h))
             .map_err(|e| e.context("gr.clip"))?;
     }
     Ok(out)
+}
+
+/// `x == None` (`null == true`) or `x != None` (`null == false`): a bool array shaped like `x`,
+/// true where a leaf value is (not) null, never null itself. Null lists stay null lists (they
+/// hold no values to test).
+///
+/// ```
+/// use grumpy_core::{array::Array, layout::Item, kernels::unary::null_mask};
+/// let x = Array::from_item(&Item::list(vec![Item::list(vec![1.0.into(), Item::Null]), Item::Null]), None).unwrap();
+/// assert_eq!(null_mask(&x, true).to_item(), Item::list(vec![vec![false, true].into(), Item::Null]));
+/// assert_eq!(null_mask(&x, false).to_item(), Item::list(vec![vec![true, false].into(), Item::Null]));
+/// ```
+pub fn null_mask(a: &Array, null: bool) -> Array {
+    let r: Result<_> = a.layout.map_leaves(&mut |l: &Leaf| {
+        let bits: Vec<bool> = match &l.validity {
+            None => vec![!null; l.len()],
+            Some(m) => (0..l.len()).map(|i| m.get(i) != null).collect(),
+        };
+        Ok(Leaf::valid(Values::from(bits)))
+    });
+    Array::new(r.unwrap_or_else(|_| a.layout.clone()))
+}
+
+/// `10**n` computed the way NumPy's `round` does (a table, then repeated `* 10`), so results
+/// agree bit for bit; beyond 400 it is infinite anyway.
+fn power_of_ten(n: i64) -> f64 {
+    const P10: [f64; 9] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8];
+    match n {
+        0..=8 => P10[n as usize],
+        9..=400 => (9..n).fold(1e9, |acc, _| acc * 10.0),
+        _ => f64::INFINITY,
+    }
+}
+
+macro_rules! round_float {
+    ($s:expr, $t:ty, $decimals:expr) => {{
+        let d: i64 = $decimals;
+        let s: &[$t] = $s;
+        if d >= 0 {
+            let f = power_of_ten(d) as $t;
+            map1(s, |x: $t| (x * f).round_ties_even() / f)
+        } else {
+            let f = power_of_ten(d.saturating_neg()) as $t;
+            map1(s, |x: $t| (x / f).round_ties_even() * f)
+        }
+    }};
+}
+
+fn round_int<T: Native>(s: &[T], decimals: i64) -> Vec<T> {
+    let f = power_of_ten(decimals.saturating_neg());
+    map1(s, |x: T| {
+        let y = (x.to_f64() / f).round_ties_even() * f;
+        // Back to the integer type the way NumPy's float -> int cast does (wrapping via i64).
+        if y.abs() < 9.2e18 {
+            T::from_i64(y as i64)
+        } else {
+            T::from_f64(y)
+        }
+    })
+}
+
+/// `round(x, decimals)` like `np.round`: floats compute `rint(x * 10**d) / 10**d` in their own
+/// precision (fast and NumPy-exact: `16.055` → `16.06`; huge `d` overflow to NaN); integers
+/// are unchanged for `d >= 0` and rounded half to even at `10**-d` otherwise (`round(1250, -2)
+/// == 1200`); bools only accept `d == 0`. Nulls stay null.
+///
+/// ```
+/// use grumpy_core::{array::Array, kernels::unary::round_to};
+/// let x = Array::from_vec(vec![1.25, 2.5, -13.5]);
+/// assert_eq!(round_to(&x, 1).unwrap().to_item(), vec![1.2, 2.5, -13.5].into());
+/// assert_eq!(round_to(&x, -1).unwrap().to_item(), vec![0.0, 0.0, -10.0].into());
+/// let i = Array::from_vec(vec![1250i64, 1350, -1251]);
+/// assert_eq!(round_to(&i, -2).unwrap().to_item(), vec![1200i64, 1400, -1300].into());
+/// ```
+pub fn round_to(a: &Array, decimals: i64) -> Result<Array> {
+    if decimals == 0 {
+        return unary(UnaryOp::Round, a);
+    }
+    let layout = a.layout.map_leaves(&mut |l: &Leaf| {
+        let v = &l.values;
+        let values = match v {
+            Values::F32(b) => Values::from(round_float!(b.as_slice(), f32, decimals)),
+            Values::F64(b) => Values::from(round_float!(b.as_slice(), f64, decimals)),
+            Values::Bool(_) | Values::Str(_) => {
+                return Err(unsupported(
+                    UnaryOp::Round,
+                    v.dtype(),
+                    "rounding to decimals needs numbers (NumPy refuses bools too)",
+                ))
+            }
+            _ if decimals > 0 => v.clone(),
+            _ => with_num!(v.dtype(), T => {
+                Values::from(round_int::<T>(v.as_slice::<T>().unwrap_or(&[]), decimals))
+            }, v.clone()),
+        };
+        Ok(Leaf::new(values, l.validity.clone()))
+    })?;
+    Ok(Array::new(layout))
 }
 
 #[cfg(test)]
@@ -513,5 +630,55 @@ mod tests {
         let r = clip(&x, Some(&Scalar::Float(2.5)), None).unwrap();
         assert_eq!(r.dtype(), DType::Float64);
         assert_eq!(clip(&x, None, None).unwrap(), x);
+    }
+
+    #[test]
+    fn clip_skips_harmless_out_of_range_bounds() {
+        let x = Array::from_vec(vec![1i8, 5, -100]);
+        let r = clip(&x, Some(&Scalar::Int(-1000)), Some(&Scalar::Int(3))).unwrap();
+        assert_eq!(r.dtype(), DType::Int8);
+        assert_eq!(r.to_item(), vec![1i64, 3, -100].into());
+        assert_eq!(
+            clip(&x, Some(&Scalar::Int(1000)), None).unwrap_err().code(),
+            Code::Value
+        );
+        assert_eq!(clip(&x, None, Some(&Scalar::Int(500))).unwrap(), x);
+        assert!(!clip_bound_is_noop(
+            DType::Float32,
+            &Scalar::Int(1 << 40),
+            false
+        ));
+    }
+
+    #[test]
+    fn round_to_decimals_matches_numpy() {
+        let f = Array::from_vec(vec![2.675f64, -0.5, 1e20, 123.456]);
+        let r = round_to(&f, 2).unwrap().to_item();
+        let Item::List(v) = r else { panic!() };
+        assert_eq!(v[0], 2.68.into()); // like NumPy: rint(2.675 * 100) / 100
+        assert_eq!(
+            round_to(&f, -5).unwrap().to_item(),
+            vec![0.0, -0.0, 1e20, 0.0].into()
+        );
+        let big = round_to(&Array::from_vec(vec![1234.5f64]), 400)
+            .unwrap()
+            .to_item();
+        assert!(
+            matches!(big, Item::List(ref v) if matches!(v[0], Item::Scalar(Scalar::Float(x)) if x.is_nan()))
+        );
+        let f32x = Array::from_vec(vec![2.675f32]);
+        let Item::List(v) = round_to(&f32x, 2).unwrap().to_item() else {
+            panic!()
+        };
+        assert_eq!(v[0], Item::Scalar(Scalar::Float(f64::from(2.68f32))));
+        let i8x = Array::from_vec(vec![125i8, 127, -5]);
+        assert_eq!(
+            round_to(&i8x, -1).unwrap().to_item(),
+            vec![120i64, -126, 0].into()
+        );
+        assert_eq!(round_to(&i8x, 3).unwrap(), i8x);
+        let b = Array::from_vec(vec![true]);
+        assert_eq!(round_to(&b, 1).unwrap_err().code(), Code::DType);
+        assert_eq!(round_to(&b, 0).unwrap(), b);
     }
 }

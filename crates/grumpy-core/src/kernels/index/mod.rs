@@ -12,7 +12,12 @@
 //!   x[[True, False, True]] → [[1, 2, 3], [4, 5]]       Mask of len(x)
 //!   x[:, 1:]      → [[2, 3], [], [5]]    an index after a slice applies inside every row
 //!   x[[0, 2], 0]  → [1, 4]               coordinate: element 0 of rows 0 and 2
+//!   x[x > 2]      → [[3], [], [4, 5]]    Jagged: a ragged mask filters inside rows
+//!   x[[[0, 0], [], [-1]]] → [[1, 1], [], [5]]        Jagged ints pick inside rows
 //! ```
+//!
+//! Errors name the row in the caller's coordinates: `x[1, 0]` fails with "index 0 is out of
+//! range for row 1 (length 0)", `x[:, 2]` with "... for row 2 (length 2)".
 //!
 //! ```
 //! use grumpy_core::array::Array;
@@ -28,11 +33,14 @@
 //! ```
 
 mod get;
+mod runs;
 mod select;
 mod set;
+mod write;
 
 pub use get::{get, take_rows};
 pub use set::{set, Value};
+pub use write::{check_literal_fits, check_scalar_fits};
 
 use crate::array::Array;
 use crate::dtype::Scalar;
@@ -55,6 +63,10 @@ pub enum Index {
     Ints(Vec<i64>),
     /// A boolean mask with one flag per element.
     Mask(Vec<bool>),
+    /// A nested (ragged) bool or int array with one row per row of the array: Awkward's
+    /// jagged indexing. Its last level selects inside the matching rows (bools: one flag per
+    /// element, null = false; ints: positions); the levels above must match row for row.
+    Jagged(Array),
     /// `:` — every element.
     All,
 }
@@ -65,9 +77,9 @@ impl Index {
         Index::Slice { start, stop, step }
     }
 
-    /// True for array-like indices (`Ints`, `Mask`), which NumPy calls "advanced".
+    /// True for array-like indices (`Ints`, `Mask`, `Jagged`), which NumPy calls "advanced".
     pub fn is_advanced(&self) -> bool {
-        matches!(self, Index::Ints(_) | Index::Mask(_))
+        matches!(self, Index::Ints(_) | Index::Mask(_) | Index::Jagged(_))
     }
 }
 

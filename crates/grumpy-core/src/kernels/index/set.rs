@@ -1,12 +1,23 @@
 //! `x[key] = value`: in-place assignment with left-aligned (Awkward-style) broadcasting and
 //! copy-on-write buffers.
 //!
-//! How: every leaf value of `x` is replaced by its position (`positions` layout), the key is
-//! applied to that with [`get`], and the result — the target positions, shaped like `x[key]` —
-//! is broadcast against the value. Then each target leaf is written through
-//! [`Buf::make_mut`](crate::buffer::Buf::make_mut), which copies buffers shared with other
-//! arrays first, so views taken earlier (`y = x[0:2]`) never change.
+//! Two paths give the same result:
+//!
+//! * **Fast** (numeric list chains without null lists — the common case): the key is turned
+//!   into runs of leaf positions by walking offsets ([`super::runs`]); a scalar is then filled
+//!   into those runs and an array value copied, in place when the leaf buffer is not shared
+//!   (no per-element dispatch; `x[:] = 0` is one parallel fill). A boolean mask shaped like
+//!   the leaf (`x[x > 0] = 0`, or `x[mask]` on a flat array) is applied directly.
+//! * **General** (unions, null lists, strings, coordinate pairs, and every failing key): every
+//!   leaf value of `x` is replaced by its position, the key is applied to that with [`get`], and
+//!   the result — the target positions, shaped like `x[key]` — is broadcast against the value.
+//!
+//! Either way writes go through [`Buf::make_mut`](crate::buffer::Buf::make_mut), which copies
+//! buffers shared with other arrays first, so views taken earlier (`y = x[0:2]`) never change.
+//! Python-like range checks apply to scalar values ([`check_scalar_fits`]).
 
+use super::runs::{masked, runs};
+use super::write::{check_scalar_fits, copy, fill, fill_masked};
 use super::{get, Got, Index};
 use crate::array::Array;
 use crate::buffer::{normalize, Bitmap, Values};
@@ -219,10 +230,83 @@ fn write_leaf(leaf: &mut Leaf, src: &Leaf, pairs: &[(usize, usize)]) -> Result<(
     Ok(())
 }
 
-/// `a[idx] = value`, in place (see the module docs for broadcasting and copy-on-write).
+/// The leaf of a list chain, for writing.
+fn chain_leaf(l: &mut Layout) -> Option<&mut Leaf> {
+    match l {
+        Layout::Leaf(x) => Some(x),
+        Layout::List(x) => chain_leaf(&mut x.child),
+        Layout::Union(_) => None,
+    }
+}
+
+/// True when `a` and `b` have the same nesting and row lengths (no null lists, no unions).
+fn same_shape(a: &Layout, b: &Layout) -> bool {
+    match (a, b) {
+        (Layout::Leaf(x), Layout::Leaf(y)) => x.len() == y.len(),
+        (Layout::List(x), Layout::List(y)) => {
+            x.validity.is_none()
+                && y.validity.is_none()
+                && x.len() == y.len()
+                && x.offsets
+                    .windows(2)
+                    .zip(y.offsets.windows(2))
+                    .all(|(p, q)| p[1] - p[0] == q[1] - q[0])
+                && same_shape(&x.child_view(), &y.child_view())
+        }
+        _ => false,
+    }
+}
+
+/// The leaf values a list chain's rows cover, in order (zero copy).
+fn covered_leaf(l: &Layout) -> Option<Leaf> {
+    match l {
+        Layout::Leaf(x) => Some(x.clone()),
+        Layout::List(x) => covered_leaf(&x.child_view()),
+        Layout::Union(_) => None,
+    }
+}
+
+/// Fast path for an array value; `Ok(false)` hands over to the general path.
+fn set_array_fast(a: &mut Array, idx: &[Index], runs: &[Range<usize>], v: &Array) -> Result<bool> {
+    let Got::Array(t) = get(a, idx)? else {
+        return Ok(false);
+    };
+    let t = t.layout.compact();
+    let m: usize = runs.iter().map(ExactSizeIterator::len).sum();
+    let (src, order) = if same_shape(&t, &v.layout) {
+        match covered_leaf(&v.layout) {
+            Some(l) => (l, None),
+            None => return Ok(false),
+        }
+    } else {
+        let (src, vpos) = source(Value::Array(v), a.dtype())?;
+        let Some(vpos) = vpos else { return Ok(false) };
+        let mut pairs = Vec::with_capacity(m);
+        bc_rows(&positions(&t), 0..t.len(), &vpos, 0..vpos.len(), &mut pairs)?;
+        let mut order = vec![0usize; m];
+        if pairs.len() != m {
+            return Ok(false);
+        }
+        for (k, q) in pairs {
+            order[k] = q;
+        }
+        (src, Some(order))
+    };
+    if order.is_none() && src.len() != m {
+        return Ok(false);
+    }
+    match chain_leaf(&mut a.layout) {
+        Some(leaf) => copy(leaf, runs, &src, order.as_deref()).map(|()| true),
+        None => Ok(false),
+    }
+}
+
+/// `a[idx] = value`, in place (see the module docs for the two paths and copy-on-write).
 ///
 /// The value is cast to `a`'s dtype like NumPy's `__setitem__` ("unsafe": 2.7 → 2 in an int
-/// array); `Scalar::Null` stores nulls. A value whose ragged shape does not fit → `Code::Shape`.
+/// array), except that a scalar must fit an integer dtype (`int8_array[0] = 300` is a
+/// `Code::Value` error, as NumPy 2 raises); `Scalar::Null` stores nulls. A value whose ragged
+/// shape does not fit → `Code::Shape`.
 ///
 /// ```
 /// use grumpy_core::array::Array;
@@ -233,8 +317,42 @@ fn write_leaf(leaf: &mut Leaf, src: &Leaf, pairs: &[(usize, usize)]) -> Result<(
 /// set(&mut x, &[Index::All, Index::Int(0)], Value::Scalar(&Scalar::Float(9.7))).unwrap();
 /// assert_eq!(x.to_item(), vec![vec![9i64, 2, 3], vec![9, 5]].into());
 /// assert_eq!(view.to_item(), vec![vec![1i64, 2, 3]].into()); // copy-on-write
+/// assert!(set(&mut x, &[Index::Int(0)], Value::Scalar(&Scalar::Int(1 << 40))).is_ok());
+/// let mut small = x.astype(grumpy_core::dtype::DType::Int8).unwrap();
+/// assert!(set(&mut small, &[Index::Int(0)], Value::Scalar(&Scalar::Int(300))).is_err());
 /// ```
 pub fn set(a: &mut Array, idx: &[Index], value: Value<'_>) -> Result<()> {
+    if let Value::Scalar(s) = value {
+        check_scalar_fits(s, a.dtype())?;
+    }
+    if let (true, Value::Scalar(s)) = (a.dtype().is_numeric(), value) {
+        if let Some(t) = masked(&a.layout, idx) {
+            if let Some(leaf) = chain_leaf(&mut a.layout) {
+                return fill_masked(leaf, &t, s);
+            }
+        }
+    }
+    if a.dtype().is_numeric() {
+        if let Some(runs) = runs(&a.layout, idx) {
+            match value {
+                Value::Scalar(s) => {
+                    if let Some(leaf) = chain_leaf(&mut a.layout) {
+                        return fill(leaf, &runs, s);
+                    }
+                }
+                Value::Array(v) => {
+                    if set_array_fast(a, idx, &runs, v)? {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+    set_general(a, idx, value)
+}
+
+/// The general path (see the module docs).
+fn set_general(a: &mut Array, idx: &[Index], value: Value<'_>) -> Result<()> {
     let pos = Array::new(positions(&a.layout));
     let target = get(&pos, idx)?;
     let (src, vpos) = source(value, a.dtype())?;
