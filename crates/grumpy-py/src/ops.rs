@@ -114,6 +114,9 @@ fn fn2(
     a: &Bound<'_, PyAny>,
     b: &Bound<'_, PyAny>,
 ) -> PyResult<Py<PyAny>> {
+    if let Some(r) = crate::frame::binary_fn(py, op, a, b)? {
+        return Ok(r);
+    }
     let (x, y) = (require_arg(a)?, require_arg(b)?);
     let scalars = matches!((&x, &y), (Arg::Sc(_), Arg::Sc(_)));
     let r = run(py, || binary(op, x.operand(), y.operand()))?;
@@ -125,6 +128,9 @@ fn fn2(
 }
 
 fn fn1(py: Python<'_>, op: UnaryOp, a: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    if let Some(r) = crate::frame::unary_fn(py, op, a)? {
+        return Ok(r);
+    }
     match require_arg(a)? {
         Arg::Arr(x) => {
             let r = run(py, || unary(op, &x))?;
@@ -333,6 +339,9 @@ fn clip(
     hi: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Py<PyAny>> {
     let (lo, hi) = (bound(lo)?, bound(hi)?);
+    if let Some(r) = crate::frame::clip_fn(py, x, lo.as_ref(), hi.as_ref())? {
+        return Ok(r);
+    }
     match require_arg(x)? {
         Arg::Arr(a) => {
             let r = run(py, || clip_kernel(&a, lo.as_ref(), hi.as_ref()))?;
