@@ -288,6 +288,17 @@ def test_functions_operators_and_ufuncs_agree(df):
     assert gr.maximum(df, 2).n.to_list() == [[2, 2], [3]]
 
 
+def test_where_on_frames(df):
+    r = gr.where(df > 5, df, 0)
+    assert isinstance(r, gr.DataFrame)
+    assert r.x.to_list() == [[[0.0, 0.0], [9.0]], [[16.0]]]
+    assert r.n.to_list() == [[0, 0], [0]]
+    assert r.name.to_list() == ["a", "b"]  # strings carried
+    assert gr.where(True, -1, df.residue).n.to_list() == [-1, -1, -1]
+    with pytest.raises(gr.SchemaError, match="one frame only"):
+        gr.where(df[["x"]] > 1, df, 0)
+
+
 def test_comparisons_give_bool_frames(df):
     gt = df > 1
     assert isinstance(gt, gr.DataFrame)

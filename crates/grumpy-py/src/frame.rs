@@ -10,7 +10,7 @@
 mod args;
 mod ops;
 
-pub(crate) use ops::{binary_fn, clip_fn, reduce_fn, unary_fn};
+pub(crate) use ops::{binary_fn, clip_fn, reduce_fn, unary_fn, where_fn};
 
 use crate::array::PyGrumpyArray;
 use crate::convert::{from_py, row_to_py, rows_to_py};

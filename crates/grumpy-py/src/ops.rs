@@ -365,6 +365,9 @@ fn where_py(
     a: &Bound<'_, PyAny>,
     b: &Bound<'_, PyAny>,
 ) -> PyResult<Py<PyAny>> {
+    if let Some(r) = crate::frame::where_fn(py, cond, a, b)? {
+        return Ok(r);
+    }
     let (c, x, y) = (require_arg(cond)?, require_arg(a)?, require_arg(b)?);
     let scalars = [&c, &x, &y].iter().all(|v| matches!(v, Arg::Sc(_)));
     let r = run(py, || where_(c.operand(), x.operand(), y.operand()))?;

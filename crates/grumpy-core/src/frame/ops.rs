@@ -43,7 +43,7 @@ use crate::dtype::{DType, Scalar};
 use crate::error::{Code, Error, Result};
 use crate::kernels::elementwise::{binary, BinaryOp, Operand};
 use crate::kernels::reduce::{reduce, ReduceOp, Reduced};
-use crate::kernels::unary::{clip, unary, UnaryOp};
+use crate::kernels::unary::{clip, unary, where_, UnaryOp};
 
 /// One operand of [`Frame::binary`]: a frame, an array or a (weak, Python) scalar.
 #[derive(Clone, Copy, Debug)]
@@ -201,7 +201,7 @@ impl Frame {
         let what = format!("operator {}", op.symbol());
         match (a, b) {
             (F::Frame(x), F::Frame(y)) => {
-                x.check_pairs(y, op)?;
+                x.check_pairs(y, &what)?;
                 x.map_columns(&what, |c| {
                     let other = y.get(&c.name)?;
                     binary(op, Operand::Array(&c.array), Operand::Array(other))
@@ -224,15 +224,68 @@ impl Frame {
         }
     }
 
+    /// `where(cond, a, b)` where at least one operand is a frame: frames pair up by column
+    /// name as in [`Frame::binary`]; the result has the columns of `a` when it is a frame (else
+    /// of the first frame operand), and a column the selection is not defined for (a string
+    /// condition, strings mixed with numbers) is carried from that frame.
+    ///
+    /// ```
+    /// use grumpy_core::{Array, Frame, Scalar};
+    /// use grumpy_core::frame::FrameOperand as F;
+    /// use grumpy_core::kernels::elementwise::BinaryOp;
+    /// let x = Array::from_item(&vec![vec![1.0, -4.0], vec![-9.0]].into(), None).unwrap();
+    /// let df = Frame::new(&["mol", "res"], vec![("x".into(), x)], &[]).unwrap();
+    /// let zero = Scalar::Float(0.0);
+    /// let pos = Frame::binary(BinaryOp::Gt, F::Frame(&df), F::Scalar(&zero)).unwrap();
+    /// let r = Frame::where_(F::Frame(&pos), F::Frame(&df), F::Scalar(&zero)).unwrap();
+    /// assert_eq!(r.get("x").unwrap().to_item(), vec![vec![1.0, 0.0], vec![0.0]].into());
+    /// ```
+    pub fn where_(
+        cond: FrameOperand<'_>,
+        a: FrameOperand<'_>,
+        b: FrameOperand<'_>,
+    ) -> Result<Frame> {
+        use FrameOperand as F;
+        let frames: Vec<&Frame> = [cond, a, b]
+            .into_iter()
+            .filter_map(|o| match o {
+                F::Frame(f) => Some(f),
+                _ => None,
+            })
+            .collect();
+        let base = match a {
+            F::Frame(f) => f,
+            _ => *frames.first().ok_or_else(|| {
+                Error::new(
+                    Code::Argument,
+                    "Frame::where_ needs a frame operand",
+                    "no operand is a frame",
+                    "use kernels::unary::where_ for arrays and scalars",
+                )
+            })?,
+        };
+        for f in &frames {
+            base.check_pairs(f, "gr.where")?;
+        }
+        /// The operand for column `name`: a frame's column of that name, else the operand.
+        fn pick<'a>(o: FrameOperand<'a>, name: &str) -> Result<Operand<'a>> {
+            Ok(match o {
+                FrameOperand::Frame(f) => Operand::Array(f.get(name)?),
+                FrameOperand::Array(x) => Operand::Array(x),
+                FrameOperand::Scalar(s) => Operand::Scalar(s),
+            })
+        }
+        base.map_columns("gr.where", |c| {
+            where_(pick(cond, &c.name)?, pick(a, &c.name)?, pick(b, &c.name)?)
+        })
+    }
+
     /// Two frames combine column by column: same schema, same column names, same levels.
-    fn check_pairs(&self, other: &Frame, op: BinaryOp) -> Result<()> {
+    fn check_pairs(&self, other: &Frame, what: &str) -> Result<()> {
         if self.schema != other.schema {
             return Err(Error::new(
                 Code::Schema,
-                format!(
-                    "operator {} between frames with different schemas",
-                    op.symbol()
-                ),
+                format!("{what} between frames with different schemas"),
                 format!("the schemas are {:?} and {:?}", self.schema, other.schema),
                 "combine frames (or views) with the same levels, or combine their columns",
             ));
@@ -252,10 +305,7 @@ impl Frame {
         if !unpaired.is_empty() {
             return Err(Error::new(
                 Code::Schema,
-                format!(
-                    "operator {} pairs columns by name, but {unpaired:?} are in one frame only",
-                    op.symbol()
-                ),
+                format!("{what} pairs columns by name, but {unpaired:?} are in one frame only"),
                 format!("the columns are {:?} and {:?}", self.names(), other.names()),
                 "select the common columns on both sides first: a[names] ⊕ b[names]",
             ));

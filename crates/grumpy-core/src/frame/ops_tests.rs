@@ -258,6 +258,46 @@ fn reductions_follow_numeric_only() {
 }
 
 #[test]
+fn where_pairs_frames_and_carries_strings() {
+    let df = mixed();
+    let five = Scalar::Float(5.0);
+    let big = Frame::binary(BinaryOp::Gt, FrameOperand::Frame(&df), FrameOperand::Scalar(&five))
+        .unwrap();
+    let zero = Scalar::Int(0);
+    let r = Frame::where_(
+        FrameOperand::Frame(&big),
+        FrameOperand::Frame(&df),
+        FrameOperand::Scalar(&zero),
+    )
+    .unwrap();
+    assert_eq!(
+        r.get("x").unwrap().to_item(),
+        Item::list(vec![
+            Item::list(vec![vec![0.0, 0.0].into(), vec![9.0].into()]),
+            Item::list(vec![vec![16.0, 25.0, 36.0].into()]),
+        ])
+    );
+    assert_eq!(r.get("name").unwrap(), df.get("name").unwrap());
+    // A scalar condition with frame values, and an error for unpaired frames.
+    let t = Scalar::Bool(true);
+    let r = Frame::where_(
+        FrameOperand::Scalar(&t),
+        FrameOperand::Scalar(&zero),
+        FrameOperand::Frame(&df),
+    )
+    .unwrap();
+    assert_eq!(r.get("seq").unwrap().to_item(), Item::list(vec![vec![0i64, 0].into(), vec![0i64].into()]));
+    let part = df.select(&["x"]).unwrap();
+    let e = Frame::where_(
+        FrameOperand::Frame(&part),
+        FrameOperand::Frame(&df),
+        FrameOperand::Scalar(&zero),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), Code::Schema);
+}
+
+#[test]
 fn ufunc_names() {
     assert_eq!(
         FrameOp::from_ufunc("greater_equal"),

@@ -63,6 +63,21 @@ pub(crate) fn binary_fn(
     binary(py, op, &x, &y).map(Some)
 }
 
+/// `gr.where(cond, a, b)` when an operand is a DataFrame (`None`: no frame).
+pub(crate) fn where_fn(
+    py: Python<'_>,
+    cond: &Bound<'_, PyAny>,
+    a: &Bound<'_, PyAny>,
+    b: &Bound<'_, PyAny>,
+) -> PyResult<Option<Py<PyAny>>> {
+    if [cond, a, b].iter().all(|o| o.cast::<PyDataFrame>().is_err()) {
+        return Ok(None);
+    }
+    let (c, x, y) = (require_arg(cond)?, require_arg(a)?, require_arg(b)?);
+    let f = run(py, || Frame::where_(c.operand(), x.operand(), y.operand()))?;
+    wrap(py, f).map(Some)
+}
+
 /// `gr.sqrt(df)` etc. (`None`: not a frame).
 pub(crate) fn unary_fn(
     py: Python<'_>,
