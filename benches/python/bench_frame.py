@@ -7,11 +7,15 @@ buffers and times, in one run:
   * `df.residue.coords` (peel one level and read a column) — should stay in microseconds;
   * `df.residue.center = per_residue_values` (a float64 column re-nested under the
     molecules) — reported as GB/s of assigned data, against `np.copy` of the same buffer;
-  * Awkward's `ak.flatten(coords, axis=1)` for the same peel, when awkward is installed.
+  * Awkward's `ak.flatten(coords, axis=1)` for the same peel, when awkward is installed;
+  * `df * 2.0` (every numeric column) against NumPy on the flat buffers, `repr(df)` (bounded:
+    should not grow with the data), and a pickle round trip in GB/s.
 """
 
 from __future__ import annotations
 
+import pickle
+import statistics
 import time
 
 import grumpy as gr
@@ -34,13 +38,14 @@ def build(n_proteins: int, seed: int = 0):
 
 
 def best(fn, repeat: int = 7, number: int = 1) -> float:
+    """Median seconds per call over `repeat` rounds of `number` calls."""
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
         for _ in range(number):
             fn()
         times.append((time.perf_counter() - t0) / number)
-    return min(times)
+    return statistics.median(times)
 
 
 def main() -> None:
@@ -76,6 +81,24 @@ def main() -> None:
             t_ak = best(lambda a=arr: ak.flatten(a, axis=1), number=5)
             line += f" {t_ak * 1e6:>13.1f}"
         print(line)
+    print()
+    print(
+        f"{'proteins':>8} {'data MB':>8} {'df*2.0 ms':>10} {'numpy ms':>9} "
+        f"{'repr ms':>8} {'pickle GB/s':>11}"
+    )
+    for n in (256, 1024, 4096):
+        df, n_res, n_atoms, coords = build(n)
+        mb = (n_atoms * 3 * 8 + n_res * 8) / 1e6
+        flat = np.asarray(coords.values)
+        resid = np.asarray(df.resid.values)
+        t_ops = best(lambda df=df: df * 2.0, number=3)
+        t_np = best(lambda a=flat, b=resid: (a * 2.0, b * 2.0), number=3)
+        t_repr = best(lambda df=df: repr(df), number=20)
+        t_pickle = best(lambda df=df: pickle.loads(pickle.dumps(df, protocol=5)), number=2)
+        print(
+            f"{n:>8} {mb:>8.1f} {t_ops * 1e3:>10.2f} {t_np * 1e3:>9.2f} "
+            f"{t_repr * 1e3:>8.2f} {mb / 1e3 / t_pickle:>11.2f}"
+        )
 
 
 def _ak_array(coords):

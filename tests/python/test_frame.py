@@ -115,13 +115,14 @@ def test_scene_levels_and_access(scene):
     for name, ref in data.items():
         assert df[name].to_list() == ref
         assert getattr(df, name).to_list() == ref
-    assert df.to_dict() == data
+    assert df.to_dict(as_arrays=False) == data
+    assert {k: v.to_list() for k, v in df.to_dict().items()} == data
     recs = df.to_list()
     assert recs == [{k: v[i] for k, v in data.items()} for i in range(3)]
     assert "coords" in df and "nope" not in df
     sub = df[["coords", "scene_id"]]
     assert sub.columns == ["coords", "scene_id"]
-    assert sub.to_dict() == {"coords": data["coords"], "scene_id": data["scene_id"]}
+    assert sub.to_dict(as_arrays=False) == {"coords": data["coords"], "scene_id": data["scene_id"]}
 
 
 def test_scene_views_against_reference(scene):
@@ -137,7 +138,7 @@ def test_scene_views_against_reference(scene):
             assert view[n].to_list() == peel(data[n], k)
     # Views compose: df.residue.atom is df.atom.
     assert df.residue.atom.element.to_list() == peel(data["element"], 4)
-    assert df.residue.residue.to_dict() == df.residue.to_dict()
+    assert df.residue.residue.to_dict(as_arrays=False) == df.residue.to_dict(as_arrays=False)
 
 
 def test_peel_is_zero_copy(scene):
@@ -213,7 +214,8 @@ def test_root_row_selection(scene):
     ]:
         sub = df[key]
         assert len(sub) == len(rows)
-        assert sub.to_dict() == {n: [v[r] for r in rows] for n, v in data.items()}, key
+        want = {n: [v[r] for r in rows] for n, v in data.items()}
+        assert sub.to_dict(as_arrays=False) == want, key
         assert ptr(sub["coords"].offsets(0)) == ptr(sub["seq"].offsets(0))
     # The batch of a slice still peels correctly.
     b = df[1:]
@@ -296,7 +298,7 @@ def test_default_schema_prefix_depth_unions():
     assert df.row.y.to_list() == [[1.0], [], [2.0, 3.0]]
     u = gr.dataframe({"u": [1.0, [2.0, 3.0]], "v": [[1], [2]]}, schema=["m", "r"])
     assert u.levels == {"u": "m", "v": "r"}
-    assert u.to_dict() == {"u": [1.0, [2.0, 3.0]], "v": [[1], [2]]}
+    assert u.to_dict(as_arrays=False) == {"u": [1.0, [2.0, 3.0]], "v": [[1], [2]]}
     nested = gr.dataframe(
         {"u": [[1.0, [2.0, 3.0]], [4.0]], "r_id": [[0, 1], [2]]}, schema=["m", "r", "a"]
     )
@@ -312,7 +314,7 @@ def test_default_schema_prefix_depth_unions():
     # NumPy and GrumpyArray columns.
     arr = np.arange(6.0).reshape(2, 3)
     g = gr.dataframe({"a": arr, "b": gr.array([[1, 2, 3], [4, 5, 6]])}, schema=["m", "r"])
-    assert g.to_dict() == {"a": arr.tolist(), "b": [[1, 2, 3], [4, 5, 6]]}
+    assert g.to_dict(as_arrays=False) == {"a": arr.tolist(), "b": [[1, 2, 3], [4, 5, 6]]}
     assert gr.DataFrame({"a": [1]}).to_list() == [{"a": 1}]
     empty = gr.dataframe({})
     assert len(empty) == 0 and empty.columns == []
@@ -388,40 +390,23 @@ def test_repr_is_a_small_table(scene):
 
 
 # ---------------------------------------------------------------- ops on every numeric column
-
-
-class Doubler:
-    """A right operand that doubles any GrumpyArray (tests the per-column plumbing)."""
-
-    def __mul__(self, a):
-        if not isinstance(a, gr.GrumpyArray):
-            return NotImplemented
-        return gr.array(_map(a.to_list(), lambda v: v * 2), dtype=a.dtype)
-
-    __rmul__ = __mul__
+# (the full rule is tested in test_frame_ops.py)
 
 
 def _map(x, f):
     return [_map(v, f) for v in x] if isinstance(x, list) else f(x)
 
 
-def test_ops_apply_to_each_numeric_column(scene):
-    df, data = scene
-    out = Doubler() * df.residue
-    assert out.schema == ["residue", "atom"]
-    assert out.seq.to_list() == [2 * v for v in peel(data["seq"], 3)]
-    assert out.coords.to_list() == _map(peel(data["coords"], 3), lambda v: 2 * v)
-    assert out.residue_name.to_list() == peel(data["residue_name"], 3)  # strings untouched
-    assert ptr(out["element"].offsets(0)) == ptr(out["coords"].offsets(0))
-
-
-def test_kernel_ops_and_reductions(scene):
-    if not hasattr(gr.GrumpyArray, "__mul__") or not hasattr(gr.GrumpyArray, "sum"):
-        pytest.skip("elementwise/reduce kernels not merged into this branch yet")
+def test_ops_and_reductions_on_the_scene(scene):
     df, data = scene
     out = df * 2.0 + 1.0
     assert out.coords.to_list() == _map(data["coords"], lambda v: 2 * v + 1)
-    assert out.element.to_list() == data["element"]
+    assert out.seq.to_list() == _map(data["seq"], lambda v: 2.0 * v + 1)
+    assert out.element.to_list() == data["element"]  # strings are carried
+    assert ptr(out["element"].offsets(0)) == ptr(out["coords"].offsets(0))
+    res = df.residue * 2
+    assert res.schema == ["residue", "atom"]
+    assert res.seq.to_list() == [2 * v for v in peel(data["seq"], 3)]
     sums = df.residue.sum()
     assert sums["seq"] == sum(peel(data["seq"], 3))
     assert "residue_name" not in sums

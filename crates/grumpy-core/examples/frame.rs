@@ -1,11 +1,15 @@
 //! A protein-like dataframe in Rust: build it from flat buffers, peel a level, add a
-//! per-residue column by dot assignment, and select rows.
+//! per-residue column by dot assignment, select rows, compute on every numeric column, print
+//! the bounded table, and round-trip the pickle state.
 //!
 //! Run with `cargo run -p grumpy-core --example frame`.
 #![allow(clippy::print_stdout)]
 
 use grumpy_core::buffer::{Buf, Values};
-use grumpy_core::{Array, Frame, Result};
+use grumpy_core::frame::FrameOperand;
+use grumpy_core::kernels::elementwise::BinaryOp;
+use grumpy_core::kernels::reduce::ReduceOp;
+use grumpy_core::{Array, Frame, Result, Scalar};
 
 fn main() -> Result<()> {
     // 2 molecules with 2 and 1 residues; residues hold 2, 1 and 3 atoms; each atom has xyz.
@@ -61,5 +65,26 @@ fn main() -> Result<()> {
         second.get("resname")?.to_item(),
         second.get("n_atoms")?.to_item()
     );
+
+    // df.residue.weight = 1.0: a scalar is broadcast to every residue.
+    df.fill(1, "weight", &Scalar::Float(1.0), None)?;
+
+    // df * 0.5 on every numeric column (names are strings: carried unchanged).
+    let half = Frame::binary(
+        BinaryOp::Mul,
+        FrameOperand::Frame(&df),
+        FrameOperand::Scalar(&Scalar::Float(0.5)),
+    )?;
+    println!("{half}");
+
+    // df.residue.sum(): {column: scalar} over the numeric columns.
+    for (name, total) in df.at(1)?.reduce(ReduceOp::Sum, None)? {
+        println!("sum of {name}: {total:?}");
+    }
+
+    // What pickle carries: bytes that rebuild the same frame (shared offsets included).
+    let state = df.to_state();
+    assert_eq!(Frame::from_state(&state)?, df);
+    println!("pickle state: {} bytes", state.len());
     Ok(())
 }

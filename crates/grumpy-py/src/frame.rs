@@ -4,20 +4,45 @@
 //! A Python `DataFrame` is a handle `(root, level)`: `root` is the frame it belongs to (shared
 //! by every view of it) and `level` the schema level it looks from. `df.residue` is the same
 //! root at level 1, so `df.residue.center = v` writes into `df`. Row selection returns a new
-//! root frame.
+//! root frame. The work (selection, views, assignment, ops, the table text, the pickle state)
+//! happens in `grumpy_core::frame`; this file and `frame/{args,ops}.rs` only convert.
+
+mod args;
+mod ops;
+
+pub(crate) use ops::{binary_fn, clip_fn, reduce_fn, unary_fn, where_fn};
 
 use crate::array::PyGrumpyArray;
 use crate::convert::{from_py, row_to_py, rows_to_py};
 use crate::errors::{err, run, IntoPy};
-use grumpy_core::frame::{Column, Frame};
+use args::{assigned, columns_arg, levels_arg, schema_arg, type_name, Assigned};
+use grumpy_core::frame::Frame;
 use grumpy_core::layout::{Layout, Leaf};
 use grumpy_core::{Code, DType};
 use pyo3::exceptions::PyAttributeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PySlice, PyString};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyList, PySlice, PyString, PyType};
 use std::sync::{Arc, RwLock};
 
 /// A dataframe of ragged columns with named nesting levels (or a view of one at a level).
+///
+/// - Access: `df["col"]`, `df.col` (frame attributes win: use `df["sum"]` for such names),
+///   `df.<level>` (zero-copy view), `df[i]`, `df[a:b]`, `df[[i, j]]`, `df[mask]`,
+///   `df[["a", "b"]]`, `len(df)`, `df.columns`, `df.schema`, `df.levels`,
+///   `df.to_dict()` (`{name: GrumpyArray}`, zero copy; `as_arrays=False` for lists),
+///   `df.to_list()` (records). A frame is not iterable.
+/// - Edits: `df.<level>.name = value` / `df.<level>["name"] = value` with one row per entity
+///   of the level, the full nested shape, or a scalar broadcast to every entity (a NumPy
+///   scalar keeps its dtype; `None` needs an array with a dtype). `del df.name`,
+///   `del df["name"]`, also through a view for columns at its level or below. Column names
+///   cannot be level names.
+/// - Ops: `df + 1`, `-df`, `df > x`, `gr.sqrt(df)`, `np.sqrt(df)`, `df * array`, `df1 + df2`
+///   (columns paired by name) apply to every column whose dtype the op is defined for
+///   (NumPy's rules); strings and refused dtypes (`-bool`) are carried unchanged. Reductions
+///   (`df.sum(dim=None)`, `gr.mean(df, dim=1)`) return `{name: result}` for the columns they
+///   apply to (pandas' `numeric_only`; `count` also counts strings).
+/// - `pickle`, `copy.copy` (shared buffers) and `copy.deepcopy` (own buffers) work; a view
+///   pickles and copies as a frame of its own.
 #[pyclass(name = "DataFrame", module = "grumpy")]
 pub(crate) struct PyDataFrame {
     root: Arc<RwLock<Frame>>,
@@ -59,78 +84,6 @@ impl PyDataFrame {
         }
     }
 
-    fn map_numeric(
-        &self,
-        py: Python<'_>,
-        f: impl Fn(&Bound<'_, PyAny>, &str) -> PyResult<Py<PyAny>>,
-    ) -> PyResult<PyDataFrame> {
-        let frame = self.frame()?;
-        let mut cols = Vec::with_capacity(frame.columns().len());
-        for c in frame.columns() {
-            let array = if c.array.dtype().is_numeric() {
-                let obj = Bound::new(py, PyGrumpyArray::new(c.array.clone()))?.into_any();
-                from_py(f(&obj, &c.name)?.bind(py), None)?
-            } else {
-                c.array.clone()
-            };
-            cols.push(Column {
-                name: c.name.clone(),
-                level: c.level,
-                array,
-            });
-        }
-        let schema = frame.schema().to_vec();
-        Ok(PyDataFrame::from_frame(run(py, move || {
-            Frame::from_columns(schema, cols)
-        })?))
-    }
-
-    fn binary(
-        &self,
-        py: Python<'_>,
-        op: &str,
-        other: &Bound<'_, PyAny>,
-        swap: bool,
-    ) -> PyResult<PyDataFrame> {
-        let func = py.import("operator")?.getattr(op)?;
-        let other_frame = match other.cast::<PyDataFrame>() {
-            Ok(o) => Some(o.borrow().frame()?),
-            Err(_) => None,
-        };
-        self.map_numeric(py, |col, name| {
-            let rhs = match &other_frame {
-                Some(o) => {
-                    let a = o.get(name).py()?.clone();
-                    Bound::new(py, PyGrumpyArray::new(a))?.into_any()
-                }
-                None => other.clone(),
-            };
-            let out = if swap {
-                func.call1((rhs, col))?
-            } else {
-                func.call1((col, rhs))?
-            };
-            Ok(out.unbind())
-        })
-    }
-
-    fn reduce<'py>(
-        &self,
-        py: Python<'py>,
-        method: &str,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyDict>> {
-        let frame = self.frame()?;
-        let out = PyDict::new(py);
-        for c in frame.columns() {
-            if c.array.dtype().is_numeric() {
-                let obj = Bound::new(py, PyGrumpyArray::new(c.array.clone()))?;
-                out.set_item(&c.name, obj.call_method(method, (), kwargs)?)?;
-            }
-        }
-        Ok(out)
-    }
-
     fn select_rows(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<PyDataFrame> {
         let frame = self.frame()?;
         if let Ok(s) = key.cast::<PySlice>() {
@@ -146,10 +99,11 @@ impl PyDataFrame {
             };
             return Ok(PyDataFrame::from_frame(f));
         }
-        if !key.is_instance_of::<pyo3::types::PyBool>() {
-            if let Ok(i) = key.extract::<i64>() {
-                return Ok(PyDataFrame::from_frame(run(py, || frame.row(i))?));
-            }
+        if is_scalar_key(key)? {
+            return Err(bad_key(key));
+        }
+        if let Ok(i) = key.extract::<i64>() {
+            return Ok(PyDataFrame::from_frame(run(py, || frame.row(i))?));
         }
         if let Ok(l) = key.cast::<PyList>() {
             if l.is_empty() {
@@ -163,7 +117,7 @@ impl PyDataFrame {
                 return Ok(PyDataFrame::from_frame(f));
             }
         }
-        let idx = from_py(key, None)?;
+        let idx = from_py(key, None).map_err(|_| bad_key(key))?;
         let f = match &idx.layout {
             Layout::Leaf(Leaf { values, validity }) if validity.is_none() => {
                 if values.dtype() == DType::Bool {
@@ -186,104 +140,81 @@ impl PyDataFrame {
         Ok(PyDataFrame::from_frame(f))
     }
 
+    /// `df.<level>.<name> = value` / `df[name] = value` (also through views).
     fn assign(&self, py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        let is_level = self.with_root(|r| r.level_index(name).is_some());
-        if is_level {
-            return Err(err(
-                Code::Schema,
-                format!("cannot assign to the level {name:?}"),
-                format!("{name:?} names a level of the schema, not a column"),
-                format!("assign a column inside the level: df.{name}.<column> = value"),
-            ));
-        }
-        let array = from_py(value, None)?;
+        let value = assigned(name, value)?;
         let level = self.level;
         let root = &self.root;
         run(py, move || {
             let mut g = root.write().unwrap_or_else(|e| e.into_inner());
-            g.assign(level, name, array)
+            match value {
+                Assigned::Array(a) => g.assign(level, name, a),
+                Assigned::Scalar(s, d) => g.fill(level, name, &s, d),
+            }
         })
+    }
+
+    fn remove(&self, py: Python<'_>, name: &str) -> PyResult<()> {
+        let level = self.level;
+        let root = &self.root;
+        run(py, move || {
+            let mut g = root.write().unwrap_or_else(|e| e.into_inner());
+            g.remove(level, name).map(|_| ())
+        })
+    }
+
+    /// `name` is a method or property of the class (dot access never reaches such a column).
+    fn is_attribute(py: Python<'_>, name: &str) -> PyResult<bool> {
+        py.get_type::<PyDataFrame>().hasattr(name)
     }
 }
 
+/// Scalars that are not row indices: bools (a mask needs one flag per row) and floats.
+fn is_scalar_key(key: &Bound<'_, PyAny>) -> PyResult<bool> {
+    if key.cast::<PyBool>().is_ok() || key.cast::<PyFloat>().is_ok() {
+        return Ok(true);
+    }
+    // NumPy scalars: np.bool_, np.float64, ... (np.int64 is a valid row index).
+    if key.hasattr("dtype")? && !key.hasattr("__len__")? {
+        let kind: String = key.getattr("dtype")?.getattr("kind")?.extract()?;
+        return Ok(!matches!(kind.as_str(), "i" | "u"));
+    }
+    Ok(false)
+}
+
 fn bad_key(key: &Bound<'_, PyAny>) -> PyErr {
-    let t = key
-        .get_type()
-        .name()
-        .map_or_else(|_| "?".to_owned(), |n| n.to_string());
     err(
         Code::Argument,
-        format!("cannot index a DataFrame with {t}"),
-        "a frame takes a column name, a list of names, a row index, a slice, a list or array \
-         of row indices, or a boolean mask",
+        format!(
+            "cannot index a DataFrame with {} {}",
+            type_name(key),
+            key.repr()
+                .map_or_else(|_| "?".into(), |r| cut(&r.to_string(), 40))
+        ),
+        "this index type is not supported for a DataFrame: it takes a column name, a list of \
+         names, a row index (int), a slice, a list or array of row indices, or a boolean mask \
+         with one flag per row",
         "pass one of those (e.g. df[\"coords\"], df[0], df[1:3], df[[0, 2]], df[mask])",
     )
 }
 
-fn cell(py: Python<'_>, layout: &Layout, i: usize, width: usize) -> PyResult<String> {
-    let mut s: String = row_to_py(py, layout, i)?.repr()?.extract()?;
-    if s.chars().count() > width {
-        s = s.chars().take(width.saturating_sub(3)).collect::<String>() + "...";
+fn cut(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        s.chars().take(n).collect::<String>() + "..."
     }
-    Ok(s)
 }
 
 fn parse_frame_args(
     py: Python<'_>,
     columns: &Bound<'_, PyAny>,
-    schema: Option<Vec<String>>,
-    levels: Option<&Bound<'_, PyDict>>,
+    schema: Option<&Bound<'_, PyAny>>,
+    levels: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Frame> {
-    let dict = columns.cast::<PyDict>().map_err(|_| {
-        err(
-            Code::Argument,
-            "gr.dataframe needs a dict of columns",
-            format!(
-                "got {}",
-                columns
-                    .get_type()
-                    .name()
-                    .map_or_else(|_| "?".into(), |n| n.to_string())
-            ),
-            "pass {\"name\": array_like, ...}",
-        )
-    })?;
-    let mut cols = Vec::with_capacity(dict.len());
-    for (k, v) in dict.iter() {
-        let name: String = k.extract().map_err(|_| {
-            err(
-                Code::Argument,
-                "column names must be strings",
-                format!(
-                    "got the key {}",
-                    k.repr().map_or_else(|_| "?".into(), |r| r.to_string())
-                ),
-                "use str keys",
-            )
-        })?;
-        let a = from_py(&v, None).map_err(|e| {
-            let v = e.value(py);
-            let msg = match (v.getattr("summary"), v.getattr("cause")) {
-                (Ok(s), Ok(c)) => format!("{s}; {c}"),
-                _ => v.to_string(),
-            };
-            err(
-                Code::Argument,
-                format!("column {name:?} cannot be converted to an array"),
-                msg,
-                "pass nested lists, a NumPy array or a GrumpyArray",
-            )
-        })?;
-        cols.push((name, a));
-    }
-    let lv: Vec<(String, String)> = match levels {
-        Some(d) => d
-            .iter()
-            .map(|(k, v)| Ok((k.extract::<String>()?, v.extract::<String>()?)))
-            .collect::<PyResult<_>>()?,
-        None => Vec::new(),
-    };
-    let schema = schema.unwrap_or_else(|| vec!["row".to_owned()]);
+    let schema = schema_arg(schema)?;
+    let lv = levels_arg(levels, &schema)?;
+    let cols = columns_arg(py, columns)?;
     run(py, move || {
         let lv: Vec<(&str, &str)> = lv.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
         Frame::new(&schema, cols, &lv)
@@ -297,8 +228,8 @@ impl PyDataFrame {
     fn py_new(
         py: Python<'_>,
         columns: &Bound<'_, PyAny>,
-        schema: Option<Vec<String>>,
-        levels: Option<&Bound<'_, PyDict>>,
+        schema: Option<&Bound<'_, PyAny>>,
+        levels: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         Ok(PyDataFrame::from_frame(parse_frame_args(
             py, columns, schema, levels,
@@ -338,12 +269,18 @@ impl PyDataFrame {
         Ok(d)
     }
 
-    /// `{column: nested Python lists}`.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+    /// `{column: GrumpyArray}` sharing the frame's buffers (zero copy); with
+    /// `as_arrays=False`, `{column: nested Python lists}`.
+    #[pyo3(signature = (as_arrays = true))]
+    fn to_dict<'py>(&self, py: Python<'py>, as_arrays: bool) -> PyResult<Bound<'py, PyDict>> {
         let f = self.frame()?;
         let d = PyDict::new(py);
         for c in f.columns() {
-            d.set_item(&c.name, rows_to_py(py, &c.array.layout)?)?;
+            if as_arrays {
+                d.set_item(&c.name, Py::new(py, PyGrumpyArray::new(c.array.clone()))?)?;
+            } else {
+                d.set_item(&c.name, rows_to_py(py, &c.array.layout)?)?;
+            }
         }
         Ok(d)
     }
@@ -362,25 +299,104 @@ impl PyDataFrame {
         Ok(out)
     }
 
-    /// A new frame with the same columns (buffers shared, copy-on-write).
+    /// A new frame with the same columns (buffers shared, copy-on-write); a view's copy is a
+    /// frame of its own.
     fn copy(&self) -> PyResult<PyDataFrame> {
         Ok(PyDataFrame::from_frame(self.frame()?))
+    }
+
+    fn __copy__(&self) -> PyResult<PyDataFrame> {
+        self.copy()
+    }
+
+    /// A frame with buffers of its own, holding only what this frame (or view) covers.
+    #[pyo3(signature = (_memo = None))]
+    fn __deepcopy__(
+        &self,
+        py: Python<'_>,
+        _memo: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyDataFrame> {
+        let f = self.frame()?;
+        let copy = run(py, move || Frame::from_state(&f.to_state()))?;
+        Ok(PyDataFrame::from_frame(copy))
+    }
+
+    /// Pickle support: `(DataFrame._from_state, (state bytes,))`; a view pickles as a frame.
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+        let f = self.frame()?;
+        let state = run(py, move || Ok(f.to_state()))?;
+        let ctor = py.get_type::<PyDataFrame>().getattr("_from_state")?;
+        Ok((ctor, (PyBytes::new(py, &state),)))
+    }
+
+    /// Rebuild a frame from `__reduce__`'s state (checked: a corrupt state is an ArgumentError).
+    #[classmethod]
+    fn _from_state(
+        _cls: &Bound<'_, PyType>,
+        py: Python<'_>,
+        state: &[u8],
+    ) -> PyResult<PyDataFrame> {
+        let f = run(py, || Frame::from_state(state))?;
+        Ok(PyDataFrame::from_frame(f))
     }
 
     fn __contains__(&self, name: &str) -> PyResult<bool> {
         Ok(self.frame()?.column(name).is_some())
     }
 
+    /// A frame is not iterable: say what to iterate instead.
+    fn __iter__(&self) -> PyResult<Py<PyAny>> {
+        Err(err(
+            Code::Unsupported,
+            "a DataFrame is not iterable",
+            "its rows, columns and records are all reachable, so iteration is explicit",
+            "iterate df.columns (names), df.to_list() (records) or range(len(df)) with df[i]",
+        ))
+    }
+
     fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        if let Ok(name) = key.extract::<String>() {
+        if let Ok(name) = key.cast::<PyString>() {
+            let name = name.to_cow()?;
             let a = self.with_root(|r| r.column_at(self.level, &name)).py()?;
             return Ok(Py::new(py, PyGrumpyArray::new(a))?.into_any());
         }
         Ok(Py::new(py, self.select_rows(py, key)?)?.into_any())
     }
 
-    fn __setitem__(&self, py: Python<'_>, key: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.assign(py, key, value)
+    fn __setitem__(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let name = key.cast::<PyString>().map_err(|_| {
+            err(
+                Code::Argument,
+                format!(
+                    "cannot assign to df[{}]",
+                    key.repr().map_or("?".into(), |r| cut(&r.to_string(), 40))
+                ),
+                "df[name] = value adds or replaces a column; rows are not assigned through a frame",
+                "assign a column by name, or write into a column array: df.col[i] = x",
+            )
+        })?;
+        self.assign(py, &name.to_cow()?, value)
+    }
+
+    /// `del df["col"]` removes a column (through a view: a column at the view's level or below).
+    fn __delitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<()> {
+        let name = key.cast::<PyString>().map_err(|_| {
+            err(
+                Code::Argument,
+                "del df[...] takes a column name",
+                format!("got a {}", type_name(key)),
+                "select the rows to keep instead: df = df[mask]",
+            )
+        })?;
+        self.remove(py, &name.to_cow()?)
     }
 
     /// `df.<level>` → view at that level; `df.<column>` → the column (frame attributes win).
@@ -410,7 +426,18 @@ impl PyDataFrame {
 
     /// `df.<level>.<name> = value` adds or replaces a column at that level.
     fn __setattr__(&self, py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        if Self::is_attribute(py, name)? {
+            return Err(attribute_name(name, "assign", "df[\"{name}\"] = value"));
+        }
         self.assign(py, name, value)
+    }
+
+    /// `del df.<name>` / `del df.<level>.<name>` removes a column.
+    fn __delattr__(&self, py: Python<'_>, name: &str) -> PyResult<()> {
+        if Self::is_attribute(py, name)? {
+            return Err(attribute_name(name, "delete", "del df[\"{name}\"]"));
+        }
+        self.remove(py, name)
     }
 
     fn __dir__(&self, py: Python<'_>) -> PyResult<Vec<String>> {
@@ -421,195 +448,20 @@ impl PyDataFrame {
         Ok(out)
     }
 
+    /// A small table of bounded size (built in `grumpy_core::frame::display`).
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let f = self.frame()?;
-        let n = f.len();
-        let shown: Vec<Option<usize>> = if n <= 10 {
-            (0..n).map(Some).collect()
-        } else {
-            (0..5)
-                .map(Some)
-                .chain([None])
-                .chain((n - 5..n).map(Some))
-                .collect()
-        };
-        let mut grid: Vec<Vec<String>> = vec![vec![String::new(); 4 + shown.len()]];
-        for (r, s) in shown.iter().enumerate() {
-            grid[0][4 + r] = s.map_or("...".to_owned(), |i| i.to_string());
-        }
-        for c in f.columns() {
-            let mut col = vec![
-                c.name.clone(),
-                f.schema()[c.level].clone(),
-                c.array.dtype().name().to_owned(),
-                String::new(),
-            ];
-            for s in &shown {
-                col.push(match s {
-                    Some(i) => cell(py, &c.array.layout, *i, 28)?,
-                    None => "...".to_owned(),
-                });
-            }
-            grid.push(col);
-        }
-        let widths: Vec<usize> = grid
-            .iter()
-            .map(|col| col.iter().map(|s| s.chars().count()).max().unwrap_or(0))
-            .collect();
-        let mut lines = vec![format!(
-            "gr.DataFrame: {n} {} × {} columns, schema {}",
-            f.schema()[0],
-            f.columns().len(),
-            f.schema().join(" → ")
-        )];
-        for row in 0..grid[0].len() {
-            if row == 3 {
-                continue;
-            }
-            let line: Vec<String> = grid
-                .iter()
-                .zip(&widths)
-                .map(|(col, w)| format!("{:<w$}", col[row], w = *w))
-                .collect();
-            lines.push(line.join("  ").trim_end().to_owned());
-        }
-        Ok(lines.join("\n"))
+        run(py, move || Ok(f.to_string()))
     }
+}
 
-    fn __add__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyDataFrame> {
-        self.binary(py, "add", o, false)
-    }
-    fn __radd__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyDataFrame> {
-        self.binary(py, "add", o, true)
-    }
-    fn __sub__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyDataFrame> {
-        self.binary(py, "sub", o, false)
-    }
-    fn __rsub__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyDataFrame> {
-        self.binary(py, "sub", o, true)
-    }
-    fn __mul__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyDataFrame> {
-        self.binary(py, "mul", o, false)
-    }
-    fn __rmul__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyDataFrame> {
-        self.binary(py, "mul", o, true)
-    }
-    fn __truediv__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyDataFrame> {
-        self.binary(py, "truediv", o, false)
-    }
-    fn __rtruediv__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyDataFrame> {
-        self.binary(py, "truediv", o, true)
-    }
-    fn __floordiv__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyDataFrame> {
-        self.binary(py, "floordiv", o, false)
-    }
-    fn __rfloordiv__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyDataFrame> {
-        self.binary(py, "floordiv", o, true)
-    }
-    fn __mod__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyDataFrame> {
-        self.binary(py, "mod", o, false)
-    }
-    fn __rmod__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyDataFrame> {
-        self.binary(py, "mod", o, true)
-    }
-    fn __pow__(
-        &self,
-        py: Python<'_>,
-        o: &Bound<'_, PyAny>,
-        _m: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PyDataFrame> {
-        self.binary(py, "pow", o, false)
-    }
-    fn __rpow__(
-        &self,
-        py: Python<'_>,
-        o: &Bound<'_, PyAny>,
-        _m: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PyDataFrame> {
-        self.binary(py, "pow", o, true)
-    }
-    fn __neg__(&self, py: Python<'_>) -> PyResult<PyDataFrame> {
-        let f = py.import("operator")?.getattr("neg")?;
-        self.map_numeric(py, |c, _| Ok(f.call1((c,))?.unbind()))
-    }
-    fn __abs__(&self, py: Python<'_>) -> PyResult<PyDataFrame> {
-        let f = py.import("builtins")?.getattr("abs")?;
-        self.map_numeric(py, |c, _| Ok(f.call1((c,))?.unbind()))
-    }
-
-    /// `{column: column.sum(...)}` over the numeric columns (same for the other reductions).
-    #[pyo3(signature = (**kwargs))]
-    fn sum<'py>(
-        &self,
-        py: Python<'py>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyDict>> {
-        self.reduce(py, "sum", kwargs)
-    }
-    #[pyo3(signature = (**kwargs))]
-    fn mean<'py>(
-        &self,
-        py: Python<'py>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyDict>> {
-        self.reduce(py, "mean", kwargs)
-    }
-    #[pyo3(signature = (**kwargs))]
-    fn min<'py>(
-        &self,
-        py: Python<'py>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyDict>> {
-        self.reduce(py, "min", kwargs)
-    }
-    #[pyo3(signature = (**kwargs))]
-    fn max<'py>(
-        &self,
-        py: Python<'py>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyDict>> {
-        self.reduce(py, "max", kwargs)
-    }
-    #[pyo3(signature = (**kwargs))]
-    fn ptp<'py>(
-        &self,
-        py: Python<'py>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyDict>> {
-        self.reduce(py, "ptp", kwargs)
-    }
-    #[pyo3(signature = (**kwargs))]
-    fn prod<'py>(
-        &self,
-        py: Python<'py>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyDict>> {
-        self.reduce(py, "prod", kwargs)
-    }
-    #[pyo3(signature = (**kwargs))]
-    fn count<'py>(
-        &self,
-        py: Python<'py>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyDict>> {
-        self.reduce(py, "count", kwargs)
-    }
-    #[pyo3(signature = (**kwargs))]
-    fn any<'py>(
-        &self,
-        py: Python<'py>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyDict>> {
-        self.reduce(py, "any", kwargs)
-    }
-    #[pyo3(signature = (**kwargs))]
-    fn all<'py>(
-        &self,
-        py: Python<'py>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyDict>> {
-        self.reduce(py, "all", kwargs)
-    }
+fn attribute_name(name: &str, verb: &str, fix: &str) -> PyErr {
+    err(
+        Code::Argument,
+        format!("cannot {verb} df.{name}: {name:?} is a DataFrame attribute"),
+        "dot access never shadows the frame's own attributes and methods",
+        fix.replace("{name}", name),
+    )
 }
 
 /// `gr.dataframe(columns, schema=None, levels=None)`.
@@ -618,8 +470,8 @@ impl PyDataFrame {
 pub(crate) fn dataframe(
     py: Python<'_>,
     columns: &Bound<'_, PyAny>,
-    schema: Option<Vec<String>>,
-    levels: Option<&Bound<'_, PyDict>>,
+    schema: Option<&Bound<'_, PyAny>>,
+    levels: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyDataFrame> {
     Ok(PyDataFrame::from_frame(parse_frame_args(
         py, columns, schema, levels,

@@ -104,6 +104,9 @@ fn fn2(
     a: &Bound<'_, PyAny>,
     b: &Bound<'_, PyAny>,
 ) -> PyResult<Py<PyAny>> {
+    if let Some(r) = crate::frame::binary_fn(py, op, a, b)? {
+        return Ok(r);
+    }
     let (x, y) = (require_arg(a)?, require_arg(b)?);
     let scalars = x.is_scalar() && y.is_scalar();
     let r = run(py, || apply2(op, &x, &y))?;
@@ -131,6 +134,9 @@ fn map1(
 }
 
 fn fn1(py: Python<'_>, op: UnaryOp, a: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    if let Some(r) = crate::frame::unary_fn(py, op, a)? {
+        return Ok(r);
+    }
     map1(py, a, |x| unary(op, x))
 }
 
@@ -403,6 +409,9 @@ fn clip_impl(
     lo: Option<&Bound<'_, PyAny>>,
     hi: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Py<PyAny>> {
+    if let Some(r) = crate::frame::clip_fn(py, x, lo, hi)? {
+        return Ok(r);
+    }
     let lo = lo.map(require_arg).transpose()?;
     let hi = hi.map(require_arg).transpose()?;
     map1(py, x, move |a| {
@@ -457,6 +466,9 @@ fn where_py(
     a: &Bound<'_, PyAny>,
     b: &Bound<'_, PyAny>,
 ) -> PyResult<Py<PyAny>> {
+    if let Some(r) = crate::frame::where_fn(py, cond, a, b)? {
+        return Ok(r);
+    }
     let args = [require_arg(cond)?, require_arg(a)?, require_arg(b)?];
     let scalars = args.iter().all(Arg::is_scalar);
     let r = run(py, || {

@@ -23,6 +23,9 @@ fn reduce_obj(
     op: ReduceOp,
     dim: Option<isize>,
 ) -> PyResult<Py<PyAny>> {
+    if let Some(r) = crate::frame::reduce_fn(py, x, op, dim)? {
+        return Ok(r);
+    }
     if let Ok(g) = x.cast::<PyGrumpyArray>() {
         let a = g.borrow().inner.clone();
         return reduce_py(py, &a, op, dim);

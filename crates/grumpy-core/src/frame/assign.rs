@@ -7,13 +7,18 @@
 //!   zero copy (only `L` small list nodes are created).
 //!
 //! The full shape is tried first, so when both fit (every entity above `L` has exactly one
-//! child) an already-nested value keeps its meaning.
+//! child) an already-nested value keeps its meaning. [`Frame::fill`] broadcasts one scalar to
+//! every entity of a level (pandas' `df["c"] = 1.0`); [`Frame::remove`] drops a column.
+//!
+//! A column cannot be named like a level: `df.residue` must always be the residue view.
 
 use super::build::Levels;
 use super::{Column, Frame};
 use crate::array::Array;
 use crate::buffer::Buf;
+use crate::dtype::{DType, Scalar};
 use crate::error::{Code, Error, Result};
+use crate::kernels::fill::full_like;
 use crate::layout::{Layout, List};
 
 impl Frame {
@@ -64,14 +69,7 @@ impl Frame {
     /// ```
     pub fn assign(&mut self, level: usize, name: &str, value: Array) -> Result<()> {
         self.check_level(level)?;
-        if name.is_empty() {
-            return Err(Error::new(
-                Code::Schema,
-                "a column name cannot be empty",
-                "got an empty name",
-                "pass a non-empty column name",
-            ));
-        }
+        self.check_name(name)?;
         self.canonicalize();
         let replaced = self.columns.iter().position(|c| c.name == name);
         if self.columns.is_empty() && self.nrows == 0 {
@@ -96,6 +94,118 @@ impl Frame {
         match replaced {
             Some(i) => self.columns[i] = col,
             None => self.columns.push(col),
+        }
+        Ok(())
+    }
+
+    /// Add or replace column `name` at `level` with `value` in every entity of that level
+    /// (`dtype` defaults to the scalar's own: float → float64, int → int64, ...). A null needs
+    /// an explicit dtype.
+    ///
+    /// ```
+    /// use grumpy_core::{Array, Frame, Scalar};
+    /// let x = Array::from_item(&vec![vec![1.0, 2.0], vec![3.0]].into(), None).unwrap();
+    /// let mut df = Frame::new(&["mol", "res"], vec![("x".into(), x)], &[]).unwrap();
+    /// df.fill(1, "w", &Scalar::Float(0.5), None).unwrap();
+    /// assert_eq!(df.get("w").unwrap().to_item(), vec![vec![0.5, 0.5], vec![0.5]].into());
+    /// assert!(df.fill(1, "n", &Scalar::Null, None).is_err());
+    /// ```
+    pub fn fill(
+        &mut self,
+        level: usize,
+        name: &str,
+        value: &Scalar,
+        dtype: Option<DType>,
+    ) -> Result<()> {
+        self.check_level(level)?;
+        self.check_name(name)?;
+        let dtype = match (value, dtype) {
+            (_, Some(d)) => d,
+            (Scalar::Null, None) => {
+                return Err(Error::new(
+                    Code::Argument,
+                    format!("cannot fill column {name:?} with None without a dtype"),
+                    "an all-null column has no dtype to infer",
+                    format!(
+                        "pass an array with a dtype, e.g. gr.array([None] * len(df.{}), \
+                         dtype=gr.float64)",
+                        self.schema[level]
+                    ),
+                ))
+            }
+            (v, None) => v.default_dtype(),
+        };
+        let n = self.count(level)?;
+        let slots = Array::from_vec(vec![false; n]);
+        let values = full_like(&slots, value, Some(dtype))?;
+        self.assign(level, name, values)
+    }
+
+    /// Remove column `name`, seen from the view at `level` (0: the whole frame); a column
+    /// above the view's level is not in the view and cannot be removed through it. Levels no
+    /// remaining column reaches forget their offsets (as after [`Frame::select`]).
+    ///
+    /// ```
+    /// use grumpy_core::{Array, Frame};
+    /// let x = Array::from_item(&vec![vec![1.0, 2.0], vec![3.0]].into(), None).unwrap();
+    /// let n = Array::from_vec(vec![1i64, 2]);
+    /// let mut df = Frame::new(&["mol", "res"], vec![("x".into(), x), ("n".into(), n)], &[]).unwrap();
+    /// df.remove(0, "x").unwrap();
+    /// assert_eq!(df.names(), vec!["n"]);
+    /// assert!(df.count(1).is_err()); // no column reaches the residues any more
+    /// ```
+    pub fn remove(&mut self, level: usize, name: &str) -> Result<Column> {
+        self.check_level(level)?;
+        if self.level_index(name).is_some() {
+            return Err(Error::new(
+                Code::Schema,
+                format!("cannot remove the level {name:?}"),
+                format!(
+                    "{name:?} names a level of the schema {:?}, not a column",
+                    self.schema
+                ),
+                format!("remove the columns inside it: del df.{name}.<column>"),
+            ));
+        }
+        let i = self
+            .columns
+            .iter()
+            .position(|c| c.name == name)
+            .ok_or_else(|| self.no_column(name))?;
+        if self.columns[i].level < level {
+            return Err(Error::new(
+                Code::Schema,
+                format!(
+                    "column {name:?} is at level {:?}, above the view level {:?}",
+                    self.schema[self.columns[i].level], self.schema[level]
+                ),
+                "a view only holds the columns at its level and below",
+                format!(
+                    "delete it from the frame or the {:?} view",
+                    self.schema[self.columns[i].level]
+                ),
+            ));
+        }
+        let col = self.columns.remove(i);
+        let deepest = self.columns.iter().map(|c| c.level).max().unwrap_or(0);
+        for o in self.offsets.iter_mut().skip(deepest + 1) {
+            *o = None;
+        }
+        Ok(col)
+    }
+
+    /// A new column's name must be non-empty and differ from every level name.
+    fn check_name(&self, name: &str) -> Result<()> {
+        if name.is_empty() {
+            return Err(Error::new(
+                Code::Schema,
+                "a column name cannot be empty",
+                "got an empty name",
+                "pass a non-empty column name",
+            ));
+        }
+        if self.level_index(name).is_some() {
+            return Err(level_name_error(name, &self.schema));
         }
         Ok(())
     }
@@ -158,6 +268,19 @@ impl Frame {
             ),
         )
     }
+}
+
+/// A column called like a level would be hidden by the level's view (`df.residue`).
+pub(super) fn level_name_error(name: &str, schema: &[String]) -> Error {
+    Error::new(
+        Code::Schema,
+        format!("column {name:?} has the name of a level"),
+        format!(
+            "the schema is {schema:?}; df.{name} is the {name:?} view, so a column of that name \
+             could not be reached the same way"
+        ),
+        format!("rename the column (e.g. \"{name}_id\") or the level"),
+    )
 }
 
 /// Rebuild the outer list axes `k..=level` of a column with the rebased offsets.

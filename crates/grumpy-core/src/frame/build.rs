@@ -253,6 +253,9 @@ impl Frame {
     pub fn from_columns(schema: Vec<String>, columns: Vec<Column>) -> Result<Frame> {
         check_schema(&schema)?;
         for (i, c) in columns.iter().enumerate() {
+            if schema.contains(&c.name) {
+                return Err(super::assign::level_name_error(&c.name, &schema));
+            }
             if columns[..i].iter().any(|d| d.name == c.name) {
                 return Err(Error::new(
                     Code::Schema,

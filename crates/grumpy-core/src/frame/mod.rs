@@ -20,6 +20,11 @@
 //! per entity of that level (re-nested with the stored offsets, zero copy) or with the full
 //! nested shape.
 //!
+//! Files: `build` (construction, level inference, shared offsets), `view` (dot paths),
+//! `select` (rows and columns), `assign` (add, fill, remove columns), `ops` (elementwise ops
+//! and reductions on every numeric column), `display` (the bounded table text), `state` (the
+//! pickle bytes).
+//!
 //! ```
 //! use grumpy_core::{Array, frame::Frame};
 //! let resname = Array::from_item(&vec![vec!["ALA", "GLY"], vec!["SER"]].into(), None).unwrap();
@@ -40,8 +45,14 @@
 
 mod assign;
 mod build;
+mod display;
+mod ops;
 mod select;
+mod state;
 mod view;
+
+pub use display::{preview_row, TableStyle};
+pub use ops::{FrameOp, FrameOperand};
 
 use crate::array::Array;
 use crate::buffer::Buf;
@@ -219,5 +230,7 @@ impl Frame {
     }
 }
 
+#[cfg(test)]
+mod ops_tests;
 #[cfg(test)]
 mod tests;
