@@ -9,6 +9,7 @@ mod dtype;
 mod errors;
 mod frame;
 mod index;
+mod interop;
 mod neighbors;
 mod ops;
 mod plan;
@@ -35,5 +36,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     plan::register(m)?;
     ops::register(m)?;
     reduce::register(m)?;
+    interop::register(m)?;
     Ok(())
 }
