@@ -96,6 +96,8 @@ def model_pad(rows, depth, pad, max_len=None):
 
 def check_padded(rows, depth, dtype, pad=0, max_len=None):
     x = gr.array(rows, dtype=dtype)
+    # gr.array decides the depth ([] or [None] rows can make it shallower than drawn)
+    depth = x.ndim
     v, m = x.to_padded(pad=pad, max_len=max_len)
     ev, em, shape, mask_ndim = model_pad(rows, depth, pad, max_len)
     assert v.shape == shape and m.shape == shape[:mask_ndim]
@@ -166,8 +168,10 @@ def test_to_padded_max_len(data):
     if data.draw(st.booleans()):
         max_len = data.draw(st.integers(0, 5))
     else:
-        extra = data.draw(st.integers(0, depth - 1 - k))
-        max_len = tuple(data.draw(st.one_of(st.none(), st.integers(0, 4))) for _ in range(k + extra))
+        extra = data.draw(st.integers(0, x.ndim - 1 - k))
+        max_len = tuple(
+            data.draw(st.one_of(st.none(), st.integers(0, 4))) for _ in range(k + extra)
+        )
     check_padded(rows, depth, gr.int32, pad=0, max_len=max_len)
 
 
@@ -190,7 +194,10 @@ def test_to_padded_xyz_and_examples():
     assert v.tolist() == [[1.0, 0.0], [2.0, 3.0]] and m.tolist() == [[True, False], [True, True]]
     # bool arrays pad with False; truncation
     v, m = gr.array([[True, True, True], [False]]).to_padded(max_len=2)
-    assert v.tolist() == [[True, True], [False, False]] and m.tolist() == [[True, True], [True, False]]
+    assert v.tolist() == [[True, True], [False, False]] and m.tolist() == [
+        [True, True],
+        [True, False],
+    ]
     # a view whose offsets do not start at 0
     x = gr.array([[9.0], [1.0, 2.0], [], [3.0]])[1:]
     v, m = x.to_padded()
@@ -320,10 +327,14 @@ def test_arrow_round_trip(data):
     }[kind]
     if kind == "union":
         depth = max(depth, 2)
-    rows = data.draw(
-        nested(depth, leaf, nulls=data.draw(st.booleans()), unions=kind == "union")
-    )
-    dtype = {"f8": gr.float64, "i8": gr.int64, "bool": gr.bool_, "str": gr.string, "union": gr.float64}
+    rows = data.draw(nested(depth, leaf, nulls=data.draw(st.booleans()), unions=kind == "union"))
+    dtype = {
+        "f8": gr.float64,
+        "i8": gr.int64,
+        "bool": gr.bool_,
+        "str": gr.string,
+        "union": gr.float64,
+    }
     x = gr.array(rows, dtype=dtype[kind])
     a = x.to_arrow()
     assert a.to_pylist() == x.to_list()
@@ -428,13 +439,23 @@ ak = pytest.importorskip("awkward")
 def test_awkward_round_trip(data):
     depth = data.draw(st.integers(1, 4))
     kind = data.draw(st.sampled_from(["f8", "i8", "bool", "str", "union"]))
-    leaf = {"f8": FLOATS, "i8": INTS, "bool": st.booleans(), "str": st.text(max_size=4), "union": INTS}[kind]
+    leaf = {
+        "f8": FLOATS,
+        "i8": INTS,
+        "bool": st.booleans(),
+        "str": st.text(max_size=4),
+        "union": INTS,
+    }[kind]
     if kind == "union":
         depth = max(depth, 2)
-    rows = data.draw(
-        nested(depth, leaf, nulls=data.draw(st.booleans()), unions=kind == "union")
-    )
-    dtype = {"f8": gr.float64, "i8": gr.int64, "bool": gr.bool_, "str": gr.string, "union": gr.int64}
+    rows = data.draw(nested(depth, leaf, nulls=data.draw(st.booleans()), unions=kind == "union"))
+    dtype = {
+        "f8": gr.float64,
+        "i8": gr.int64,
+        "bool": gr.bool_,
+        "str": gr.string,
+        "union": gr.int64,
+    }
     x = gr.array(rows, dtype=dtype[kind])
     a = x.to_awkward()
     assert a.tolist() == x.to_list()
@@ -497,7 +518,10 @@ def test_from_awkward_layouts():
         assert gr.from_awkward(a).to_list() == a.tolist(), layout
     strs = ak.Array(["ab", None, "", "cde"])
     assert gr.from_awkward(strs).to_list() == strs.tolist()
-    assert gr.from_awkward(ak.to_regular(ak.Array([[1, 2], [3, 4]]), axis=1)).to_list() == [[1, 2], [3, 4]]
+    assert gr.from_awkward(ak.to_regular(ak.Array([[1, 2], [3, 4]]), axis=1)).to_list() == [
+        [1, 2],
+        [3, 4],
+    ]
 
 
 def test_from_awkward_errors():

@@ -479,7 +479,9 @@ def test_padded_and_jagged_numpy():
     assert vals.tolist() == [3.0, 4.0, 5.0] and off.tolist() == [0, 0, 3]
     # padded_numpy is x.to_padded: every ragged axis is padded (test_interop checks the rule)
     v, m = gt.padded_numpy(gr.array([[[1.0], [2.0, 3.0]]]))
-    assert v.tolist() == [[[1.0, 0.0], [2.0, 3.0]]] and m.tolist() == [[[True, False], [True, True]]]
+    assert v.tolist() == [[[1.0, 0.0], [2.0, 3.0]]] and m.tolist() == [
+        [[True, False], [True, True]]
+    ]
     v, m = gt.padded_numpy(gr.array([1.0, [2.0]]))
     assert v.tolist() == [[1.0], [2.0]] and m.all()
     # jagged rows need exactly one ragged level
