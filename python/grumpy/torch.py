@@ -7,8 +7,10 @@
 - :func:`to_padded` → ``(tensor, mask)``; :func:`to_nested` → a jagged nested tensor;
   :func:`collate_padded`, :func:`collate_nested` for ``DataLoader(collate_fn=...)``.
 
-The padding and splitting logic is plain NumPy/Python (``padded_numpy``, ``jagged_numpy``) so
-it works, and is tested, without torch; only the tensor wrappers need torch.
+Padding is Rust's ``GrumpyArray.to_padded`` (every ragged axis padded, trailing regular axes
+such as xyz kept dense; see its docstring); ``padded_numpy`` and ``jagged_numpy`` return NumPy
+arrays, so they work, and are tested, without torch; only the tensor wrappers need torch, which
+is imported when first needed.
 """
 
 from __future__ import annotations
@@ -29,14 +31,36 @@ except ImportError:  # pragma: no cover - exercised where torch is missing
 
 
 def _require_torch():
-    if _torch is None:
+    """The torch module, imported now if it was not importable when grumpy.torch loaded."""
+    if _torch is not None:
+        return _torch
+    try:
+        import torch
+    except ImportError as e:
         raise _make(
             Unsupported,
             "torch is not installed",
-            "this function returns torch tensors",
+            f"this function returns torch tensors ({e})",
             "pip install torch",
-        )
-    return _torch
+        ) from None
+    return torch
+
+
+def _tensor(torch, a):
+    """``torch.from_numpy`` sharing memory with a (possibly read-only) NumPy array."""
+    with warnings.catch_warnings():  # read-only buffers are shared, not copied
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.from_numpy(a)
+
+
+def _array_to_torch(x, pad=None, max_len=None):
+    """``GrumpyArray.to_torch``: a plain tensor sharing memory for rectangular arrays without
+    nulls (when ``max_len`` is None), else ``(tensor, mask)`` from ``x.to_padded``."""
+    torch = _require_torch()
+    if max_len is None and x._rectangular:
+        return _tensor(torch, x.to_numpy())
+    v, m = x.to_padded(pad, max_len)
+    return _tensor(torch, v), _tensor(torch, m)
 
 
 def _worker_info():
@@ -130,79 +154,65 @@ class StreamDataset(_Base):
 
 
 def _split_outer(batch):
-    """(lengths, starts, child values shaped (total, *inner)) for a list batch."""
+    """(lengths, child values shaped (total, *inner)) for a batch ragged at its outer level."""
     if batch.layout == "union":
         raise _make(
             Unsupported,
-            "cannot pad a union batch",
+            "cannot split a union batch into jagged rows",
             "rows mix scalars and lists",
-            "convert the rows to lists first, or use batch.to_list()",
+            "use padded_numpy (scalar rows count as length-1 lists), or batch.to_list()",
         )
     if batch.ndim < 2:
         raise _make(
             ShapeError,
-            "padding needs a list batch",
+            "jagged rows need a list batch",
             f"the batch has ndim {batch.ndim}",
-            "pad batches of lists (ndim >= 2)",
+            "split batches of lists (ndim >= 2)",
         )
-    off = batch.offsets(0)
-    lens = np.diff(off)
-    inner = []
-    for level in range(1, batch.ndim - 1):
-        d = np.diff(batch.offsets(level))
-        size = int(d[0]) if len(d) else 0
-        if len(d) and not np.all(d == size):
-            raise _make(
-                ShapeError,
-                "only the outer level may be ragged",
-                f"level {level} has lists of different lengths",
-                "pad level by level, or use to_nested for one ragged level",
-            )
-        inner.append(size)
-    values = np.asarray(batch.values).reshape((-1, *inner))
-    return lens, off[:-1] - off[0], values
+    # The Rust padding rule decides which axes are ragged (nothing is filled); only axis 1 may be.
+    shape, mask_ndim = batch._padded_shape()
+    if mask_ndim > 2:
+        raise _make(
+            ShapeError,
+            "only the outer level may be ragged",
+            f"the batch is ragged (or has nulls) below axis 1: {mask_ndim - 1} axes need padding",
+            "use padded_numpy (pads every ragged axis), or to_nested for one ragged level",
+        )
+    lens = np.diff(batch.offsets(0))
+    inner = tuple(shape[2:])
+    return lens, np.asarray(batch.values).reshape((-1, *inner))
 
 
-def padded_numpy(batch, pad=0):
-    """``(values, mask)`` NumPy arrays: rows padded to the longest with ``pad``."""
-    lens, starts, values = _split_outer(batch)
-    n, width = len(lens), int(lens.max()) if len(lens) else 0
-    out = np.full((n, width, *values.shape[1:]), pad, dtype=values.dtype)
-    mask = np.zeros((n, width), dtype=bool)
-    rows = np.repeat(np.arange(n), lens)
-    cols = np.arange(len(rows)) - np.repeat(starts, lens)
-    out[rows, cols] = values
-    mask[rows, cols] = True
-    return out, mask
+def padded_numpy(batch, pad=0, max_len=None):
+    """``(values, mask)`` NumPy arrays: ``batch.to_padded(pad, max_len)`` (every ragged axis
+    padded to its longest row; trailing regular axes such as xyz stay dense)."""
+    return batch.to_padded(pad, max_len)
 
 
 def jagged_numpy(batch):
     """``(values, offsets)``: the flat rows (zero copy) and zero-based int64 offsets."""
-    lens, _starts, values = _split_outer(batch)
+    lens, values = _split_outer(batch)
     offsets = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
     return values, offsets
 
 
-def to_padded(batch, pad=0):
-    """``(tensor, mask)``: the batch padded along its outer ragged level."""
+def to_padded(batch, pad=0, max_len=None):
+    """``(tensor, mask)``: the batch padded along its ragged axes (see ``padded_numpy``)."""
     torch = _require_torch()
-    v, m = padded_numpy(batch, pad)
-    return torch.from_numpy(v), torch.from_numpy(m)
+    v, m = padded_numpy(batch, pad, max_len)
+    return _tensor(torch, v), _tensor(torch, m)
 
 
 def to_nested(batch):
     """A jagged nested tensor over the batch's values (shares their memory where possible)."""
     torch = _require_torch()
     v, o = jagged_numpy(batch)
-    with warnings.catch_warnings():  # read-only buffers are shared, not copied
-        warnings.simplefilter("ignore", UserWarning)
-        values = torch.from_numpy(v)
-    return torch.nested.nested_tensor_from_jagged(values, torch.from_numpy(o))
+    return torch.nested.nested_tensor_from_jagged(_tensor(torch, v), torch.from_numpy(o))
 
 
-def collate_padded(batch, pad=0):
+def collate_padded(batch, pad=0, max_len=None):
     """``{"values": tensor, "mask": tensor}`` for ``DataLoader(collate_fn=...)``."""
-    v, m = to_padded(batch, pad)
+    v, m = to_padded(batch, pad, max_len)
     return {"values": v, "mask": m}
 
 

@@ -477,12 +477,20 @@ def test_padded_and_jagged_numpy():
     assert v[0, 1].tolist() == [0.0, 0.0, 0.0] and v[1, 1].tolist() == [7.0, 8.0, 9.0]
     vals, off = gt.jagged_numpy(view([[1.0], [2.0], [], [3.0, 4.0, 5.0]], 2))
     assert vals.tolist() == [3.0, 4.0, 5.0] and off.tolist() == [0, 0, 3]
+    # padded_numpy is x.to_padded: every ragged axis is padded (test_interop checks the rule)
+    v, m = gt.padded_numpy(gr.array([[[1.0], [2.0, 3.0]]]))
+    assert v.tolist() == [[[1.0, 0.0], [2.0, 3.0]]] and m.tolist() == [
+        [[True, False], [True, True]]
+    ]
+    v, m = gt.padded_numpy(gr.array([1.0, [2.0]]))
+    assert v.tolist() == [[1.0], [2.0]] and m.all()
+    # jagged rows need exactly one ragged level
     with pytest.raises(gr.ShapeError):
-        gt.padded_numpy(gr.array([[[1.0], [2.0, 3.0]]]))
+        gt.jagged_numpy(gr.array([[[1.0], [2.0, 3.0]]]))
     with pytest.raises(gr.ShapeError):
-        gt.padded_numpy(gr.array([1.0, 2.0]))
+        gt.jagged_numpy(gr.array([1.0, 2.0]))
     with pytest.raises(gr.Unsupported):
-        gt.padded_numpy(gr.array([1.0, [2.0]]))
+        gt.jagged_numpy(gr.array([1.0, [2.0]]))
 
 
 def test_tensor_wrappers_need_torch():

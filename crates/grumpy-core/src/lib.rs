@@ -22,6 +22,7 @@ pub mod buffer;
 pub mod dtype;
 pub mod error;
 pub mod frame;
+pub mod interop;
 pub mod kernels;
 pub mod layout;
 pub mod neighbors;

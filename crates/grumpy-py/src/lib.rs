@@ -10,6 +10,7 @@ mod dtype;
 mod errors;
 mod frame;
 mod index;
+mod interop;
 mod neighbors;
 mod operand;
 mod ops;
@@ -41,5 +42,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     plan::register(m)?;
     ops::register(m)?;
     reduce::register(m)?;
+    interop::register(m)?;
     Ok(())
 }

@@ -52,7 +52,7 @@ pub(crate) fn append_in_place(dir: &Path, array: &Array, atomic: bool) -> Result
             "append the same kind of object the store was saved from",
         ));
     }
-    let old_form = Form::from_json(attrs.get("form").unwrap_or(&Value::Null))?;
+    let old_form = crate::form::from_json(attrs.get("form").unwrap_or(&Value::Null))?;
     let (new_form, new_bufs) = layout_buffers(&array.layout);
     if !old_form.same_shape(&new_form) {
         return Err(store_error(

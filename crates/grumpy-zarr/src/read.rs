@@ -133,7 +133,7 @@ impl StoreReader {
                 "read it with the grumpy version that wrote it",
             ));
         }
-        let form = Form::from_json(attrs.get("form").unwrap_or(&Value::Null))?;
+        let form = crate::form::from_json(attrs.get("form").unwrap_or(&Value::Null))?;
         let length = attrs
             .get("length")
             .and_then(Value::as_u64)

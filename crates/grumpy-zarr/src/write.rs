@@ -19,8 +19,7 @@ use crate::form::{BufferSpec, Form, Role};
 use crate::path::TempStore;
 use crate::read::FORMAT_VERSION;
 use crate::zio::{self, Codec, Storage};
-use grumpy_core::buffer::{Buf, Values};
-use grumpy_core::layout::Layout;
+use grumpy_core::buffer::Values;
 use grumpy_core::{Array, Code, DType, Error};
 use rayon::prelude::*;
 use serde_json::{json, Map, Value};
@@ -127,48 +126,7 @@ fn check_options(opts: &SaveOptions) -> Result<()> {
     Ok(())
 }
 
-/// Split a layout into its form and named buffers (`node{k}-{role}` → values).
-pub fn layout_buffers(layout: &Layout) -> (Form, HashMap<String, Values>) {
-    let layout = layout.compact();
-    let form = Form::from_layout(&layout);
-    let mut out = HashMap::new();
-    collect(&layout, &form, &mut out);
-    (form, out)
-}
-
-fn collect(layout: &Layout, form: &Form, out: &mut HashMap<String, Values>) {
-    use crate::form::buffer_name as name;
-    let id = form.id();
-    if let Some(v) = layout.validity() {
-        out.insert(name(id, Role::Mask), Values::U8(v.to_packed()));
-    }
-    match (layout, form) {
-        (Layout::Leaf(l), _) => match &l.values {
-            Values::Str(s) => {
-                let o = s.offsets.as_slice();
-                let (lo, hi) = (o[0], o[o.len() - 1]);
-                let rebased: Vec<i64> = o.iter().map(|x| x - lo).collect();
-                out.insert(name(id, Role::Offsets), Values::I64(Buf::from_vec(rebased)));
-                let bytes = s.bytes.slice(lo as usize, (hi - lo) as usize);
-                out.insert(name(id, Role::Data), Values::U8(bytes));
-            }
-            v => {
-                out.insert(name(id, Role::Data), v.clone());
-            }
-        },
-        (Layout::List(l), Form::List { child, .. }) => {
-            out.insert(name(id, Role::Offsets), Values::I64(l.offsets.clone()));
-            collect(&l.child, child, out);
-        }
-        (Layout::Union(u), Form::Union { scalar, list, .. }) => {
-            out.insert(name(id, Role::Tags), Values::I8(u.tags.clone()));
-            out.insert(name(id, Role::Index), Values::I64(u.index.clone()));
-            collect(&u.scalar, scalar, out);
-            collect(&u.list, list, out);
-        }
-        _ => unreachable!("form built from this layout"),
-    }
-}
+pub use crate::form::layout_buffers;
 
 /// Rows described by a buffer of `len` elements (offsets: n+1; masks: 8 per byte).
 fn rows_of(spec: &BufferSpec, len: usize) -> usize {

@@ -82,6 +82,11 @@ impl Bitmap {
         }
     }
 
+    /// The packed bytes and the bit where this view starts (for zero-copy export).
+    pub fn raw_parts(&self) -> (&Buf<u8>, usize) {
+        (&self.bits, self.offset)
+    }
+
     /// Count of invalid (null) elements.
     pub fn null_count(&self) -> usize {
         (0..self.len).filter(|&i| !self.get(i)).count()

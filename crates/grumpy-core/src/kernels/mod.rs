@@ -9,5 +9,6 @@ pub mod concat;
 pub mod elementwise;
 pub mod fill;
 pub mod index;
+pub mod pad;
 pub mod reduce;
 pub mod unary;

@@ -22,6 +22,7 @@
 //! ```
 
 mod builder;
+pub mod form;
 mod item;
 mod leaf;
 mod list;
