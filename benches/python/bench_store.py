@@ -113,7 +113,7 @@ def main():
 
     t_batch = median_time(batches)
     peak = statistics.median(peak_load_bytes(path) for _ in range(3))
-    gbs = lambda t: nbytes / t / 1e9  # noqa: E731
+    gbs = lambda t: nbytes / t / 1e9
     print(f"gr.save              {gbs(t_save):6.2f} GB/s   (target >= 1)")
     print(f"gr.load              {gbs(t_load):6.2f} GB/s   (target >= 3)")
     print(f"gr.open[a:b] x{BATCH}     {gbs(t_batch):6.2f} GB/s   (target >= 5)")

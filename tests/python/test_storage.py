@@ -320,8 +320,9 @@ def test_zarr_python_reads_appended_store(tmp_path):
         g = zarr.open_group(str(path), mode="r")
         np.testing.assert_array_equal(g["node0-offsets"][:], [0, 2, 2, 5])
         np.testing.assert_array_equal(g["node1-data"][:][[0, 2, 3, 4]], [1.0, 2.0, 3.0, 4.0])
-        np.testing.assert_array_equal(np.unpackbits(g["node1-mask"][:], bitorder="little")[:5],
-                                      [1, 0, 1, 1, 1])
+        np.testing.assert_array_equal(
+            np.unpackbits(g["node1-mask"][:], bitorder="little")[:5], [1, 0, 1, 1, 1]
+        )
         assert g.attrs["length"] == 3
 
 
@@ -337,7 +338,7 @@ def test_zarr_python_reads_appended_store(tmp_path):
         {"chunk_dim": -1, "chunk_size": 1},
         {"chunk_dim": "residue", "chunk_size": 1},
         {"codec": 3},
-        {"codec": None},
+        {"codec": b"zstd"},
         {"overwrite": "yes"},
     ],
 )

@@ -45,8 +45,10 @@ def make_frame(n_res, n_atoms, seed=0):
 
 def frame_of(cols):
     return gr.dataframe(
-        {k: gr.array(v, dtype=gr.string if k in ("name", "residue_name") else None)
-         for k, v in cols.items()},
+        {
+            k: gr.array(v, dtype=gr.string if k in ("name", "residue_name") else None)
+            for k, v in cols.items()
+        },
         schema=SCHEMA,
         levels={"charge": "residue", "coords": "atom"},
     )
