@@ -397,7 +397,9 @@ impl PyStore {
             return Ok(py.None());
         }
         let gr = py.import("grumpy")?;
-        Ok(gr.call_method1("dtype", (self.reader.dtype().name(),))?.unbind())
+        Ok(gr
+            .call_method1("dtype", (self.reader.dtype().name(),))?
+            .unbind())
     }
 
     /// `"array"` or `"dataframe"`.

@@ -152,7 +152,8 @@ pub(crate) fn append_in_place(dir: &Path, batch: &Data, atomic: bool) -> Result<
             .column
             .as_ref()
             .map_or(String::new(), |c| format!(" (column {c:?})"));
-        let fitted = conform(layout, &part.form).ok_or_else(|| mismatch(&what, &part.form, layout))?;
+        let fitted =
+            conform(layout, &part.form).ok_or_else(|| mismatch(&what, &part.form, layout))?;
         let (new_form, new_bufs) = layout_buffers(&fitted);
         let new_part = Part {
             column: part.column.clone(),

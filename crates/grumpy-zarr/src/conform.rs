@@ -35,10 +35,16 @@ pub fn conform(layout: &Layout, form: &Form) -> Option<Layout> {
         return Some(nulls_of(form, layout.len()));
     }
     match (form, layout) {
-        (Form::Leaf { dtype, .. }, Layout::Leaf(l)) => (l.values.dtype() == *dtype).then(|| layout.clone()),
+        (Form::Leaf { dtype, .. }, Layout::Leaf(l)) => {
+            (l.values.dtype() == *dtype).then(|| layout.clone())
+        }
         (Form::List { child, .. }, Layout::List(l)) => {
             let c = conform(&l.child, child)?;
-            Some(Layout::List(List::new(l.offsets.clone(), l.validity.clone(), c)))
+            Some(Layout::List(List::new(
+                l.offsets.clone(),
+                l.validity.clone(),
+                c,
+            )))
         }
         (Form::Union { scalar, list, .. }, Layout::Union(u)) => Some(Layout::Union(Union {
             tags: u.tags.clone(),
@@ -84,11 +90,9 @@ fn all_null(layout: &Layout) -> bool {
 pub fn empty_of(form: &Form) -> Layout {
     match form {
         Form::Leaf { dtype, .. } => Layout::Leaf(Leaf::new(Values::empty(*dtype), None)),
-        Form::List { child, .. } => Layout::List(List::new(
-            Buf::from_vec(vec![0]),
-            None,
-            empty_of(child),
-        )),
+        Form::List { child, .. } => {
+            Layout::List(List::new(Buf::from_vec(vec![0]), None, empty_of(child)))
+        }
         Form::Union { scalar, list, .. } => Layout::Union(Union {
             tags: Buf::from_vec(Vec::new()),
             index: Buf::from_vec(Vec::new()),

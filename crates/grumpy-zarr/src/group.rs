@@ -152,8 +152,7 @@ impl Part {
             if node["class"] == "BitMaskedArray" {
                 node = &mut node["content"];
             }
-            if node["class"] != "ListOffsetArray" || node["form_key"] != format!("level{}", k + 1)
-            {
+            if node["class"] != "ListOffsetArray" || node["form_key"] != format!("level{}", k + 1) {
                 return Err(store_error(
                     "a column's form does not match its level",
                     format!(

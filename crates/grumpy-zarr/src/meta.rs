@@ -218,7 +218,12 @@ impl Meta {
                     Ok((k.clone(), n as usize))
                 })
                 .collect::<Result<_>>()?,
-            None => return Err(bad("grumpy.buffers is missing", "no buffer lengths recorded")),
+            None => {
+                return Err(bad(
+                    "grumpy.buffers is missing",
+                    "no buffer lengths recorded",
+                ))
+            }
         };
         let meta = Meta {
             kind,
@@ -268,12 +273,24 @@ impl Meta {
 fn parse_frame(g: &Value) -> Result<(Vec<String>, Vec<Part>)> {
     let schema: Vec<String> = g["schema"]
         .as_array()
-        .map(|v| v.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+        .map(|v| {
+            v.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
         .filter(|v: &Vec<String>| !v.is_empty())
-        .ok_or_else(|| bad("a dataframe store has no schema", "grumpy.schema is missing"))?;
-    let cols = g["columns"]
-        .as_array()
-        .ok_or_else(|| bad("a dataframe store has no columns", "grumpy.columns is missing"))?;
+        .ok_or_else(|| {
+            bad(
+                "a dataframe store has no schema",
+                "grumpy.schema is missing",
+            )
+        })?;
+    let cols = g["columns"].as_array().ok_or_else(|| {
+        bad(
+            "a dataframe store has no columns",
+            "grumpy.columns is missing",
+        )
+    })?;
     let mut parts = Vec::with_capacity(cols.len());
     for c in cols {
         let name = c["name"]

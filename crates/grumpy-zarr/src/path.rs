@@ -158,8 +158,7 @@ fn check_target(target: &Path, overwrite: bool) -> Result<()> {
         let empty_dir =
             target.is_dir() && std::fs::read_dir(target).is_ok_and(|mut d| d.next().is_none());
         if !is_grumpy_store(target) && !empty_dir {
-            let what = if target.join("zarr.json").is_file() || target.join(".zgroup").is_file()
-            {
+            let what = if target.join("zarr.json").is_file() || target.join(".zgroup").is_file() {
                 "it is a Zarr store not written by grumpy"
             } else if target.is_dir() {
                 "it is a non-empty directory that is not a grumpy store"

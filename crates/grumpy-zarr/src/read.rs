@@ -365,7 +365,8 @@ impl StoreReader {
                 let (lo, hi) = ranges[p.level];
                 let mut layout = self.read_node(p, inner, lo, hi)?;
                 for k in (0..p.level).rev() {
-                    let masked = matches!(node_at(&p.form, k), Some(Form::List { masked: true, .. }));
+                    let masked =
+                        matches!(node_at(&p.form, k), Some(Form::List { masked: true, .. }));
                     let (lo, hi) = ranges[k];
                     let validity = self.read_mask(p, k, masked, lo, hi)?;
                     layout = Layout::List(List::new(offs[k].clone(), validity, layout));
@@ -426,11 +427,17 @@ impl StoreReader {
             .map(|&r| self.read_data_rows(r, r + 1))
             .collect::<Result<_>>()?;
         if !self.is_frame() {
-            let arrays: Vec<Array> = parts.into_iter().map(Data::into_array).collect::<Result<_>>()?;
+            let arrays: Vec<Array> = parts
+                .into_iter()
+                .map(Data::into_array)
+                .collect::<Result<_>>()?;
             let refs: Vec<&Array> = arrays.iter().collect();
             return Array::cat(&refs).map(Data::Array);
         }
-        let frames: Vec<Frame> = parts.into_iter().map(Data::into_frame).collect::<Result<_>>()?;
+        let frames: Vec<Frame> = parts
+            .into_iter()
+            .map(Data::into_frame)
+            .collect::<Result<_>>()?;
         let cols = self
             .meta
             .parts
@@ -523,7 +530,9 @@ impl StoreReader {
         } else if a == 0 && lo != 0 {
             Some(format!("the first offset is {lo}, not 0"))
         } else if hi > extent {
-            Some(format!("offset {hi} points past the {extent} elements stored"))
+            Some(format!(
+                "offset {hi} points past the {extent} elements stored"
+            ))
         } else if b + 1 == h.len && hi != extent {
             Some(format!(
                 "the last offset is {hi} but {extent} elements are stored"
@@ -550,7 +559,8 @@ impl StoreReader {
     ) -> Result<Values> {
         if dtype == DType::String {
             let (offsets, lo, hi) = self.read_offsets(&part.path(id, Role::Offsets), a, b)?;
-            let bytes: Vec<u8> = self.read_range(self.handle(&part.path(id, Role::Data))?, lo, hi)?;
+            let bytes: Vec<u8> =
+                self.read_range(self.handle(&part.path(id, Role::Data))?, lo, hi)?;
             return Ok(Values::Str(StrValues {
                 offsets,
                 bytes: Buf::from_vec(bytes),
@@ -678,7 +688,9 @@ fn extents(meta: &Meta) -> Result<HashMap<String, usize>> {
     let rows = |p: &Part, id: usize| meta.node_rows(p, id);
     for p in &meta.parts {
         let outer = if p.level > 0 {
-            meta.lens.get(&level_offsets(1)).map(|n| n.saturating_sub(1))
+            meta.lens
+                .get(&level_offsets(1))
+                .map(|n| n.saturating_sub(1))
         } else {
             let f = &p.form;
             let len = |role| meta.lens.get(&p.path(f.id(), role)).copied();
@@ -706,7 +718,10 @@ fn extents(meta: &Meta) -> Result<HashMap<String, usize>> {
                 }
                 Form::Leaf { id, dtype, .. } if *dtype == DType::String => (
                     p.path(*id, Role::Offsets),
-                    meta.lens.get(&p.path(*id, Role::Data)).copied().unwrap_or(0),
+                    meta.lens
+                        .get(&p.path(*id, Role::Data))
+                        .copied()
+                        .unwrap_or(0),
                 ),
                 Form::Union { scalar, list, .. } => {
                     stack.push(scalar);

@@ -98,5 +98,8 @@ fn open_object_store(url: &str) -> Result<RStorage> {
 
 #[cfg(not(feature = "object-store"))]
 fn open_object_store(url: &str) -> Result<RStorage> {
-    Err(unsupported(url, "this build has no object-store (s3/gs) support"))
+    Err(unsupported(
+        url,
+        "this build has no object-store (s3/gs) support",
+    ))
 }

@@ -219,7 +219,10 @@ fn collect(layout: &Layout, form: &Form, out: &mut HashMap<String, Values>) {
     let id = form.id();
     if let Some(v) = layout.validity() {
         out.insert(name(id, Role::Mask), Values::U8(v.to_packed()));
-    } else if matches!(form, Form::Leaf { masked: true, .. } | Form::List { masked: true, .. }) {
+    } else if matches!(
+        form,
+        Form::Leaf { masked: true, .. } | Form::List { masked: true, .. }
+    ) {
         let valid = Bitmap::from_bools(&vec![true; layout.len()]);
         out.insert(name(id, Role::Mask), Values::U8(valid.to_packed()));
     }
@@ -406,7 +409,12 @@ pub(crate) fn union_masks(form: &Form) -> Form {
         },
         other => other,
     };
-    let masked = |f: &Form| matches!(f, Form::Leaf { masked: true, .. } | Form::List { masked: true, .. });
+    let masked = |f: &Form| {
+        matches!(
+            f,
+            Form::Leaf { masked: true, .. } | Form::List { masked: true, .. }
+        )
+    };
     match form {
         Form::Leaf { .. } => form.clone(),
         Form::List { id, masked, child } => Form::List {

@@ -55,9 +55,8 @@ impl Codec {
                  or \"none\"",
             )
         };
-        let level = |prefix: &str| -> Option<i64> {
-            s.strip_prefix(prefix).and_then(|l| l.parse().ok())
-        };
+        let level =
+            |prefix: &str| -> Option<i64> { s.strip_prefix(prefix).and_then(|l| l.parse().ok()) };
         match s {
             "none" | "raw" => Ok(Codec::None),
             "zstd" => Ok(Codec::Zstd(1)),
@@ -268,9 +267,7 @@ pub(crate) fn set_len(store: &Storage, name: &str, len: u64) -> Result<()> {
         serde_json::from_slice(&bytes).map_err(|e| corrupt(name, e))?;
     meta["shape"] = serde_json::json!([len]);
     let text = serde_json::to_vec_pretty(&meta).map_err(|e| corrupt(name, e))?;
-    store
-        .set(&key, text.into())
-        .map_err(|e| io_error(name, e))
+    store.set(&key, text.into()).map_err(|e| io_error(name, e))
 }
 
 /// Decode elements `[a, b)` of `arr` straight into `out` (`out.len() == b - a`), chunks in

@@ -21,12 +21,20 @@ fn frame(n_res: &[usize], seed: usize) -> Frame {
     let mut xyz = Vec::new();
     let mut k = seed;
     for (m, &nr) in n_res.iter().enumerate() {
-        name.push(if m % 3 == 1 { Item::Null } else { format!("m{m}").into() });
+        name.push(if m % 3 == 1 {
+            Item::Null
+        } else {
+            format!("m{m}").into()
+        });
         let mut c = Vec::new();
         let mut x = Vec::new();
         for _ in 0..nr {
             k += 1;
-            c.push(if k % 4 == 0 { Item::Null } else { (k as f64).into() });
+            c.push(if k % 4 == 0 {
+                Item::Null
+            } else {
+                (k as f64).into()
+            });
             let atoms: Vec<Item> = (0..k % 3)
                 .map(|a| Item::list(vec![(a as f64).into(), (k as f64).into(), 0.5.into()]))
                 .collect();
@@ -40,7 +48,10 @@ fn frame(n_res: &[usize], seed: usize) -> Frame {
         &["molecule", "residue", "atom"],
         vec![
             ("name".into(), col(name, Some(grumpy_core::DType::String))),
-            ("charge".into(), col(charge, Some(grumpy_core::DType::Float64))),
+            (
+                "charge".into(),
+                col(charge, Some(grumpy_core::DType::Float64)),
+            ),
             ("xyz".into(), col(xyz, Some(grumpy_core::DType::Float64))),
         ],
         &[("charge", "residue"), ("xyz", "atom")],
@@ -81,7 +92,10 @@ fn frame_round_trips_and_row_ranges() {
             items(&df.take(&idx).unwrap())
         );
         // an array read of a frame store is a clear StoreError, not garbage
-        assert_eq!(r.read_rows(0, 1).unwrap_err().code(), grumpy_core::Code::Store);
+        assert_eq!(
+            r.read_rows(0, 1).unwrap_err().code(),
+            grumpy_core::Code::Store
+        );
         assert!(matches!(load_data(&dir).unwrap(), Data::Frame(_)));
         std::fs::remove_dir_all(&dir).unwrap();
     }

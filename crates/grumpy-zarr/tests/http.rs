@@ -51,7 +51,10 @@ fn load_and_open_over_http() {
     assert_eq!(grumpy_zarr::load(&url).unwrap().to_item(), a.to_item());
     let r = grumpy_zarr::open(&url).unwrap();
     assert_eq!(r.len(), 50);
-    assert_eq!(r.read_rows(10, 23).unwrap().to_item(), a.slice(10, 13).to_item());
+    assert_eq!(
+        r.read_rows(10, 23).unwrap().to_item(),
+        a.slice(10, 13).to_item()
+    );
     assert_eq!(r.take_rows(&[49, 3, 3]).unwrap().len(), 3);
     let e = grumpy_zarr::save(&a, &url, &Default::default()).unwrap_err();
     assert_eq!(e.code(), grumpy_core::Code::Unsupported);
