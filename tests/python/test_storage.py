@@ -108,13 +108,14 @@ def test_chunk_boundaries(tmp_path, cs, dim):
 
 def test_codecs(tmp_path):
     x = gr.array(np.arange(10000, dtype=np.float64))
-    for codec in ["zstd", "none", "zstd:9", "zstd:-3"]:
+    for codec in ["zstd", "none", "zstd:9", "zstd:-3", "gzip", "gzip:1"]:
         p = tmp_path / codec.replace(":", "_")
         gr.save(x, p, codec=codec)
         assert gr.load(p).to_list() == x.to_list()
         assert gr.open(p).info()["codec"] == codec
-    with pytest.raises(gr.ArgumentError):
-        gr.save(x, tmp_path / "bad", codec="lz4")
+    for bad in ["lz4", "zstd:99", "gzip:10", "gzip:x"]:
+        with pytest.raises(gr.ArgumentError):
+            gr.save(x, tmp_path / "bad", codec=bad)
 
 
 def test_open_indexing_and_info(tmp_path):
@@ -220,7 +221,9 @@ def test_error_paths(tmp_path):
     with pytest.raises(gr.StoreError):
         gr.load(p)
     with pytest.raises(gr.Unsupported):
-        gr.load("s3://bucket/x.zarr")
+        gr.load("ftp://example.invalid/x.zarr")
+    with pytest.raises(gr.Unsupported):
+        gr.save(gr.array([1.0]), "s3://bucket/x.zarr")
 
 
 def test_zarr_python_reads_every_buffer(tmp_path):
@@ -245,6 +248,9 @@ def test_zarr_python_reads_every_buffer(tmp_path):
         ["ab", None, "c"],
         [[["x"]], [["y", "zz"], []]],
         [1.0, [2.0, 3.0], 4.0],
+        [1.0, [2.0, None], None, 4.0],
+        [None, [2, 3], [None]],
+        [[1, 2], 3, None],
     ],
 )
 def test_awkward_rebuilds_from_buffers(tmp_path, rows):
@@ -300,3 +306,199 @@ def test_sigkill_leaves_old_store(tmp_path, mode):
         assert len(got) == 1_000_000 and all(len(r) == 6 for r in got)
     else:  # the append completed: old rows first, then the new ones
         assert len(got) == 1_000_002 and got[:2] == old
+
+
+def test_zarr_python_reads_appended_store(tmp_path):
+    zarr = pytest.importorskip("zarr")
+    p = tmp_path / "a.zarr"
+    rows = [[1.0, None], [], [2.0, 3.0, 4.0]]
+    gr.save(gr.array(rows[:1]), p, chunk_size=2)
+    gr.append(gr.array(rows[1:], dtype=gr.float64), p)
+    q = tmp_path / "b.zarr"
+    gr.save((gr.array([r], dtype=gr.float64) for r in rows), q)
+    for path in (p, q):
+        g = zarr.open_group(str(path), mode="r")
+        np.testing.assert_array_equal(g["node0-offsets"][:], [0, 2, 2, 5])
+        np.testing.assert_array_equal(g["node1-data"][:][[0, 2, 3, 4]], [1.0, 2.0, 3.0, 4.0])
+        np.testing.assert_array_equal(
+            np.unpackbits(g["node1-mask"][:], bitorder="little")[:5], [1, 0, 1, 1, 1]
+        )
+        assert g.attrs["length"] == 3
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"chunk_size": 1.5},
+        {"chunk_size": True},
+        {"chunk_size": "2"},
+        {"chunk_size": 0},
+        {"chunk_size": -1},
+        {"chunk_dim": 1.0, "chunk_size": 1},
+        {"chunk_dim": -1, "chunk_size": 1},
+        {"chunk_dim": "residue", "chunk_size": 1},
+        {"codec": 3},
+        {"codec": b"zstd"},
+        {"overwrite": "yes"},
+    ],
+)
+def test_bad_arguments_are_argument_errors(tmp_path, kw):
+    with pytest.raises(gr.ArgumentError) as e:
+        gr.save(gr.array([[1.0]]), tmp_path / "s", **kw)
+    assert e.value.fix
+    assert not (tmp_path / "s").exists()
+
+
+def test_bad_paths(tmp_path):
+    for bad in (b"/tmp/x", 3, None):
+        with pytest.raises(gr.ArgumentError):
+            gr.save(gr.array([1.0]), bad)
+        with pytest.raises(gr.ArgumentError):
+            gr.load(bad)
+
+
+def _rewrite(path, name, values):
+    zarr = pytest.importorskip("zarr")
+    g = zarr.open_group(str(path), mode="r+")
+    g[name][:] = np.asarray(values)
+
+
+def test_offsets_must_start_at_zero_and_end_at_the_data(tmp_path):
+    p = tmp_path / "s.zarr"
+    gr.save(gr.array([[1.0, 2.0], [3.0], [4.0, 5.0]]), p, chunk_size=1)
+    _rewrite(p, "node0-offsets", [3, 3, 4, 5])  # shifted start: would drop rows silently
+    with pytest.raises(gr.StoreError) as e:
+        gr.load(p)
+    assert "0" in e.value.cause
+    with pytest.raises(gr.StoreError):
+        gr.open(p)[0:1]
+    assert gr.open(p)[2].to_list() == [5.0]  # rows not touching the bad offset still read
+    _rewrite(p, "node0-offsets", [0, 2, 3, 4])  # last offset short of the data
+    with pytest.raises(gr.StoreError):
+        gr.load(p)
+    with pytest.raises(gr.StoreError):
+        gr.open(p)[1:3]
+
+
+def test_form_and_buffers_must_agree(tmp_path):
+    p = tmp_path / "s.zarr"
+    gr.save(gr.array([[1.0, None], [3.0]]), p)
+    meta = p / "zarr.json"
+    doc = json.loads(meta.read_text())
+    # drop the mask wrapper from the form: the nulls would silently vanish
+    doc["attributes"]["form"]["content"] = doc["attributes"]["form"]["content"]["content"]
+    meta.write_text(json.dumps(doc))
+    with pytest.raises(gr.StoreError) as e:
+        gr.load(p)
+    assert "node1-mask" in e.value.cause
+
+
+@pytest.mark.parametrize(
+    "store_rows,batches",
+    [
+        ([1, [2, 3]], [[[4], []]]),  # union store + lists only
+        ([1, [2, 3]], [[5, 6]]),  # union store + scalars only
+        ([[1.0], [2.0]], [[]]),  # empty batch: no-op
+        ([[1.0], [2.0]], [[None, None]]),  # all-null batch into a list store
+        ([[[1.0]], []], [[[], []], [None]]),  # empty inner lists / null rows of a deeper store
+        ([1, None, [2]], [[[3, None]], [7]]),
+    ],
+)
+def test_append_fits_batches_to_the_form(tmp_path, store_rows, batches):
+    p = tmp_path / "a.zarr"
+    x = gr.array(store_rows)
+    gr.save(x, p, chunk_size=2)
+    expect = list(store_rows)
+    for b in batches:
+        gr.append(gr.array(b, dtype=x.dtype), p)
+        expect += b
+    assert gr.load(p).to_list() == expect
+    assert gr.load(p).layout == x.layout
+    q = tmp_path / "g.zarr"
+    gr.save((gr.array(b, dtype=x.dtype) for b in [store_rows, *batches]), q)
+    assert gr.load(q).to_list() == expect
+
+
+def test_generator_upgrades_lists_to_union(tmp_path):
+    p = tmp_path / "g.zarr"
+    parts = [[[1, 2], []], [3, [4]], [[5]]]
+    gr.save((gr.array(b) for b in parts), p)
+    assert gr.load(p).to_list() == [r for b in parts for r in b]
+    assert gr.load(p).layout == "union"
+
+
+def test_append_refuses_what_the_form_cannot_hold(tmp_path):
+    p = tmp_path / "a.zarr"
+    gr.save(gr.array([[1, 2], [3]]), p)
+    with pytest.raises(gr.StoreError) as e:
+        gr.append(gr.array([1, [2]]), p)
+    assert e.value.fix
+    with pytest.raises(gr.StoreError):
+        gr.append(gr.array([[[1]]]), p)
+    assert gr.load(p).to_list() == [[1, 2], [3]]
+
+
+def test_sequences_of_batches_vs_data(tmp_path):
+    a, b = gr.array([[1.0], [2.0, 3.0]]), gr.array([[4.0]])
+    p = tmp_path / "s.zarr"
+    gr.save([a, b], p)  # a list of GrumpyArrays is a sequence of batches
+    assert gr.load(p).to_list() == [[1.0], [2.0, 3.0], [4.0]]
+    gr.save((a, b), p)
+    assert gr.load(p).to_list() == [[1.0], [2.0, 3.0], [4.0]]
+    gr.save([[1.0], [2.0, 3.0]], p)  # plain Python data is data
+    assert gr.load(p).to_list() == [[1.0], [2.0, 3.0]]
+    gr.save(np.arange(3.0), p)  # an ndarray is data
+    assert gr.load(p).to_list() == [0.0, 1.0, 2.0]
+    gr.save(iter([a, b]), p)
+    assert len(gr.load(p)) == 3
+    x = gr.array([[float(i)] * (i % 3) for i in range(10)])
+    gr.save(gr.stream(x, batch_size=3), p)  # a stream yields batches
+    assert gr.load(p).to_list() == x.to_list()
+
+
+def test_zarr_v2_and_foreign_stores(tmp_path):
+    zarr = pytest.importorskip("zarr")
+    v2 = tmp_path / "v2.zarr"
+    zarr.open_group(str(v2), mode="w", zarr_format=2).create_array("a", shape=(3,), dtype="f8")
+    with pytest.raises(gr.StoreError) as e:
+        gr.load(v2)
+    assert "v2" in str(e.value)
+    v3 = tmp_path / "v3.zarr"
+    zarr.open_group(str(v3), mode="w").create_array("a", shape=(3,), dtype="f8")
+    with pytest.raises(gr.StoreError) as e:
+        gr.save(gr.array([1.0]), v3)  # overwrite=True still protects non-grumpy stores
+    assert "not written by grumpy" in e.value.cause
+    assert (v3 / "a" / "zarr.json").exists()
+    with pytest.raises(gr.StoreError):
+        gr.save(gr.array([1.0]), v2)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(gr.StoreError):
+        gr.save(gr.array([1.0]), tmp_path / "file")
+
+
+def test_killed_append_leftovers_are_cleaned(tmp_path):
+    p = tmp_path / "a.zarr"
+    gr.save(gr.array([[1.0, 2.0], [3.0]]), p, chunk_size=1)
+    # what a killed append leaves: a temp key and a shape larger than the recorded length
+    (p / "node1-data" / "c" / "0.grumpy-tmp-1-1").write_bytes(b"junk")
+    doc = json.loads((p / "node1-data" / "zarr.json").read_text())
+    doc["shape"] = [10]
+    (p / "node1-data" / "zarr.json").write_text(json.dumps(doc))
+    assert gr.load(p).to_list() == [[1.0, 2.0], [3.0]]
+    gr.append(gr.array([[4.0]]), p)
+    assert gr.load(p).to_list() == [[1.0, 2.0], [3.0], [4.0]]
+    assert not list(p.rglob("*.grumpy-tmp-*"))
+    zarr = pytest.importorskip("zarr")
+    assert zarr.open_group(str(p), mode="r")["node1-data"].shape == (4,)
+
+
+def test_store_dtype_and_array_protocol(tmp_path):
+    p = tmp_path / "s.zarr"
+    gr.save(gr.array(np.arange(6, dtype=np.int32).reshape(2, 3)), p)
+    s = gr.open(p)
+    assert s.dtype == gr.int32
+    assert s.kind == "array"
+    np.testing.assert_array_equal(np.asarray(s), np.arange(6).reshape(2, 3))
+    gr.save(gr.array([[1.0], [2.0, 3.0]]), p)
+    with pytest.raises(ValueError):
+        np.asarray(gr.open(p))

@@ -3,83 +3,206 @@
 use crate::array::PyGrumpyArray;
 use crate::convert::{from_py, row_to_py_obj};
 use crate::errors::{err, run};
-use grumpy_core::{Array, Code};
-use grumpy_zarr::{Codec, SaveOptions, StoreReader, StoreWriter};
+use crate::frame::PyDataFrame;
+use grumpy_core::Code;
+use grumpy_zarr::{ChunkDim, Codec, Data, SaveOptions, StoreReader, StoreWriter};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PySlice};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyInt, PyList, PySlice, PyString, PyTuple};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// A store path: `str` or `os.PathLike` (URLs are strings; writing to one is refused in Rust).
 fn store_path(path: &Bound<'_, PyAny>) -> PyResult<PathBuf> {
-    let os = path.py().import("os")?;
-    let s: String = os.call_method1("fspath", (path,))?.extract()?;
-    if s.contains("://") {
-        return Err(err(
-            Code::Unsupported,
-            format!("cannot use the store URL {s:?}"),
-            "this build reads and writes local directories only",
-            "download the store to a local directory, or pass a local path",
-        ));
+    let bad = || {
+        err(
+            Code::Argument,
+            "path must be a str or os.PathLike",
+            format!(
+                "got {}",
+                path.get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            ),
+            "pass the store directory as a str or pathlib.Path (or an http(s)/s3/gs URL to read)",
+        )
+    };
+    if path.is_instance_of::<PyBytes>() {
+        return Err(bad());
     }
+    let os = path.py().import("os")?;
+    let fs = os.call_method1("fspath", (path,)).map_err(|_| bad())?;
+    let s: String = fs.extract().map_err(|_| bad())?;
     Ok(PathBuf::from(s))
 }
 
+/// An optional int argument `>= min` (bools, floats and other types → `ArgumentError`).
+fn opt_int(v: Option<&Bound<'_, PyAny>>, name: &str, min: i64) -> PyResult<Option<usize>> {
+    let Some(v) = v.filter(|v| !v.is_none()) else {
+        return Ok(None);
+    };
+    let x: Option<i64> = if v.is_instance_of::<PyBool>() || !v.is_instance_of::<PyInt>() {
+        None
+    } else {
+        v.extract().ok()
+    };
+    match x {
+        Some(x) if x >= min => Ok(Some(x as usize)),
+        _ => Err(err(
+            Code::Argument,
+            format!("{name} must be an int >= {min}"),
+            format!("got {}", v.repr()?),
+            format!("pass an integer {name} >= {min}, or None"),
+        )),
+    }
+}
+
+fn save_options(
+    chunk_size: Option<&Bound<'_, PyAny>>,
+    chunk_dim: Option<&Bound<'_, PyAny>>,
+    codec: &Bound<'_, PyAny>,
+    overwrite: &Bound<'_, PyAny>,
+) -> PyResult<SaveOptions> {
+    let chunk_dim = match chunk_dim.filter(|d| !d.is_none()) {
+        None => None,
+        Some(d) if d.is_instance_of::<PyString>() => Some(ChunkDim::Level(d.extract()?)),
+        Some(d) => match opt_int(Some(d), "chunk_dim", 0) {
+            Ok(n) => n.map(ChunkDim::Depth),
+            Err(_) => {
+                return Err(err(
+                    Code::Argument,
+                    "chunk_dim must be a depth (int >= 0) or a schema level name (str)",
+                    format!("got {}", d.repr()?),
+                    "pass e.g. chunk_dim=1 or chunk_dim=\"residue\" (dataframes)",
+                ))
+            }
+        },
+    };
+    let codec: String = if codec.is_instance_of::<PyString>() {
+        codec.extract()?
+    } else {
+        return Err(err(
+            Code::Argument,
+            "codec must be a str",
+            format!("got {}", codec.repr()?),
+            "pass codec=\"zstd\" (default), \"zstd:<level>\", \"gzip\", \"gzip:<level>\" or \"none\"",
+        ));
+    };
+    if !overwrite.is_instance_of::<PyBool>() {
+        return Err(err(
+            Code::Argument,
+            "overwrite must be True or False",
+            format!("got {}", overwrite.repr()?),
+            "pass overwrite=True (replace a grumpy store) or overwrite=False",
+        ));
+    }
+    Ok(SaveOptions {
+        chunk_size: opt_int(chunk_size, "chunk_size", 1)?,
+        chunk_dim,
+        codec: Codec::parse(&codec).map_err(crate::errors::to_py)?,
+        overwrite: overwrite.extract()?,
+    })
+}
+
+/// An array or a dataframe from a Python object (array-likes go through `gr.array` rules).
+fn data_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Data> {
+    if let Ok(df) = obj.cast::<PyDataFrame>() {
+        return Ok(Data::Frame(df.borrow().frame()?));
+    }
+    Ok(Data::Array(from_py(obj, None)?))
+}
+
+fn is_batch(obj: &Bound<'_, PyAny>) -> bool {
+    obj.cast::<PyGrumpyArray>().is_ok() || obj.cast::<PyDataFrame>().is_ok()
+}
+
+/// How `gr.save` reads `obj`: one object, or a sequence of batches. A list/tuple is data unless
+/// every item is a GrumpyArray or DataFrame; any other iterable that is not an array-like
+/// (generators, iterators, `gr.stream(...)`, ...) is a sequence of batches.
+fn batches_of(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+    if is_batch(obj) {
+        return Ok(false);
+    }
+    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+        let n = obj.len()?;
+        if n == 0 {
+            return Ok(false);
+        }
+        for item in obj.try_iter()? {
+            if !is_batch(&item?) {
+                return Ok(false);
+            }
+        }
+        return Ok(true);
+    }
+    let py = obj.py();
+    let ndarray = py.import("numpy")?.getattr("ndarray")?;
+    if obj.is_instance(&ndarray)?
+        || obj.is_instance_of::<PyString>()
+        || obj.is_instance_of::<PyBytes>()
+        || obj.is_instance_of::<PyDict>()
+    {
+        return Ok(false);
+    }
+    Ok(obj.hasattr("__next__")? || obj.hasattr("__iter__")?)
+}
+
 /// `gr.save(obj, path, chunk_size=None, chunk_dim=None, codec="zstd", overwrite=True)`.
-/// `obj` is an array-like, or an iterator/generator of array-likes saved batch by batch.
+/// `obj` is an array-like or a DataFrame, or a sequence of batches (an iterator, generator,
+/// stream, or a list of GrumpyArrays/DataFrames) saved batch by batch.
 #[pyfunction]
-#[pyo3(signature = (obj, path, chunk_size = None, chunk_dim = None, codec = "zstd", overwrite = true))]
+#[pyo3(signature = (obj, path, chunk_size = None, chunk_dim = None, codec = None, overwrite = None))]
 fn save(
     py: Python<'_>,
     obj: &Bound<'_, PyAny>,
     path: &Bound<'_, PyAny>,
-    chunk_size: Option<i64>,
-    chunk_dim: Option<i64>,
-    codec: &str,
-    overwrite: bool,
+    chunk_size: Option<&Bound<'_, PyAny>>,
+    chunk_dim: Option<&Bound<'_, PyAny>>,
+    codec: Option<&Bound<'_, PyAny>>,
+    overwrite: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<()> {
-    let nonneg = |name: &str, v: Option<i64>| -> PyResult<Option<usize>> {
-        match v {
-            Some(x) if x < 0 => Err(err(
-                Code::Argument,
-                format!("{name} must be >= 0"),
-                format!("{name}={x}"),
-                format!("pass a non-negative {name}"),
-            )),
-            other => Ok(other.map(|x| x as usize)),
-        }
-    };
-    let opts = SaveOptions {
-        chunk_size: nonneg("chunk_size", chunk_size)?,
-        chunk_dim: nonneg("chunk_dim", chunk_dim)?,
-        codec: Codec::parse(codec).map_err(crate::errors::to_py)?,
-        overwrite,
-    };
+    let zstd = PyString::new(py, "zstd").into_any();
+    let yes = PyBool::new(py, true).to_owned().into_any();
+    let opts = save_options(
+        chunk_size,
+        chunk_dim,
+        codec.unwrap_or(&zstd),
+        overwrite.unwrap_or(&yes),
+    )?;
     let path = store_path(path)?;
-    if obj.hasattr("__next__")? {
+    if batches_of(obj)? {
         let mut w = run(py, || StoreWriter::new(&path, opts))?;
         for batch in obj.try_iter()? {
-            let a = from_py(&batch?, None)?;
-            run(py, || w.write(&a))?;
+            let d = data_from_py(&batch?)?;
+            run(py, || w.write_data(&d))?;
         }
         return run(py, || w.finish());
     }
-    let a = from_py(obj, None)?;
-    run(py, || grumpy_zarr::save(&a, &path, &opts))
+    let d = data_from_py(obj)?;
+    run(py, || grumpy_zarr::save_data(&d, &path, &opts))
 }
 
-/// `gr.append(obj, path)`: append rows to an existing store.
+/// `gr.append(obj, path)`: append rows (an array-like or a DataFrame) to an existing store.
 #[pyfunction]
 fn append(py: Python<'_>, obj: &Bound<'_, PyAny>, path: &Bound<'_, PyAny>) -> PyResult<()> {
     let path = store_path(path)?;
-    let a = from_py(obj, None)?;
-    run(py, || grumpy_zarr::append(&a, &path))
+    let d = data_from_py(obj)?;
+    run(py, || grumpy_zarr::append_data(&d, &path))
 }
 
-/// `gr.load(path)`: read a whole store.
+fn data_to_py(py: Python<'_>, d: Data) -> PyResult<Py<PyAny>> {
+    Ok(match d {
+        Data::Array(a) => Py::new(py, PyGrumpyArray::new(a))?.into_any(),
+        Data::Frame(f) => Py::new(py, PyDataFrame::from_frame(f))?.into_any(),
+    })
+}
+
+/// `gr.load(path)`: read a whole store (a GrumpyArray or a DataFrame).
 #[pyfunction]
-fn load(py: Python<'_>, path: &Bound<'_, PyAny>) -> PyResult<PyGrumpyArray> {
+fn load(py: Python<'_>, path: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
     let path = store_path(path)?;
-    Ok(PyGrumpyArray::new(run(py, || grumpy_zarr::load(&path))?))
+    let d = run(py, || grumpy_zarr::load_data(&path))?;
+    data_to_py(py, d)
 }
 
 /// `gr.open(path)`: a lazy `Store` (reads metadata now, rows on demand).
@@ -99,9 +222,10 @@ pub(crate) struct PyStore {
 }
 
 impl PyStore {
-    fn rows(&self, py: Python<'_>, rows: Vec<usize>) -> PyResult<PyGrumpyArray> {
+    fn rows(&self, py: Python<'_>, rows: Vec<usize>) -> PyResult<Py<PyAny>> {
         let r = self.reader.clone();
-        Ok(PyGrumpyArray::new(run(py, move || r.take_rows(&rows))?))
+        let d = run(py, move || r.take_data_rows(&rows))?;
+        data_to_py(py, d)
     }
 }
 
@@ -116,16 +240,16 @@ impl PyStore {
         if let Ok(slice) = key.cast::<PySlice>() {
             let ind = slice.indices(n as isize)?;
             let r = self.reader.clone();
-            let arr: Array = if ind.step == 1 {
+            let d: Data = if ind.step == 1 {
                 let (a, b) = (ind.start as usize, (ind.stop.max(ind.start)) as usize);
-                run(py, move || r.read_rows(a, b))?
+                run(py, move || r.read_data_rows(a, b))?
             } else {
                 let rows: Vec<usize> = (0..ind.slicelength)
                     .map(|k| (ind.start + k as isize * ind.step) as usize)
                     .collect();
-                run(py, move || r.take_rows(&rows))?
+                run(py, move || r.take_data_rows(&rows))?
             };
-            return Ok(Py::new(py, PyGrumpyArray::new(arr))?.into_any());
+            return data_to_py(py, d);
         }
         if let Ok(i) = key.extract::<i64>() {
             if key.is_instance_of::<pyo3::types::PyBool>() {
@@ -146,8 +270,12 @@ impl PyStore {
                 ));
             }
             let r = self.reader.clone();
-            let row = run(py, move || r.read_rows(j as usize, j as usize + 1))?;
-            return row_to_py_obj(py, &row.layout, 0);
+            let row = run(py, move || r.read_data_rows(j as usize, j as usize + 1))?;
+            return match row {
+                // Like DataFrame indexing, a row of a frame store is a one-row DataFrame.
+                Data::Frame(f) => data_to_py(py, Data::Frame(f)),
+                Data::Array(a) => row_to_py_obj(py, &a.layout, 0),
+            };
         }
         let np = py.import("numpy")?;
         let arr = np.call_method1("asarray", (key,))?;
@@ -199,30 +327,48 @@ impl PyStore {
                 ))
             }
         };
-        Ok(Py::new(py, self.rows(py, rows)?)?.into_any())
+        self.rows(py, rows)
     }
 
-    /// Summary: dtype, layout, rows, bytes (logical and on disk), chunks per buffer.
+    /// Summary: kind, dtype, layout, rows, bytes (logical and on disk), chunks per buffer;
+    /// dataframes also schema and columns (name → level, dtype, layout).
     fn info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let r = &self.reader;
+        let meta = r.meta();
         let d = PyDict::new(py);
         d.set_item("path", r.path().display().to_string())?;
-        d.set_item("dtype", r.dtype().name())?;
-        d.set_item("layout", r.form().kind())?;
-        d.set_item("form", r.form().describe())?;
+        d.set_item("kind", &meta.kind)?;
         d.set_item("rows", r.len())?;
+        if r.is_frame() {
+            d.set_item("schema", meta.schema.clone())?;
+            let cols = PyDict::new(py);
+            for p in &meta.parts {
+                let c = PyDict::new(py);
+                c.set_item("level", meta.schema.get(p.level))?;
+                c.set_item("dtype", p.form.dtype().name())?;
+                c.set_item("layout", p.form.kind())?;
+                c.set_item("form", p.form.describe())?;
+                cols.set_item(p.column.clone().unwrap_or_default(), c)?;
+            }
+            d.set_item("columns", cols)?;
+            d.set_item("dtype", py.None())?;
+            d.set_item("layout", "dataframe")?;
+        } else {
+            d.set_item("dtype", r.dtype().name())?;
+            d.set_item("layout", r.form().kind())?;
+            d.set_item("form", r.form().describe())?;
+        }
         let g = &r.attributes()["grumpy"];
         d.set_item("format", g["format"].as_u64())?;
         d.set_item("codec", g["codec"].as_str())?;
         let chunks = PyDict::new(py);
         let mut bytes = 0usize;
-        for (name, len, cl) in r.buffers() {
+        for (name, len, cl, dtype) in r.buffer_info() {
             let item = PyDict::new(py);
             item.set_item("length", len)?;
             item.set_item("chunk", cl)?;
             item.set_item("nchunks", len.div_ceil(cl.max(1)))?;
-            let spec = r.form().buffers().into_iter().find(|s| s.name == name);
-            bytes += len * spec.map_or(1, |s| s.dtype.itemsize());
+            bytes += len * dtype.itemsize();
             chunks.set_item(name, item)?;
         }
         d.set_item("bytes", bytes)?;
@@ -231,10 +377,11 @@ impl PyStore {
         Ok(d)
     }
 
-    /// Read every row.
-    fn load(&self, py: Python<'_>) -> PyResult<PyGrumpyArray> {
+    /// Read every row (a GrumpyArray or a DataFrame).
+    fn load(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let r = self.reader.clone();
-        Ok(PyGrumpyArray::new(run(py, move || r.read_all())?))
+        let d = run(py, move || r.read_all_data())?;
+        data_to_py(py, d)
     }
 
     /// Number of rows (same as `len`).
@@ -243,13 +390,71 @@ impl PyStore {
         self.reader.len()
     }
 
+    /// The element dtype of an array store (a `gr.dtype`); `None` for a dataframe store.
+    #[getter]
+    fn dtype(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        if self.reader.is_frame() {
+            return Ok(py.None());
+        }
+        let gr = py.import("grumpy")?;
+        Ok(gr
+            .call_method1("dtype", (self.reader.dtype().name(),))?
+            .unbind())
+    }
+
+    /// `"array"` or `"dataframe"`.
+    #[getter]
+    fn kind(&self) -> String {
+        self.reader.meta().kind.clone()
+    }
+
+    /// NumPy protocol: loads the store and converts it like `np.asarray(gr.load(path))`
+    /// (rectangular arrays only; ragged ones raise the same error as the array would).
+    #[pyo3(signature = (dtype = None, copy = None))]
+    fn __array__<'py>(
+        &self,
+        py: Python<'py>,
+        dtype: Option<Bound<'py, PyAny>>,
+        copy: Option<bool>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let _ = copy;
+        if self.reader.is_frame() {
+            return Err(err(
+                Code::Unsupported,
+                "cannot convert a dataframe store to a NumPy array",
+                "a dataframe has named columns of different shapes",
+                "load it (gr.load(path)) and convert one column: np.asarray(df[\"col\"])",
+            ));
+        }
+        let a = self.load(py)?;
+        let np = py.import("numpy")?;
+        match dtype {
+            Some(d) => np.call_method1("asarray", (a, d)),
+            None => np.call_method1("asarray", (a,)),
+        }
+    }
+
     fn __repr__(&self) -> String {
+        let r = &self.reader;
+        if r.is_frame() {
+            return format!(
+                "<grumpy.Store {} rows={} dataframe schema={:?} columns={:?}>",
+                r.path().display(),
+                r.len(),
+                r.meta().schema,
+                r.meta()
+                    .parts
+                    .iter()
+                    .map(|p| p.column.clone().unwrap_or_default())
+                    .collect::<Vec<_>>()
+            );
+        }
         format!(
             "<grumpy.Store {} rows={} dtype={} layout={}>",
-            self.reader.path().display(),
-            self.reader.len(),
-            self.reader.dtype(),
-            self.reader.form().kind()
+            r.path().display(),
+            r.len(),
+            r.dtype(),
+            r.form().kind()
         )
     }
 }

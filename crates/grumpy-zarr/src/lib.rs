@@ -12,10 +12,15 @@
 //!     node2-data/      f64 leaf values   (chunked ~1 MiB, zstd + crc32c)
 //! ```
 //!
-//! Tour: [`form`] (form JSON ⇄ layout), [`write`] ([`save`], [`StoreWriter`]),
-//! [`append`](mod@append) ([`append()`]), [`read`] ([`StoreReader`], [`load`]), [`path`]
-//! (atomic temp dir + rename), [`error`], and [`stream`] (ordered, prefetched batches from any
-//! [`stream::BatchSource`]: a store reader or an in-memory array).
+//! A dataframe store is the same one level down: a sub-group per column, the offsets of each
+//! shared schema level stored once in the root group (see [`group`]).
+//!
+//! Tour: [`form`] (form JSON ⇄ layout), [`group`] ([`Data`], column parts and paths), [`meta`]
+//! (attributes), [`write`] ([`save`], [`save_frame`], [`StoreWriter`]), [`append`](mod@append)
+//! ([`append()`], [`append_frame`]), [`conform`] (fitting a batch to the store's form),
+//! [`read`] ([`StoreReader`], [`load`], [`load_frame`]), [`path`] (atomic temp dir + rename),
+//! [`remote`] (http(s), s3, gs behind cargo features), [`error`], and [`stream`] (ordered,
+//! prefetched batches from any [`stream::BatchSource`]: a store reader or an in-memory array).
 //!
 //! ```
 //! use grumpy_core::Array;
@@ -28,30 +33,41 @@
 //! std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 //!
-//! Dataframes (later): a dataframe store is the same group layout one level down — one
-//! sub-group per column written by [`write::write_group`]-style helpers, with the offsets
-//! shared by a schema level stored once at the frame group.
-
 pub mod append;
+pub mod conform;
 pub mod error;
 pub mod form;
+pub mod group;
+pub mod meta;
 pub mod path;
 pub mod read;
+pub mod remote;
 pub mod stream;
 pub mod write;
 mod zio;
 
-pub use append::append;
+pub use append::{append, append_data, append_frame};
+pub use group::Data;
 pub use read::{StoreReader, FORMAT_VERSION};
-pub use write::{save, SaveOptions, StoreWriter};
+pub use write::{save, save_data, save_frame, ChunkDim, SaveOptions, StoreWriter};
 pub use zio::Codec;
 
-use grumpy_core::{Array, Result};
+use grumpy_core::{Array, Frame, Result};
 use std::path::Path;
 
-/// Read a whole store (chunks decoded in parallel, no cache).
+/// Read a whole array store (chunks decoded in parallel straight into the result, no cache).
 pub fn load(path: impl AsRef<Path>) -> Result<Array> {
     StoreReader::open_with_cache(path, 0)?.read_all()
+}
+
+/// Read a whole dataframe store.
+pub fn load_frame(path: impl AsRef<Path>) -> Result<Frame> {
+    StoreReader::open_with_cache(path, 0)?.read_frame_rows_all()
+}
+
+/// Read a whole store of either kind.
+pub fn load_data(path: impl AsRef<Path>) -> Result<Data> {
+    StoreReader::open_with_cache(path, 0)?.read_all_data()
 }
 
 /// Open a store lazily: reads the metadata only; rows are read on demand.

@@ -9,12 +9,52 @@
 //! ```
 //! A crash before the final rename leaves the old store untouched (the temporary directory is
 //! hidden and never loaded); the window between the two renames is two syscalls long.
+//!
+//! Only a grumpy store (a `zarr.json` whose attributes have a `grumpy` entry) or an empty
+//! directory is ever replaced: any other file, directory or Zarr store is the user's data.
+//!
+//! Paths containing `://` are URLs: readable through [`crate::remote`] (behind the `http` /
+//! `object-store` cargo features), never written.
+//!
+//! ```
+//! use grumpy_zarr::path::{is_url, local};
+//! assert!(is_url("https://example.org/p.zarr"));
+//! assert!(local("s3://bucket/p.zarr".as_ref()).is_err());
+//! ```
 
 use crate::error::{io_error, store_error, Result};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// True when `path` is a URL (`scheme://...`).
+pub fn is_url(path: &str) -> bool {
+    path.contains("://")
+}
+
+/// A local path to write to, or `Unsupported` for a URL (stores at URLs are read-only).
+pub fn local(path: &Path) -> Result<PathBuf> {
+    let s = path.to_string_lossy();
+    if is_url(&s) {
+        return Err(crate::error::Error::new(
+            grumpy_core::Code::Unsupported,
+            format!("cannot write a store at the URL {s:?}"),
+            "stores at URLs (http(s)://, s3://, gs://) are read-only in grumpy: an object \
+             store has no atomic rename for the temp-dir + rename commit",
+            "save to a local directory, then upload it with your storage tool",
+        ));
+    }
+    Ok(path.to_path_buf())
+}
+
+/// True when `dir/zarr.json` is a grumpy store's root metadata.
+pub(crate) fn is_grumpy_store(dir: &Path) -> bool {
+    std::fs::read(dir.join("zarr.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .is_some_and(|v| v["attributes"]["grumpy"].is_object())
+}
 
 fn sibling(target: &Path, tag: &str) -> Result<PathBuf> {
     let name = target.file_name().ok_or_else(|| {
@@ -115,13 +155,19 @@ fn check_target(target: &Path, overwrite: bool) -> Result<()> {
                 "pass overwrite=True, choose another path, or use gr.append",
             ));
         }
-        let is_store = target.join("zarr.json").is_file();
         let empty_dir =
             target.is_dir() && std::fs::read_dir(target).is_ok_and(|mut d| d.next().is_none());
-        if !is_store && !empty_dir {
+        if !is_grumpy_store(target) && !empty_dir {
+            let what = if target.join("zarr.json").is_file() || target.join(".zgroup").is_file() {
+                "it is a Zarr store not written by grumpy"
+            } else if target.is_dir() {
+                "it is a non-empty directory that is not a grumpy store"
+            } else {
+                "it is a file"
+            };
             return Err(store_error(
                 format!("refusing to overwrite {}", target.display()),
-                "it exists and is not a Zarr store (no zarr.json)",
+                format!("{what}; overwrite=True only replaces grumpy stores"),
                 "remove it yourself or choose another path",
             ));
         }

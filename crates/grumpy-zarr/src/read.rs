@@ -2,7 +2,9 @@
 //! only the chunks a range needs and decoding them in parallel.
 //!
 //! A row range `[a, b)` reads `offsets[a..=b]` at each list level, then the contiguous child
-//! range `[offsets[a], offsets[b])`; every offset is checked (monotonic, within the data).
+//! range `[offsets[a], offsets[b])`; every offset is checked (monotonic, within the data, `0`
+//! at row 0 and the child's length at the last row). A dataframe store reads the shared
+//! `level{k}-offsets` once per range and builds every column on them.
 //!
 //! ```
 //! use grumpy_core::Array;
@@ -15,12 +17,15 @@
 //! std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 
-use crate::error::{io_error, store_error, Result};
-use crate::form::{buffer_name, BufferSpec, Form, Role};
-use crate::zio::{self, Storage, ZArray};
+use crate::error::{corrupt, io_error, store_error, Result};
+use crate::form::{Form, Role};
+use crate::group::{level_offsets, wrong_kind, Data, Part};
+use crate::meta::Meta;
+use crate::zio::{self, RArray, RStorage};
 use grumpy_core::buffer::{normalize, Bitmap, Buf, StrValues, Values};
+use grumpy_core::frame::Column;
 use grumpy_core::layout::{Layout, Leaf, List, Union};
-use grumpy_core::{with_dtype, Array, DType};
+use grumpy_core::{with_dtype, Array, Code, DType, Error, Frame};
 use rayon::prelude::*;
 use serde_json::Value;
 use std::any::Any;
@@ -37,12 +42,13 @@ pub const DEFAULT_CACHE_BYTES: usize = 64 << 20;
 
 /// One opened buffer.
 pub(crate) struct BufHandle {
-    pub(crate) spec: BufferSpec,
-    pub(crate) arr: ZArray,
-    /// Logical length (from the group attributes; the Zarr shape may be larger after an
+    pub(crate) name: String,
+    pub(crate) arr: RArray,
+    /// Logical length (from the root attributes; the Zarr shape may be larger after an
     /// interrupted append).
     pub(crate) len: usize,
     pub(crate) cl: usize,
+    pub(crate) dtype: DType,
     slot: usize,
 }
 
@@ -55,30 +61,24 @@ struct Lru {
 }
 
 /// Open the store's root group and return its storage and attributes, with clear errors for a
-/// missing path, a non-Zarr directory, a non-grumpy group and an unknown format version.
-pub(crate) fn open_group(path: &Path) -> Result<(Storage, serde_json::Map<String, Value>)> {
-    if !path.exists() {
-        return Err(store_error(
-            format!("no store at {}", path.display()),
-            "the path does not exist",
-            "check the path, or create the store with gr.save(obj, path)",
-        ));
-    }
-    if !path.join("zarr.json").is_file() {
-        return Err(store_error(
-            format!("{} is not a Zarr v3 store", path.display()),
-            "there is no zarr.json in the directory",
-            "pass the directory written by gr.save",
-        ));
-    }
-    let store: Storage = Arc::new(
-        zarrs::filesystem::FilesystemStore::new(path).map_err(|e| io_error(path.display(), e))?,
-    );
+/// missing path, a non-Zarr directory, a Zarr v2 store, a non-grumpy group and an unknown
+/// format version. URLs (`scheme://`) go through [`crate::remote`].
+pub(crate) fn open_group(path: &Path) -> Result<(RStorage, serde_json::Map<String, Value>)> {
+    let text = path.to_string_lossy();
+    let store: RStorage = if crate::path::is_url(&text) {
+        crate::remote::open(&text)?
+    } else {
+        check_local(path)?;
+        Arc::new(
+            zarrs::filesystem::FilesystemStore::new(path)
+                .map_err(|e| io_error(path.display(), e))?,
+        )
+    };
     let group = zarrs::group::Group::open(store.clone(), "/").map_err(|e| {
         store_error(
-            format!("{} is not a readable Zarr group", path.display()),
+            format!("{} is not a readable Zarr v3 group", path.display()),
             e.to_string(),
-            "pass the directory written by gr.save",
+            "pass the store written by gr.save",
         )
     })?;
     let attrs = group.attributes().clone();
@@ -104,13 +104,43 @@ pub(crate) fn open_group(path: &Path) -> Result<(Storage, serde_json::Map<String
     Ok((store, attrs))
 }
 
+fn check_local(path: &Path) -> Result<()> {
+    if !path.exists() {
+        return Err(store_error(
+            format!("no store at {}", path.display()),
+            "the path does not exist",
+            "check the path, or create the store with gr.save(obj, path)",
+        ));
+    }
+    if !path.join("zarr.json").is_file() {
+        let v2 = [".zgroup", ".zarray", ".zattrs"]
+            .iter()
+            .any(|f| path.join(f).is_file());
+        return Err(if v2 {
+            store_error(
+                format!("{} is a Zarr v2 store", path.display()),
+                "Zarr v2 is not supported: grumpy stores are Zarr v3 (zarr.json)",
+                "convert it with zarr-python 3, or save the data again with gr.save",
+            )
+        } else {
+            store_error(
+                format!("{} is not a Zarr v3 store", path.display()),
+                "there is no zarr.json in the directory",
+                "pass the directory written by gr.save",
+            )
+        });
+    }
+    Ok(())
+}
+
 /// A reusable, thread-safe reader of one store (see the module docs).
 pub struct StoreReader {
     path: PathBuf,
-    form: Form,
-    length: usize,
+    meta: Meta,
     attrs: Value,
     bufs: HashMap<String, BufHandle>,
+    /// For every offsets buffer: the length of what it points into.
+    extents: HashMap<String, usize>,
     cache: Option<Mutex<Lru>>,
     cache_cap: usize,
 }
@@ -125,55 +155,34 @@ impl StoreReader {
     pub fn open_with_cache(path: impl AsRef<Path>, cache_bytes: usize) -> Result<StoreReader> {
         let path = path.as_ref().to_path_buf();
         let (store, attrs) = open_group(&path)?;
-        let g = &attrs["grumpy"];
-        if g["kind"] != "array" {
-            return Err(store_error(
-                format!("cannot read a grumpy store of kind {}", g["kind"]),
-                "this build reads array stores only",
-                "read it with the grumpy version that wrote it",
-            ));
-        }
-        let form = crate::form::from_json(attrs.get("form").unwrap_or(&Value::Null))?;
-        let length = attrs
-            .get("length")
-            .and_then(Value::as_u64)
-            .filter(|&n| Some(n) == g["length"].as_u64())
-            .ok_or_else(|| {
-                store_error(
-                    "the store's length is missing or inconsistent",
-                    "attributes \"length\" and grumpy.length must be equal integers",
-                    "save the data again with gr.save",
-                )
-            })? as usize;
-        let mut bufs = HashMap::new();
-        for (slot, spec) in form.buffers().into_iter().enumerate() {
-            let len = g["buffers"][&spec.name].as_u64().ok_or_else(|| {
-                store_error(
-                    format!("buffer {} is not recorded in the attributes", spec.name),
-                    "grumpy.buffers lacks its length",
-                    "save the data again with gr.save",
-                )
-            })? as usize;
-            let arr = zio::open_array(&store, &spec.name, spec.dtype)?;
-            if arr.shape()[0] < len as u64 {
-                return Err(store_error(
-                    format!("buffer {} is truncated", spec.name),
-                    format!("{} elements stored, {len} recorded", arr.shape()[0]),
-                    "the store was damaged; save the data again with gr.save",
-                ));
-            }
-            let cl = zio::chunk_len(&arr)? as usize;
-            bufs.insert(
-                spec.name.clone(),
-                BufHandle {
-                    spec,
+        let meta = Meta::parse(&attrs)?;
+        let specs = meta.specs();
+        let bufs = specs
+            .par_iter()
+            .enumerate()
+            .map(|(slot, spec)| {
+                let len = meta.lens[&spec.name];
+                let arr = zio::open_array(&store, &spec.name, spec.dtype)?;
+                if arr.shape()[0] < len as u64 {
+                    return Err(store_error(
+                        format!("buffer {} is truncated", spec.name),
+                        format!("{} elements stored, {len} recorded", arr.shape()[0]),
+                        "the store was damaged; save the data again with gr.save",
+                    ));
+                }
+                let cl = zio::chunk_len(&arr)? as usize;
+                let h = BufHandle {
+                    name: spec.name.clone(),
                     arr,
                     len,
                     cl,
+                    dtype: spec.dtype,
                     slot,
-                },
-            );
-        }
+                };
+                Ok((spec.name.clone(), h))
+            })
+            .collect::<Result<HashMap<_, _>>>()?;
+        let extents = extents(&meta)?;
         let cache = (cache_bytes > 0).then(|| {
             Mutex::new(Lru {
                 map: HashMap::new(),
@@ -183,10 +192,10 @@ impl StoreReader {
         });
         Ok(StoreReader {
             path,
-            form,
-            length,
+            meta,
             attrs: Value::Object(attrs),
             bufs,
+            extents,
             cache,
             cache_cap: cache_bytes,
         })
@@ -194,46 +203,66 @@ impl StoreReader {
 
     /// Number of outer rows.
     pub fn len(&self) -> usize {
-        self.length
+        self.meta.length
     }
 
     /// True when the store has no rows.
     pub fn is_empty(&self) -> bool {
-        self.length == 0
+        self.meta.length == 0
     }
 
-    /// The stored layout description.
+    /// The parsed metadata (kind, schema, parts, buffer lengths).
+    pub fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    /// True for a dataframe store.
+    pub fn is_frame(&self) -> bool {
+        self.meta.is_frame()
+    }
+
+    /// The stored layout description (of the array, or of a frame's first column).
     pub fn form(&self) -> &Form {
-        &self.form
+        &self.meta.parts[0].form
     }
 
-    /// Element dtype.
+    /// Element dtype (of the array; a frame's is its first column's, or float64 if none).
     pub fn dtype(&self) -> DType {
-        self.form.dtype()
+        self.meta
+            .parts
+            .first()
+            .map_or(DType::Float64, |p| p.form.dtype())
     }
 
-    /// The store directory.
+    /// The store path or URL.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// The group attributes (`grumpy`, `form`, `length`).
+    /// The root group attributes.
     pub fn attributes(&self) -> &Value {
         &self.attrs
     }
 
-    /// `(name, logical length, chunk length)` of every buffer, in form order.
-    pub fn buffers(&self) -> Vec<(String, usize, usize)> {
+    /// `(path, logical length, chunk length, dtype)` of every buffer, in form order.
+    pub fn buffer_info(&self) -> Vec<(String, usize, usize, DType)> {
         let mut v: Vec<&BufHandle> = self.bufs.values().collect();
         v.sort_by_key(|b| b.slot);
         v.iter()
-            .map(|b| (b.spec.name.clone(), b.len, b.cl))
+            .map(|b| (b.name.clone(), b.len, b.cl, b.dtype))
             .collect()
     }
 
-    pub(crate) fn handle(&self, id: usize, role: Role) -> Result<&BufHandle> {
-        let name = buffer_name(id, role);
-        self.bufs.get(&name).ok_or_else(|| {
+    /// `(path, logical length, chunk length)` of every buffer, in form order.
+    pub fn buffers(&self) -> Vec<(String, usize, usize)> {
+        self.buffer_info()
+            .into_iter()
+            .map(|(n, l, c, _)| (n, l, c))
+            .collect()
+    }
+
+    fn handle(&self, name: &str) -> Result<&BufHandle> {
+        self.bufs.get(name).ok_or_else(|| {
             store_error(
                 format!("buffer {name} is missing"),
                 "the form names a buffer the store does not have",
@@ -242,78 +271,219 @@ impl StoreReader {
         })
     }
 
-    /// Read every row.
-    pub fn read_all(&self) -> Result<Array> {
-        self.read_rows(0, self.length)
+    fn array_part(&self) -> Result<&Part> {
+        if self.is_frame() {
+            return Err(wrong_kind("array", "dataframe"));
+        }
+        Ok(&self.meta.parts[0])
     }
 
-    /// Read rows `[a, b)` (`a <= b <= len`).
-    pub fn read_rows(&self, a: usize, b: usize) -> Result<Array> {
-        if a > b || b > self.length {
-            return Err(grumpy_core::Error::new(
-                grumpy_core::Code::OutOfBounds,
+    fn check_range(&self, a: usize, b: usize) -> Result<()> {
+        if a > b || b > self.meta.length {
+            return Err(Error::new(
+                Code::OutOfBounds,
                 format!("rows [{a}, {b}) are out of range"),
-                format!("the store has {} rows", self.length),
+                format!("the store has {} rows", self.meta.length),
                 "pass 0 <= start <= stop <= len(store)",
             ));
         }
-        Ok(Array::new(self.read_node(&self.form, a, b)?))
+        Ok(())
     }
 
-    /// Gather rows (any order, repeats allowed); reads the covering span when it is dense,
-    /// else row by row.
-    pub fn take_rows(&self, rows: &[usize]) -> Result<Array> {
-        if let Some(&bad) = rows.iter().find(|&&r| r >= self.length) {
-            return Err(grumpy_core::Error::new(
-                grumpy_core::Code::OutOfBounds,
+    fn check_rows(&self, rows: &[usize]) -> Result<()> {
+        if let Some(&bad) = rows.iter().find(|&&r| r >= self.meta.length) {
+            return Err(Error::new(
+                Code::OutOfBounds,
                 format!("row {bad} is out of range"),
-                format!("the store has {} rows", self.length),
+                format!("the store has {} rows", self.meta.length),
                 "pass row indices in [0, len(store))",
             ));
         }
-        let (Some(&lo), Some(&hi)) = (rows.iter().min(), rows.iter().max()) else {
-            return self.read_rows(0, 0);
-        };
-        if hi + 1 - lo <= 4 * rows.len() + 64 {
-            let span = self.read_rows(lo, hi + 1)?;
-            let local: Vec<usize> = rows.iter().map(|r| r - lo).collect();
-            return Ok(Array::new(span.layout.take(&local)));
-        }
-        let parts: Vec<Array> = rows
-            .par_iter()
-            .map(|&r| self.read_rows(r, r + 1))
-            .collect::<Result<_>>()?;
-        let refs: Vec<&Array> = parts.iter().collect();
-        Array::cat(&refs)
+        Ok(())
     }
 
-    fn read_node(&self, form: &Form, a: usize, b: usize) -> Result<Layout> {
+    /// Read every row of an array store.
+    pub fn read_all(&self) -> Result<Array> {
+        self.read_rows(0, self.meta.length)
+    }
+
+    /// Read every row of a dataframe store.
+    pub fn read_frame_rows_all(&self) -> Result<Frame> {
+        self.read_frame_rows(0, self.meta.length)
+    }
+
+    /// Read every row (array or dataframe).
+    pub fn read_all_data(&self) -> Result<Data> {
+        self.read_data_rows(0, self.meta.length)
+    }
+
+    /// Read rows `[a, b)` of an array store (`a <= b <= len`).
+    pub fn read_rows(&self, a: usize, b: usize) -> Result<Array> {
+        let part = self.array_part()?;
+        self.check_range(a, b)?;
+        Ok(Array::new(self.read_node(part, &part.form, a, b)?))
+    }
+
+    /// Read rows `[a, b)` of a dataframe store as a [`Frame`] (every column on one set of
+    /// shared offsets per level).
+    ///
+    /// ```
+    /// use grumpy_core::{Array, Frame};
+    /// let dir = std::env::temp_dir().join(format!("grumpy-doc-rf-{}", std::process::id()));
+    /// let x = Array::from_item(&vec![vec![1i64], vec![2, 3], vec![]].into(), None).unwrap();
+    /// let df = Frame::new(&["mol", "res"], vec![("x".into(), x)], &[]).unwrap();
+    /// grumpy_zarr::save_frame(&df, &dir, &Default::default()).unwrap();
+    /// let r = grumpy_zarr::open(&dir).unwrap();
+    /// assert_eq!(r.read_frame_rows(1, 3).unwrap(), df.slice(1, 2).unwrap());
+    /// std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    pub fn read_frame_rows(&self, a: usize, b: usize) -> Result<Frame> {
+        if !self.is_frame() {
+            return Err(wrong_kind("dataframe", "array"));
+        }
+        self.check_range(a, b)?;
+        let deepest = self.meta.parts.iter().map(|p| p.level).max().unwrap_or(0);
+        let mut offs: Vec<Buf<i64>> = Vec::with_capacity(deepest);
+        let mut ranges = vec![(a, b)];
+        for k in 1..=deepest {
+            let (lo, hi) = ranges[k - 1];
+            let (o, c0, c1) = self.read_offsets(&level_offsets(k), lo, hi)?;
+            offs.push(o);
+            ranges.push((c0, c1));
+        }
+        let columns = self
+            .meta
+            .parts
+            .par_iter()
+            .map(|p| {
+                let mut inner = &p.form;
+                for _ in 0..p.level {
+                    if let Form::List { child, .. } = inner {
+                        inner = child;
+                    }
+                }
+                let (lo, hi) = ranges[p.level];
+                let mut layout = self.read_node(p, inner, lo, hi)?;
+                for k in (0..p.level).rev() {
+                    let masked =
+                        matches!(node_at(&p.form, k), Some(Form::List { masked: true, .. }));
+                    let (lo, hi) = ranges[k];
+                    let validity = self.read_mask(p, k, masked, lo, hi)?;
+                    layout = Layout::List(List::new(offs[k].clone(), validity, layout));
+                }
+                Ok(Column {
+                    name: p.column.clone().unwrap_or_default(),
+                    level: p.level,
+                    array: Array::new(layout),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Frame::from_columns(self.meta.schema.clone(), columns).map_err(|e| corrupt("columns", e))
+    }
+
+    /// Read rows `[a, b)` of either kind of store.
+    pub fn read_data_rows(&self, a: usize, b: usize) -> Result<Data> {
+        if self.is_frame() {
+            self.read_frame_rows(a, b).map(Data::Frame)
+        } else {
+            self.read_rows(a, b).map(Data::Array)
+        }
+    }
+
+    /// Gather rows of an array store (any order, repeats allowed); reads the covering span
+    /// when it is dense, else row by row.
+    pub fn take_rows(&self, rows: &[usize]) -> Result<Array> {
+        self.array_part()?;
+        self.take_data_rows(rows)?.into_array()
+    }
+
+    /// Gather rows of a dataframe store.
+    pub fn take_frame_rows(&self, rows: &[usize]) -> Result<Frame> {
+        if !self.is_frame() {
+            return Err(wrong_kind("dataframe", "array"));
+        }
+        self.take_data_rows(rows)?.into_frame()
+    }
+
+    /// Gather rows of either kind of store.
+    pub fn take_data_rows(&self, rows: &[usize]) -> Result<Data> {
+        self.check_rows(rows)?;
+        let (Some(&lo), Some(&hi)) = (rows.iter().min(), rows.iter().max()) else {
+            return self.read_data_rows(0, 0);
+        };
+        let dense = hi + 1 - lo <= 4 * rows.len() + 64;
+        if dense {
+            let local: Vec<usize> = rows.iter().map(|r| r - lo).collect();
+            return Ok(match self.read_data_rows(lo, hi + 1)? {
+                Data::Array(span) => Data::Array(Array::new(span.layout.take(&local))),
+                Data::Frame(span) => {
+                    let idx: Vec<i64> = local.iter().map(|&r| r as i64).collect();
+                    Data::Frame(span.take(&idx)?)
+                }
+            });
+        }
+        let parts: Vec<Data> = rows
+            .par_iter()
+            .map(|&r| self.read_data_rows(r, r + 1))
+            .collect::<Result<_>>()?;
+        if !self.is_frame() {
+            let arrays: Vec<Array> = parts
+                .into_iter()
+                .map(Data::into_array)
+                .collect::<Result<_>>()?;
+            let refs: Vec<&Array> = arrays.iter().collect();
+            return Array::cat(&refs).map(Data::Array);
+        }
+        let frames: Vec<Frame> = parts
+            .into_iter()
+            .map(Data::into_frame)
+            .collect::<Result<_>>()?;
+        let cols = self
+            .meta
+            .parts
+            .iter()
+            .enumerate()
+            .map(|(k, p)| {
+                let arrays: Vec<&Array> = frames.iter().map(|f| &f.columns()[k].array).collect();
+                Ok(Column {
+                    name: p.column.clone().unwrap_or_default(),
+                    level: p.level,
+                    array: Array::cat(&arrays)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Frame::from_columns(self.meta.schema.clone(), cols).map(Data::Frame)
+    }
+
+    fn read_node(&self, part: &Part, form: &Form, a: usize, b: usize) -> Result<Layout> {
         match form {
             Form::Leaf { id, dtype, masked } => {
                 let (values, validity) = rayon::join(
-                    || self.read_leaf_values(*id, *dtype, a, b),
-                    || self.read_mask(*id, *masked, a, b),
+                    || self.read_leaf_values(part, *id, *dtype, a, b),
+                    || self.read_mask(part, *id, *masked, a, b),
                 );
                 Ok(Layout::Leaf(Leaf::new(values?, validity?)))
             }
             Form::List { id, masked, child } => {
                 let (offs, validity) = rayon::join(
-                    || self.read_offsets(*id, a, b),
-                    || self.read_mask(*id, *masked, a, b),
+                    || self.read_offsets(&part.path(*id, Role::Offsets), a, b),
+                    || self.read_mask(part, *id, *masked, a, b),
                 );
                 let (offs, lo, hi) = offs?;
-                let child = self.read_node(child, lo, hi)?;
+                let child = self.read_node(part, child, lo, hi)?;
                 Ok(Layout::List(List::new(offs, validity?, child)))
             }
             Form::Union { id, scalar, list } => {
-                let tags: Vec<i8> = self.read_range(self.handle(*id, Role::Tags)?, a, b)?;
-                let index: Vec<i64> = self.read_range(self.handle(*id, Role::Index)?, a, b)?;
+                let tags_name = part.path(*id, Role::Tags);
+                let tags: Vec<i8> = self.read_range(self.handle(&tags_name)?, a, b)?;
+                let index: Vec<i64> =
+                    self.read_range(self.handle(&part.path(*id, Role::Index))?, a, b)?;
                 let mut lo = [i64::MAX; 2];
                 let mut hi = [-1i64; 2];
                 for (&t, &i) in tags.iter().zip(&index) {
                     if !(t == 0 || t == 1) || i < 0 {
-                        return Err(crate::error::corrupt(
-                            buffer_name(*id, Role::Tags),
+                        return Err(corrupt(
+                            &tags_name,
                             format!("tag {t} / index {i} is not a valid union entry"),
                         ));
                     }
@@ -329,8 +499,8 @@ impl StoreReader {
                 };
                 let ((s0, s1), (l0, l1)) = (range(0), range(1));
                 let (sc, li) = rayon::join(
-                    || self.read_node(scalar, s0, s1),
-                    || self.read_node(list, l0, l1),
+                    || self.read_node(part, scalar, s0, s1),
+                    || self.read_node(part, list, l0, l1),
                 );
                 let base = [s0 as i64, l0 as i64];
                 let index: Vec<i64> = tags
@@ -348,16 +518,30 @@ impl StoreReader {
         }
     }
 
-    /// Offsets `[a, b]` rebased to 0, plus the child range they cover (validated).
-    fn read_offsets(&self, id: usize, a: usize, b: usize) -> Result<(Buf<i64>, usize, usize)> {
-        let h = self.handle(id, Role::Offsets)?;
+    /// Offsets `[a, b]` rebased to 0, plus the child range they cover (validated: monotonic,
+    /// `0` at row 0, the child's length at the last row, never past it).
+    fn read_offsets(&self, name: &str, a: usize, b: usize) -> Result<(Buf<i64>, usize, usize)> {
+        let h = self.handle(name)?;
         let mut o: Vec<i64> = self.read_range(h, a, b + 1)?;
         let (lo, hi) = (o[0], o[o.len() - 1]);
-        if lo < 0 || o.windows(2).any(|w| w[1] < w[0]) {
-            return Err(crate::error::corrupt(
-                &h.spec.name,
-                format!("offsets of rows [{a}, {b}) are negative or not monotonic"),
-            ));
+        let extent = self.extents.get(name).copied().unwrap_or(usize::MAX) as i64;
+        let bad = if lo < 0 || o.windows(2).any(|w| w[1] < w[0]) {
+            Some("negative or not monotonic".to_owned())
+        } else if a == 0 && lo != 0 {
+            Some(format!("the first offset is {lo}, not 0"))
+        } else if hi > extent {
+            Some(format!(
+                "offset {hi} points past the {extent} elements stored"
+            ))
+        } else if b + 1 == h.len && hi != extent {
+            Some(format!(
+                "the last offset is {hi} but {extent} elements are stored"
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = bad {
+            return Err(corrupt(name, format!("offsets of rows [{a}, {b}): {why}")));
         }
         if lo != 0 {
             o.iter_mut().for_each(|x| *x -= lo);
@@ -365,24 +549,39 @@ impl StoreReader {
         Ok((Buf::from_vec(o), lo as usize, hi as usize))
     }
 
-    fn read_leaf_values(&self, id: usize, dtype: DType, a: usize, b: usize) -> Result<Values> {
+    fn read_leaf_values(
+        &self,
+        part: &Part,
+        id: usize,
+        dtype: DType,
+        a: usize,
+        b: usize,
+    ) -> Result<Values> {
         if dtype == DType::String {
-            let (offsets, lo, hi) = self.read_offsets(id, a, b)?;
-            let bytes: Vec<u8> = self.read_range(self.handle(id, Role::Data)?, lo, hi)?;
+            let (offsets, lo, hi) = self.read_offsets(&part.path(id, Role::Offsets), a, b)?;
+            let bytes: Vec<u8> =
+                self.read_range(self.handle(&part.path(id, Role::Data))?, lo, hi)?;
             return Ok(Values::Str(StrValues {
                 offsets,
                 bytes: Buf::from_vec(bytes),
             }));
         }
-        let h = self.handle(id, Role::Data)?;
+        let h = self.handle(&part.path(id, Role::Data))?;
         Ok(with_dtype!(dtype, T => zio::wrap(self.read_range::<T>(h, a, b)?), unreachable!()))
     }
 
-    fn read_mask(&self, id: usize, masked: bool, a: usize, b: usize) -> Result<Option<Bitmap>> {
+    fn read_mask(
+        &self,
+        part: &Part,
+        id: usize,
+        masked: bool,
+        a: usize,
+        b: usize,
+    ) -> Result<Option<Bitmap>> {
         if !masked || a == b {
             return Ok(None);
         }
-        let h = self.handle(id, Role::Mask)?;
+        let h = self.handle(&part.path(id, Role::Mask))?;
         let bytes: Vec<u8> = self.read_range(h, a / 8, b.div_ceil(8))?;
         let n = bytes.len() * 8;
         Ok(normalize(Some(
@@ -390,8 +589,9 @@ impl StoreReader {
         )))
     }
 
-    /// Elements `[a, b)` of a buffer (chunks decoded in parallel, through the cache).
-    pub(crate) fn read_range<T: ElementOwned + Copy + Send + Sync + 'static>(
+    /// Elements `[a, b)` of a buffer, decoded straight into the returned vector (chunks in
+    /// parallel, through the cache when there is one).
+    pub(crate) fn read_range<T: ElementOwned + Copy + Default + Send + Sync + 'static>(
         &self,
         h: &BufHandle,
         a: usize,
@@ -399,7 +599,7 @@ impl StoreReader {
     ) -> Result<Vec<T>> {
         if a > b || b > h.len {
             return Err(store_error(
-                format!("buffer {} is too short for the rows asked", h.spec.name),
+                format!("buffer {} is too short for the rows asked", h.name),
                 format!(
                     "elements [{a}, {b}) requested, {} stored (offsets or index point past the data)",
                     h.len
@@ -407,23 +607,23 @@ impl StoreReader {
                 "the store is corrupt; save the data again with gr.save",
             ));
         }
-        if a == b {
-            return Ok(Vec::new());
+        let mut out = vec![T::default(); b - a];
+        if self.cache.is_none() {
+            zio::read_into(&h.arr, h.cl, a, &mut out)?;
+            return Ok(out);
         }
         let cl = h.cl;
-        let (c0, c1) = (a / cl, (b - 1) / cl);
-        let get = |c: usize| self.chunk::<T>(h, c as u64);
-        let chunks: Vec<Arc<Vec<T>>> = if c1 > c0 {
-            (c0..=c1).into_par_iter().map(get).collect::<Result<_>>()?
-        } else {
-            vec![get(c0)?]
+        let fill = |(c, piece): (usize, &mut [T])| -> Result<()> {
+            let ch = self.chunk::<T>(h, c as u64)?;
+            let lo = (c * cl).max(a) - c * cl;
+            piece.copy_from_slice(&ch[lo..lo + piece.len()]);
+            Ok(())
         };
-        let mut out = Vec::with_capacity(b - a);
-        for (k, ch) in chunks.iter().enumerate() {
-            let start = (c0 + k) * cl;
-            let lo = a.max(start) - start;
-            let hi = b.min(start + cl) - start;
-            out.extend_from_slice(&ch[lo..hi]);
+        let pieces = zio::pieces(cl, a, &mut out);
+        if pieces.len() > 1 {
+            pieces.into_par_iter().try_for_each(fill)?;
+        } else {
+            pieces.into_iter().try_for_each(fill)?;
         }
         Ok(out)
     }
@@ -445,7 +645,7 @@ impl StoreReader {
                 }
             }
         }
-        let v = Arc::new(zio::read_chunk::<T>(&h.arr, c, h.cl)?);
+        let v = Arc::new(zio::read_chunk::<T, _>(&h.arr, c, h.cl)?);
         if let Some(cache) = &self.cache {
             let size = v.len() * std::mem::size_of::<T>();
             let mut lru = cache.lock().unwrap_or_else(|p| p.into_inner());
@@ -466,4 +666,80 @@ impl StoreReader {
         }
         Ok(v)
     }
+}
+
+/// Node `k` of the outer list chain of a form (node `k` is list axis `k`).
+fn node_at(form: &Form, k: usize) -> Option<&Form> {
+    let mut f = form;
+    for _ in 0..k {
+        match f {
+            Form::List { child, .. } => f = child,
+            _ => return None,
+        }
+    }
+    Some(f)
+}
+
+/// For every offsets buffer, the length of what it points into; also checks that every
+/// part's outer buffer describes exactly `length` rows and that columns agree on the shared
+/// levels.
+fn extents(meta: &Meta) -> Result<HashMap<String, usize>> {
+    let mut out: HashMap<String, usize> = HashMap::new();
+    let rows = |p: &Part, id: usize| meta.node_rows(p, id);
+    for p in &meta.parts {
+        let outer = if p.level > 0 {
+            meta.lens
+                .get(&level_offsets(1))
+                .map(|n| n.saturating_sub(1))
+        } else {
+            let f = &p.form;
+            let len = |role| meta.lens.get(&p.path(f.id(), role)).copied();
+            match f {
+                Form::Union { .. } => len(Role::Tags),
+                Form::List { .. } => len(Role::Offsets).map(|n| n.saturating_sub(1)),
+                Form::Leaf { dtype, .. } if *dtype == DType::String => {
+                    len(Role::Offsets).map(|n| n.saturating_sub(1))
+                }
+                Form::Leaf { .. } => len(Role::Data),
+            }
+        };
+        if outer != Some(meta.length) {
+            return Err(corrupt(
+                p.column.as_deref().unwrap_or("the array"),
+                format!("{outer:?} rows recorded, the store has {}", meta.length),
+            ));
+        }
+        let mut stack = vec![&p.form];
+        while let Some(f) = stack.pop() {
+            let (name, n) = match f {
+                Form::List { id, child, .. } => {
+                    stack.push(child);
+                    (p.path(*id, Role::Offsets), rows(p, child.id()))
+                }
+                Form::Leaf { id, dtype, .. } if *dtype == DType::String => (
+                    p.path(*id, Role::Offsets),
+                    meta.lens
+                        .get(&p.path(*id, Role::Data))
+                        .copied()
+                        .unwrap_or(0),
+                ),
+                Form::Union { scalar, list, .. } => {
+                    stack.push(scalar);
+                    stack.push(list);
+                    continue;
+                }
+                Form::Leaf { .. } => continue,
+            };
+            if let Some(&old) = out.get(&name) {
+                if old != n {
+                    return Err(corrupt(
+                        &name,
+                        format!("columns disagree on the length it points into ({old} vs {n})"),
+                    ));
+                }
+            }
+            out.insert(name, n);
+        }
+    }
+    Ok(out)
 }

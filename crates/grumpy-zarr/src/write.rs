@@ -1,8 +1,6 @@
-//! Writing a new store: split the layout into named buffers, pick chunk lengths, write every
-//! buffer (chunks encoded in parallel), then the group attributes.
-//!
-//! A dataframe (later) is a group with one sub-group per column: [`write_group`] takes the
-//! group path, so column sub-groups and the shared offsets at the frame level reuse it.
+//! Writing a new store: split the data into named buffers ([`Meta::split`]), pick chunk
+//! lengths, write every buffer (chunks encoded in parallel), then the group attributes (root
+//! last).
 //!
 //! ```
 //! use grumpy_core::Array;
@@ -16,13 +14,15 @@
 
 use crate::error::{io_error, Result};
 use crate::form::{BufferSpec, Form, Role};
+use crate::group::Data;
+use crate::meta::Meta;
 use crate::path::TempStore;
-use crate::read::FORMAT_VERSION;
 use crate::zio::{self, Codec, Storage};
-use grumpy_core::buffer::Values;
-use grumpy_core::{Array, Code, DType, Error};
+use grumpy_core::buffer::{Bitmap, Buf, Values};
+use grumpy_core::layout::Layout;
+use grumpy_core::{Array, Code, Error, Frame};
 use rayon::prelude::*;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -30,16 +30,25 @@ use std::sync::Arc;
 /// Target bytes of one chunk when `chunk_size` is not given.
 pub const TARGET_CHUNK_BYTES: usize = 1 << 20;
 
+/// The axis `chunk_size` counts rows at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChunkDim {
+    /// Nesting depth (0 = outer rows).
+    Depth(usize),
+    /// A dataframe schema level, by name.
+    Level(String),
+}
+
 /// Options of [`save`] (`Default`: 1 MiB chunks, zstd, overwrite).
 #[derive(Clone, Debug)]
 pub struct SaveOptions {
-    /// Rows per chunk at depth `chunk_dim` (deeper buffers get proportionally many elements).
+    /// Rows per chunk at `chunk_dim` (deeper buffers get proportionally many elements).
     pub chunk_size: Option<usize>,
-    /// Depth the `chunk_size` counts at (0 = outer rows).
-    pub chunk_dim: Option<usize>,
+    /// Where `chunk_size` counts (default: outer rows).
+    pub chunk_dim: Option<ChunkDim>,
     /// Compression.
     pub codec: Codec,
-    /// Replace an existing store.
+    /// Replace an existing grumpy store.
     pub overwrite: bool,
 }
 
@@ -56,9 +65,31 @@ impl Default for SaveOptions {
 
 /// Save `array` at `path` atomically (see [`crate::path`]).
 pub fn save(array: &Array, path: impl AsRef<Path>, opts: &SaveOptions) -> Result<()> {
+    save_data(&Data::Array(array.clone()), path, opts)
+}
+
+/// Save a dataframe at `path` atomically: one sub-group per column, shared offsets once.
+///
+/// ```
+/// use grumpy_core::{Array, Frame};
+/// let dir = std::env::temp_dir().join(format!("grumpy-doc-savef-{}", std::process::id()));
+/// let mass = Array::from_item(&vec![vec![1.0, 2.0], vec![3.0]].into(), None).unwrap();
+/// let df = Frame::new(&["mol", "res"], vec![("mass".into(), mass)], &[]).unwrap();
+/// grumpy_zarr::save_frame(&df, &dir, &Default::default()).unwrap();
+/// assert!(dir.join("level1-offsets").is_dir() && dir.join("mass").is_dir());
+/// assert_eq!(grumpy_zarr::load_frame(&dir).unwrap(), df);
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub fn save_frame(frame: &Frame, path: impl AsRef<Path>, opts: &SaveOptions) -> Result<()> {
+    save_data(&Data::Frame(frame.clone()), path, opts)
+}
+
+/// Save an array or a dataframe at `path` atomically.
+pub fn save_data(data: &Data, path: impl AsRef<Path>, opts: &SaveOptions) -> Result<()> {
     check_options(opts)?;
-    let tmp = TempStore::new(path.as_ref(), opts.overwrite)?;
-    write_store(tmp.dir(), array, opts, true)?;
+    let path = crate::path::local(path.as_ref())?;
+    let tmp = TempStore::new(&path, opts.overwrite)?;
+    write_store(tmp.dir(), data, opts, true)?;
     tmp.commit(opts.overwrite)
 }
 
@@ -68,32 +99,77 @@ pub struct StoreWriter {
     tmp: TempStore,
     opts: SaveOptions,
     started: bool,
+    /// The first batch when it was empty (written by `finish` if nothing else came).
+    pending: Option<Data>,
 }
 
 impl StoreWriter {
     /// Start writing a store at `path`.
     pub fn new(path: impl AsRef<Path>, opts: SaveOptions) -> Result<StoreWriter> {
         check_options(&opts)?;
+        let path = crate::path::local(path.as_ref())?;
         Ok(StoreWriter {
-            tmp: TempStore::new(path.as_ref(), opts.overwrite)?,
+            tmp: TempStore::new(&path, opts.overwrite)?,
             opts,
             started: false,
+            pending: None,
         })
     }
 
     /// Append one batch of rows.
     pub fn write(&mut self, batch: &Array) -> Result<()> {
-        if self.started {
-            crate::append::append_in_place(self.tmp.dir(), batch, false)
-        } else {
+        self.write_data(&Data::Array(batch.clone()))
+    }
+
+    /// Append one batch (array or dataframe; every batch the same kind). Empty batches
+    /// before the first non-empty one are skipped (they carry no layout to fix the form).
+    ///
+    /// When an array batch does not fit the form written so far but the rows so far fit the
+    /// batch's (lists first, then a batch mixing scalars and lists), the temporary store is
+    /// rewritten once in the wider form: it is not visible yet, so this is still one store.
+    pub fn write_data(&mut self, batch: &Data) -> Result<()> {
+        if !self.started {
+            if batch.is_empty() && self.pending.is_none() {
+                self.pending = Some(batch.clone());
+                return Ok(());
+            }
+            if batch.is_empty() {
+                return Ok(());
+            }
             write_store(self.tmp.dir(), batch, &self.opts, false)?;
             self.started = true;
-            Ok(())
+            return Ok(());
         }
+        if let Data::Array(b) = batch {
+            if let Some(widened) = self.widen(b)? {
+                clear_dir(self.tmp.dir())?;
+                return write_store(self.tmp.dir(), &Data::Array(widened), &self.opts, false);
+            }
+        }
+        crate::append::append_in_place(self.tmp.dir(), batch, false)
+    }
+
+    /// The rows so far plus `batch` in the batch's form, when the batch does not fit the
+    /// stored form but the stored rows fit the batch's.
+    fn widen(&self, batch: &Array) -> Result<Option<Array>> {
+        let reader = crate::read::StoreReader::open_with_cache(self.tmp.dir(), 0)?;
+        if reader.is_frame() || crate::conform::conform(&batch.layout, reader.form()).is_some() {
+            return Ok(None);
+        }
+        let wide = Form::from_layout(&batch.layout);
+        let old = reader.read_all()?;
+        let Some(old) = crate::conform::conform(&old.layout, &wide) else {
+            return Ok(None); // neither fits the other: append reports the mismatch
+        };
+        Ok(Some(Array::cat(&[&Array::new(old), batch])?))
     }
 
     /// Move the written store into place (error when no batch was written).
-    pub fn finish(self) -> Result<()> {
+    pub fn finish(mut self) -> Result<()> {
+        if let Some(empty) = self.pending.take().filter(|_| !self.started) {
+            write_store(self.tmp.dir(), &empty, &self.opts, false)?;
+            self.started = true;
+        }
         if !self.started {
             return Err(Error::new(
                 Code::Argument,
@@ -126,7 +202,57 @@ fn check_options(opts: &SaveOptions) -> Result<()> {
     Ok(())
 }
 
-pub use crate::form::layout_buffers;
+/// Split a layout into its form and named buffers (`node{k}-{role}` → values).
+///
+/// A union whose contents are not all nullable or all non-nullable gets a mask on both
+/// (Awkward requires that of union contents); the added mask is all valid.
+pub fn layout_buffers(layout: &Layout) -> (Form, HashMap<String, Values>) {
+    let layout = layout.compact();
+    let form = union_masks(&Form::from_layout(&layout));
+    let mut out = HashMap::new();
+    collect(&layout, &form, &mut out);
+    (form, out)
+}
+
+fn collect(layout: &Layout, form: &Form, out: &mut HashMap<String, Values>) {
+    use crate::form::buffer_name as name;
+    let id = form.id();
+    if let Some(v) = layout.validity() {
+        out.insert(name(id, Role::Mask), Values::U8(v.to_packed()));
+    } else if matches!(
+        form,
+        Form::Leaf { masked: true, .. } | Form::List { masked: true, .. }
+    ) {
+        let valid = Bitmap::from_bools(&vec![true; layout.len()]);
+        out.insert(name(id, Role::Mask), Values::U8(valid.to_packed()));
+    }
+    match (layout, form) {
+        (Layout::Leaf(l), _) => match &l.values {
+            Values::Str(s) => {
+                let o = s.offsets.as_slice();
+                let (lo, hi) = (o[0], o[o.len() - 1]);
+                let rebased: Vec<i64> = o.iter().map(|x| x - lo).collect();
+                out.insert(name(id, Role::Offsets), Values::I64(Buf::from_vec(rebased)));
+                let bytes = s.bytes.slice(lo as usize, (hi - lo) as usize);
+                out.insert(name(id, Role::Data), Values::U8(bytes));
+            }
+            v => {
+                out.insert(name(id, Role::Data), v.clone());
+            }
+        },
+        (Layout::List(l), Form::List { child, .. }) => {
+            out.insert(name(id, Role::Offsets), Values::I64(l.offsets.clone()));
+            collect(&l.child, child, out);
+        }
+        (Layout::Union(u), Form::Union { scalar, list, .. }) => {
+            out.insert(name(id, Role::Tags), Values::I8(u.tags.clone()));
+            out.insert(name(id, Role::Index), Values::I64(u.index.clone()));
+            collect(&u.scalar, scalar, out);
+            collect(&u.list, list, out);
+        }
+        _ => unreachable!("form built from this layout"),
+    }
+}
 
 /// Rows described by a buffer of `len` elements (offsets: n+1; masks: 8 per byte).
 fn rows_of(spec: &BufferSpec, len: usize) -> usize {
@@ -140,14 +266,32 @@ fn rows_of(spec: &BufferSpec, len: usize) -> usize {
 /// Chunk length (elements) of every buffer.
 pub(crate) fn plan_chunks(
     specs: &[BufferSpec],
-    lens: &HashMap<String, usize>,
+    lens: &std::collections::BTreeMap<String, usize>,
     opts: &SaveOptions,
     cap: bool,
+    schema: &[String],
 ) -> Result<HashMap<String, usize>> {
     let len = |s: &BufferSpec| lens.get(&s.name).copied().unwrap_or(0);
     let mut out = HashMap::new();
     if let Some(size) = opts.chunk_size {
-        let d = opts.chunk_dim.unwrap_or(0);
+        let d = match &opts.chunk_dim {
+            None => 0,
+            Some(ChunkDim::Depth(d)) => *d,
+            Some(ChunkDim::Level(name)) => {
+                schema.iter().position(|s| s == name).ok_or_else(|| {
+                    Error::new(
+                        Code::Argument,
+                        format!("chunk_dim={name:?} is not a level of the data"),
+                        if schema.is_empty() {
+                            "an array has no named levels".to_owned()
+                        } else {
+                            format!("the schema is {schema:?}")
+                        },
+                        "pass a schema level name of the dataframe, or a depth (int)",
+                    )
+                })?
+            }
+        };
         let at_d = specs
             .iter()
             .filter(|s| s.depth == d && s.role != Role::Mask)
@@ -191,41 +335,6 @@ pub(crate) fn plan_chunks(
     Ok(out)
 }
 
-/// The `grumpy` attribute object.
-pub(crate) fn grumpy_attrs(
-    form: &Form,
-    length: usize,
-    codec: &str,
-    lens: &HashMap<String, usize>,
-) -> Map<String, Value> {
-    let bufs: Map<String, Value> = form
-        .buffers()
-        .iter()
-        .map(|s| {
-            (
-                s.name.clone(),
-                json!(lens.get(&s.name).copied().unwrap_or(0)),
-            )
-        })
-        .collect();
-    let g = json!({
-        "format": FORMAT_VERSION,
-        "kind": "array",
-        "version": env!("CARGO_PKG_VERSION"),
-        "length": length,
-        "dtype": form.dtype().name(),
-        "layout": form.kind(),
-        "schema": Value::Null,
-        "codec": codec,
-        "buffers": bufs,
-    });
-    let mut attrs = Map::new();
-    attrs.insert("grumpy".into(), g);
-    attrs.insert("form".into(), form.to_json());
-    attrs.insert("length".into(), json!(length));
-    attrs
-}
-
 /// Write the group metadata (attributes) of `group_path`.
 pub(crate) fn write_group(
     store: &Storage,
@@ -240,14 +349,19 @@ pub(crate) fn write_group(
 }
 
 /// Write a complete new store into the (empty) directory `dir`.
-pub(crate) fn write_store(dir: &Path, array: &Array, opts: &SaveOptions, cap: bool) -> Result<()> {
+pub(crate) fn write_store(dir: &Path, data: &Data, opts: &SaveOptions, cap: bool) -> Result<()> {
     let store: Storage = Arc::new(
         zarrs::filesystem::FilesystemStore::new(dir).map_err(|e| io_error(dir.display(), e))?,
     );
-    let (form, bufs) = layout_buffers(&array.layout);
-    let specs = form.buffers();
-    let lens: HashMap<String, usize> = bufs.iter().map(|(k, v)| (k.clone(), v.len())).collect();
-    let chunks = plan_chunks(&specs, &lens, opts, cap)?;
+    let (meta, bufs) = Meta::split(data, &opts.codec.name())?;
+    let specs = meta.specs();
+    let chunks = plan_chunks(&specs, &meta.lens, opts, cap, &meta.schema)?;
+    // Column groups first (their arrays live inside them).
+    for part in &meta.parts {
+        if let Some(c) = &part.column {
+            write_group(&store, &format!("/{c}"), meta.column_attrs(part))?;
+        }
+    }
     specs.par_iter().try_for_each(|s| -> Result<()> {
         let values = &bufs[&s.name];
         let cl = chunks[&s.name];
@@ -259,12 +373,67 @@ pub(crate) fn write_store(dir: &Path, array: &Array, opts: &SaveOptions, cap: bo
             cl as u64,
             opts.codec,
         )?;
-        zio::write_values(&arr, cl, 0, &Values::empty(dtype_of(values)), values)
+        zio::write_values(&arr, cl, 0, &Values::empty(values.dtype()), values)
     })?;
-    let attrs = grumpy_attrs(&form, array.len(), &opts.codec.name(), &lens);
-    write_group(&store, "/", attrs)
+    write_group(&store, "/", meta.root_attrs())
 }
 
-fn dtype_of(v: &Values) -> DType {
-    v.dtype()
+/// Empty the temporary store directory (before rewriting it in a wider form).
+fn clear_dir(dir: &Path) -> Result<()> {
+    let rd = std::fs::read_dir(dir).map_err(|e| io_error(dir.display(), e))?;
+    for e in rd {
+        let p = e.map_err(|e| io_error(dir.display(), e))?.path();
+        let r = if p.is_dir() {
+            std::fs::remove_dir_all(&p)
+        } else {
+            std::fs::remove_file(&p)
+        };
+        r.map_err(|e| io_error(p.display(), e))?;
+    }
+    Ok(())
+}
+
+/// A union with exactly one nullable content gets a mask on the other too (see
+/// [`layout_buffers`]).
+pub(crate) fn union_masks(form: &Form) -> Form {
+    let set_mask = |f: Form| match f {
+        Form::Leaf { id, dtype, .. } => Form::Leaf {
+            id,
+            dtype,
+            masked: true,
+        },
+        Form::List { id, child, .. } => Form::List {
+            id,
+            masked: true,
+            child,
+        },
+        other => other,
+    };
+    let masked = |f: &Form| {
+        matches!(
+            f,
+            Form::Leaf { masked: true, .. } | Form::List { masked: true, .. }
+        )
+    };
+    match form {
+        Form::Leaf { .. } => form.clone(),
+        Form::List { id, masked, child } => Form::List {
+            id: *id,
+            masked: *masked,
+            child: Box::new(union_masks(child)),
+        },
+        Form::Union { id, scalar, list } => {
+            let (s, l) = (union_masks(scalar), union_masks(list));
+            let (s, l) = if masked(&s) != masked(&l) {
+                (set_mask(s), set_mask(l))
+            } else {
+                (s, l)
+            };
+            Form::Union {
+                id: *id,
+                scalar: Box::new(s),
+                list: Box::new(l),
+            }
+        }
+    }
 }

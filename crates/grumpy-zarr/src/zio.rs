@@ -1,21 +1,26 @@
 //! Low-level Zarr buffer I/O: 1-D arrays of a core dtype, written and read chunk by chunk
-//! (chunks in parallel with Rayon).
+//! (chunks in parallel with Rayon). Writers use [`Storage`] (read + write + list); readers use
+//! [`RStorage`] (read only), so read-only backends (HTTP) plug in.
 
 use crate::error::{corrupt, io_error, store_error, Error, Result};
 use grumpy_core::buffer::{Buf, Native, Values};
 use grumpy_core::{with_dtype, with_values, DType};
 use rayon::prelude::*;
 use std::sync::Arc;
-use zarrs::array::codec::{Crc32cCodec, ZstdCodec};
+use zarrs::array::codec::{Crc32cCodec, GzipCodec, ZstdCodec};
 use zarrs::array::{
     data_type, Array, ArrayBuilder, CodecOptions, DataType, Element, ElementOwned, FillValue,
 };
-use zarrs::storage::ReadableWritableListableStorageTraits;
+use zarrs::storage::{ReadableStorageTraits, ReadableWritableListableStorageTraits, StoreKey};
 
-/// The storage every store handle uses.
+/// The storage every writing handle uses.
 pub(crate) type Storage = Arc<dyn ReadableWritableListableStorageTraits>;
 /// A 1-D Zarr array on [`Storage`].
 pub(crate) type ZArray = Array<dyn ReadableWritableListableStorageTraits>;
+/// Read-only storage (local directory or URL).
+pub(crate) type RStorage = Arc<dyn ReadableStorageTraits>;
+/// A 1-D Zarr array on [`RStorage`].
+pub(crate) type RArray = Array<dyn ReadableStorageTraits>;
 
 /// Compression of the leaf chunks (`crc32c` is always added after it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,15 +29,19 @@ pub enum Codec {
     None,
     /// `zstd` at a level (default 1: fast, still shrinks offsets and masks a lot).
     Zstd(i32),
+    /// `gzip` at a level 0..=9 (pure Rust; slower than zstd, for readers without zstd).
+    Gzip(u32),
 }
 
 impl Codec {
-    /// Parse `"zstd"`, `"zstd:5"` (level -7..=22), or `"none"`.
+    /// Parse `"zstd"`, `"zstd:5"` (level -7..=22), `"gzip"`, `"gzip:9"` (level 0..=9), or
+    /// `"none"`.
     ///
     /// ```
     /// use grumpy_zarr::Codec;
     /// assert_eq!(Codec::parse("zstd").unwrap(), Codec::Zstd(1));
     /// assert_eq!(Codec::parse("zstd:9").unwrap(), Codec::Zstd(9));
+    /// assert_eq!(Codec::parse("gzip").unwrap(), Codec::Gzip(5));
     /// assert!(Codec::parse("lz4").is_err());
     /// ```
     pub fn parse(s: &str) -> Result<Codec> {
@@ -40,24 +49,23 @@ impl Codec {
             Error::new(
                 grumpy_core::Code::Argument,
                 format!("unknown codec {s:?}"),
-                "this build writes zstd (any level -7..=22) or no compression",
-                "pass codec=\"zstd\" (default), \"zstd:<level>\" or \"none\"",
+                "this build writes zstd (levels -7..=22), gzip (levels 0..=9) or no compression \
+                 (blosc/lz4 would need a C library in every build)",
+                "pass codec=\"zstd\" (default), \"zstd:<level>\", \"gzip\", \"gzip:<level>\" \
+                 or \"none\"",
             )
         };
+        let level =
+            |prefix: &str| -> Option<i64> { s.strip_prefix(prefix).and_then(|l| l.parse().ok()) };
         match s {
             "none" | "raw" => Ok(Codec::None),
             "zstd" => Ok(Codec::Zstd(1)),
-            other => {
-                let level: i32 = other
-                    .strip_prefix("zstd:")
-                    .and_then(|l| l.parse().ok())
-                    .ok_or_else(bad)?;
-                if (-7..=22).contains(&level) {
-                    Ok(Codec::Zstd(level))
-                } else {
-                    Err(bad())
-                }
-            }
+            "gzip" => Ok(Codec::Gzip(5)),
+            _ => match (level("zstd:"), level("gzip:")) {
+                (Some(l), _) if (-7..=22).contains(&l) => Ok(Codec::Zstd(l as i32)),
+                (_, Some(l)) if (0..=9).contains(&l) => Ok(Codec::Gzip(l as u32)),
+                _ => Err(bad()),
+            },
         }
     }
 
@@ -67,6 +75,8 @@ impl Codec {
             Codec::None => "none".into(),
             Codec::Zstd(1) => "zstd".into(),
             Codec::Zstd(l) => format!("zstd:{l}"),
+            Codec::Gzip(5) => "gzip".into(),
+            Codec::Gzip(l) => format!("gzip:{l}"),
         }
     }
 }
@@ -111,8 +121,12 @@ pub(crate) fn create_array(
     let fill: FillValue = with_dtype!(d, T => FillValue::from(T::default()), FillValue::from(0u8));
     let mut b = ArrayBuilder::new(vec![len], vec![chunk.max(1)], zarr_dtype(dtype), fill);
     let mut codecs: Vec<Arc<dyn zarrs::array::BytesToBytesCodecTraits>> = Vec::new();
-    if let Codec::Zstd(level) = codec {
-        codecs.push(Arc::new(ZstdCodec::new(level, false)));
+    match codec {
+        Codec::Zstd(level) => codecs.push(Arc::new(ZstdCodec::new(level, false))),
+        Codec::Gzip(level) => codecs.push(Arc::new(
+            GzipCodec::new(level).map_err(|e| io_error(name, e))?,
+        )),
+        Codec::None => {}
     }
     codecs.push(Arc::new(Crc32cCodec::new()));
     b.bytes_to_bytes_codecs(codecs);
@@ -124,7 +138,11 @@ pub(crate) fn create_array(
 }
 
 /// Open `/name` and check its dtype.
-pub(crate) fn open_array(store: &Storage, name: &str, dtype: DType) -> Result<ZArray> {
+pub(crate) fn open_array<S: ?Sized + ReadableStorageTraits + 'static>(
+    store: &Arc<S>,
+    name: &str,
+    dtype: DType,
+) -> Result<Array<S>> {
     let arr = Array::open(store.clone(), &format!("/{name}")).map_err(|e| {
         store_error(
             format!("buffer {name} is missing or unreadable"),
@@ -148,7 +166,7 @@ pub(crate) fn open_array(store: &Storage, name: &str, dtype: DType) -> Result<ZA
 }
 
 /// Chunk length of a 1-D array.
-pub(crate) fn chunk_len(arr: &ZArray) -> Result<u64> {
+pub(crate) fn chunk_len<S: ?Sized>(arr: &Array<S>) -> Result<u64> {
     arr.chunk_shape(&[0])
         .map(|s| s[0].get())
         .map_err(|e| corrupt(arr.path(), e))
@@ -207,7 +225,11 @@ pub(crate) fn write_values(
 }
 
 /// Decode chunk `c` of `arr` (a missing chunk is corruption, never the fill value).
-pub(crate) fn read_chunk<T: ElementOwned>(arr: &ZArray, c: u64, cl: usize) -> Result<Vec<T>> {
+pub(crate) fn read_chunk<T: ElementOwned, S: ?Sized + ReadableStorageTraits + 'static>(
+    arr: &Array<S>,
+    c: u64,
+    cl: usize,
+) -> Result<Vec<T>> {
     let v: Option<Vec<T>> = arr
         .retrieve_chunk_if_exists_opt(&[c], &options())
         .map_err(|e| corrupt(arr.path(), e))?;
@@ -230,4 +252,60 @@ pub(crate) fn read_chunk<T: ElementOwned>(arr: &ZArray, c: u64, cl: usize) -> Re
 /// Wrap a decoded vector as [`Values`].
 pub(crate) fn wrap<T: Native>(v: Vec<T>) -> Values {
     T::wrap(Buf::from_vec(v))
+}
+
+/// Set the length of the 1-D array `/name` by editing its `zarr.json` in place (every other
+/// field is kept byte for byte, so zarr-python still reads the full codec objects that
+/// `zarrs`' own metadata writer would abbreviate).
+pub(crate) fn set_len(store: &Storage, name: &str, len: u64) -> Result<()> {
+    let key = StoreKey::new(format!("{name}/zarr.json")).map_err(|e| io_error(name, e))?;
+    let bytes = store
+        .get(&key)
+        .map_err(|e| io_error(name, e))?
+        .ok_or_else(|| io_error(name, "zarr.json is missing"))?;
+    let mut meta: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| corrupt(name, e))?;
+    meta["shape"] = serde_json::json!([len]);
+    let text = serde_json::to_vec_pretty(&meta).map_err(|e| corrupt(name, e))?;
+    store.set(&key, text.into()).map_err(|e| io_error(name, e))
+}
+
+/// Decode elements `[a, b)` of `arr` straight into `out` (`out.len() == b - a`), chunks in
+/// parallel; each chunk is decoded into a chunk-sized scratch vector and copied once, so a
+/// read peaks at the output plus one chunk per thread. Missing chunks are corruption.
+pub(crate) fn read_into<T, S>(arr: &Array<S>, cl: usize, a: usize, out: &mut [T]) -> Result<()>
+where
+    T: ElementOwned + Copy + Send + Sync,
+    S: ?Sized + ReadableStorageTraits + 'static,
+{
+    let fill = |(c, piece): (usize, &mut [T])| -> Result<()> {
+        let v = read_chunk::<T, S>(arr, c as u64, cl)?;
+        let lo = (c * cl).max(a) - c * cl;
+        piece.copy_from_slice(&v[lo..lo + piece.len()]);
+        Ok(())
+    };
+    let pieces = pieces(cl, a, out);
+    if pieces.len() > 1 {
+        pieces.into_par_iter().try_for_each(fill)
+    } else {
+        pieces.into_iter().try_for_each(fill)
+    }
+}
+
+/// Split `out` (elements `[a, a + out.len())` of a buffer with chunk length `cl`) at chunk
+/// boundaries: `(chunk index, the part of out it covers)`.
+pub(crate) fn pieces<T>(cl: usize, a: usize, out: &mut [T]) -> Vec<(usize, &mut [T])> {
+    let b = a + out.len();
+    let mut v = Vec::with_capacity(if b > a { (b - 1) / cl + 1 - a / cl } else { 0 });
+    let mut rest = out;
+    let mut pos = a;
+    while !rest.is_empty() {
+        let c = pos / cl;
+        let take = ((c + 1) * cl).min(b) - pos;
+        let (head, tail) = rest.split_at_mut(take);
+        v.push((c, head));
+        rest = tail;
+        pos += take;
+    }
+    v
 }
