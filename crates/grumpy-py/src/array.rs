@@ -39,27 +39,10 @@ fn list_at(layout: &Layout, level: usize) -> Option<List> {
     }
 }
 
-/// Lengths of the lists at depth `dim` (>= 1), nested inside the outer `dim - 1` levels.
+/// Lengths of the lists at depth `dim` (>= 1), nested inside the outer `dim - 1` levels
+/// (unions: a scalar row counts as a length-1 list, at any depth).
 fn lengths_at(layout: &Layout, dim: usize) -> Option<Layout> {
-    match layout {
-        Layout::List(l) if dim == 1 => {
-            let lens: Vec<i64> = l.lengths();
-            Some(Layout::Leaf(Leaf::new(
-                Values::from(lens),
-                l.validity.clone(),
-            )))
-        }
-        Layout::List(l) => Some(Layout::List(List::new(
-            l.offsets.clone(),
-            l.validity.clone(),
-            lengths_at(&l.child, dim - 1)?,
-        ))),
-        Layout::Union(u) if dim == 1 => {
-            let lst = u.to_list().ok()?;
-            Some(Layout::Leaf(Leaf::valid(Values::from(lst.lengths()))))
-        }
-        _ => None,
-    }
+    layout.lengths_at(dim)
 }
 
 fn preview(py: Python<'_>, a: &Array, max_rows: usize, width: usize) -> PyResult<String> {
