@@ -9,7 +9,11 @@
 //!   within a row, a length-1 row repeats along the other  [[1,2],[3]] + [[10],[20,30]] = [[11,12],[23,33]]
 //!   a shallower value repeats over the deeper sublists    [[1,2],[3]] + [10, 20]     = [[11,12],[23]]
 //!   union: a scalar row acts as a length-1 list row       [1,[2,3]] + [[10,20],[30,40]] = [[11,21],[32,43]]
+//!   union ⊕ union: a row stays a scalar only where both   [1,[5],2] + [[1],5,2]     = [[2],[10],4]
+//!   are scalar rows; else the scalar spreads over the list
 //! ```
+//! A scalar row spreads over a list row of any depth (`1 + [[10, 20], [30]]` gives
+//! `[[11, 21], [31]]`), exactly as a length-1 list would at every level.
 //! Identical offsets (the same view, or equal values) are shared without any gather.
 //!
 //! ```
@@ -69,7 +73,8 @@ pub fn broadcast_all(ls: &[&Layout]) -> Result<Vec<Layout>> {
     let Some((first, rest)) = ls.split_first() else {
         return Ok(Vec::new());
     };
-    let mut out: Vec<Layout> = vec![(*first).clone()];
+    // A lone operand is still cut to its view, so its leaves are exactly the referenced ones.
+    let mut out: Vec<Layout> = vec![first.compact()];
     for l in rest {
         let (x, y) = broadcast_pair(&out[0], l)?;
         out[0] = x;
@@ -187,14 +192,17 @@ fn same_union_shape(a: &Union, b: &Union) -> bool {
         && a.list.len() == b.list.len()
 }
 
+/// Union ⊕ union. Rows of the same kind pair up as they are; where the kinds differ, the
+/// scalar row broadcasts against the list row (as a length-1 list, wrapped to its depth), so
+/// a result row is a scalar only where both rows are scalars:
+/// `[1, [5], 2] ⊕ [[1], 5, 2]` → rows `[list, list, scalar]`.
 fn unions(ua: &Union, ub: &Union, depth: usize) -> Result<(Layout, Layout)> {
-    let (ua, ub) = if same_union_shape(ua, ub) {
+    let (ua, ub) = if same_union_shape(ua, ub) && ua.is_compact() {
         (ua.clone(), ub.clone())
     } else {
         let (ca, cb) = (ua.compact_union(), ub.compact_union());
         if !same_union_shape(&ca, &cb) {
-            // Rows differ in kind: every row becomes a list (scalar rows have length 1).
-            return lists(&ua.to_list()?, &ub.to_list()?, depth);
+            return mixed_unions(&ca, &cb, depth);
         }
         (ca, cb)
     };
@@ -204,6 +212,44 @@ fn unions(ua: &Union, ub: &Union, depth: usize) -> Result<(Layout, Layout)> {
         Layout::Union(Union {
             tags: ua.tags.clone(),
             index: ua.index.clone(),
+            scalar: Box::new(s),
+            list: Box::new(l),
+        })
+    };
+    Ok((mk(sa, la), mk(sb, lb)))
+}
+
+/// Unions whose rows differ in kind somewhere (see [`unions`]).
+fn mixed_unions(ua: &Union, ub: &Union, depth: usize) -> Result<(Layout, Layout)> {
+    let n = ua.len();
+    if ub.len() != n {
+        return Err(internal("unions of different lengths"));
+    }
+    let (mut srows, mut lrows) = (Vec::new(), Vec::new());
+    let mut tags = Vec::with_capacity(n);
+    let mut index = Vec::with_capacity(n);
+    for i in 0..n {
+        if ua.tags[i] == 0 && ub.tags[i] == 0 {
+            tags.push(0i8);
+            index.push(srows.len() as i64);
+            srows.push(i);
+        } else {
+            tags.push(1i8);
+            index.push(lrows.len() as i64);
+            lrows.push(i);
+        }
+    }
+    let scalars = |u: &Union| {
+        let idx: Vec<usize> = srows.iter().map(|&i| u.index[i] as usize).collect();
+        u.scalar.take(&idx)
+    };
+    let (sa, sb) = pair(&scalars(ua), &scalars(ub), depth)?;
+    let (la, lb) = lists(&ua.take(&lrows).to_list()?, &ub.take(&lrows).to_list()?, depth)?;
+    let (tags, index) = (Buf::from_vec(tags), Buf::from_vec(index));
+    let mk = |s: Layout, l: Layout| {
+        Layout::Union(Union {
+            tags: tags.clone(),
+            index: index.clone(),
             scalar: Box::new(s),
             list: Box::new(l),
         })
@@ -352,5 +398,64 @@ mod tests {
             y.to_item(),
             Item::list(vec![5.0.into(), vec![6.0, 6.0].into()])
         );
+    }
+
+    #[test]
+    fn unions_of_different_row_kinds_keep_scalar_rows_where_both_are_scalars() {
+        let a = lay(Item::list(vec![1.0.into(), vec![5.0].into(), 2.0.into()]));
+        let b = lay(Item::list(vec![vec![1.0].into(), 5.0.into(), 2.0.into()]));
+        let (x, y) = broadcast_pair(&a, &b).unwrap();
+        assert_eq!(x.kind(), "union");
+        assert_eq!(
+            x.to_item(),
+            Item::list(vec![vec![1.0].into(), vec![5.0].into(), 2.0.into()])
+        );
+        assert_eq!(
+            y.to_item(),
+            Item::list(vec![vec![1.0].into(), vec![5.0].into(), 2.0.into()])
+        );
+        // a scalar row spreads over a longer list row, also a deeper one
+        let c = lay(Item::list(vec![7.0.into(), vec![vec![1.0, 2.0], vec![3.0]].into()]));
+        let d = lay(Item::list(vec![vec![vec![1.0], vec![2.0, 3.0]].into(), 4.0.into()]));
+        let (x, y) = broadcast_pair(&c, &d).unwrap();
+        assert_eq!(
+            x.to_item(),
+            Item::list(vec![
+                vec![vec![7.0], vec![7.0, 7.0]].into(),
+                vec![vec![1.0, 2.0], vec![3.0]].into()
+            ])
+        );
+        assert_eq!(
+            y.to_item(),
+            Item::list(vec![
+                vec![vec![1.0], vec![2.0, 3.0]].into(),
+                vec![vec![4.0, 4.0], vec![4.0]].into()
+            ])
+        );
+    }
+
+    #[test]
+    fn deep_union_against_a_list_chain() {
+        let u = lay(Item::list(vec![
+            1.0.into(),
+            vec![vec![vec![2.0, 3.0]]].into(),
+        ]));
+        let lc = lay(vec![vec![vec![vec![10.0, 20.0]]], vec![vec![vec![30.0, 40.0]]]].into());
+        let (x, y) = broadcast_pair(&u, &lc).unwrap();
+        assert_eq!(
+            x.to_item(),
+            vec![vec![vec![vec![1.0, 1.0]]], vec![vec![vec![2.0, 3.0]]]].into()
+        );
+        assert_eq!(y.to_item(), lc.to_item());
+    }
+
+    #[test]
+    fn a_lone_sliced_operand_is_cut_to_its_view() {
+        let big: Vec<Vec<f64>> = (0..50).map(|i| vec![i as f64; 100]).collect();
+        let a = lay(big.into()).slice(20, 1);
+        let out = broadcast_all(&[&a]).unwrap();
+        let Layout::List(l) = &out[0] else { panic!() };
+        assert_eq!(l.child.len(), 100);
+        assert_eq!(l.offsets.as_slice(), &[0, 100]);
     }
 }

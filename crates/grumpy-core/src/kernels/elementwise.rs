@@ -12,7 +12,10 @@
 //!   (`1.0 / 0.0 == inf`) with Python's sign rules for `//` and `%`.
 //! * **Nulls.** The result is null wherever an input is null (validity masks are AND-ed).
 //! * **Shapes.** A scalar broadcasts everywhere (one pass over the leaf buffers, offsets
-//!   shared); arrays broadcast as described in [`super::broadcast`].
+//!   shared); arrays broadcast as described in [`super::broadcast`] (union ⊕ union: a row is
+//!   a scalar only where both rows are scalars, else the scalar spreads over the list row).
+//! * **Views.** Only the values a view (a row slice) reaches are computed: the result of
+//!   `x[0:1] * 2.0` holds the first row's values, not a mapped copy of the parent buffer.
 //!
 //! ```
 //! use grumpy_core::{array::Array, dtype::Scalar};
@@ -470,6 +473,7 @@ pub fn binary(op: BinaryOp, a: Operand<'_>, b: Operand<'_>) -> Result<Array> {
             let p = plan(op, weak_dtype(op, x.dtype(), s)?)?;
             let layout = x
                 .layout
+                .compact()
                 .map_leaves(&mut |l| leaf_op(p, Side::Leaf(l), Side::Scalar(s)))?;
             Ok(Array::new(layout))
         }
@@ -477,6 +481,7 @@ pub fn binary(op: BinaryOp, a: Operand<'_>, b: Operand<'_>) -> Result<Array> {
             let p = plan(op, weak_dtype(op, x.dtype(), s)?)?;
             let layout = x
                 .layout
+                .compact()
                 .map_leaves(&mut |l| leaf_op(p, Side::Scalar(s), Side::Leaf(l)))?;
             Ok(Array::new(layout))
         }
@@ -608,7 +613,14 @@ pub fn binary_scalar_owned(op: BinaryOp, a: Array, s: &Scalar, reflected: bool) 
         };
         return binary(op, x, y);
     }
-    let layout = map_owned(a.layout, &mut |leaf| {
+    // Cut a view to its own rows first, so only they are computed (and copied, if shared).
+    // (`a` is dropped first so that unshared buffers stay unique and are updated in place.)
+    let layout = {
+        let view = a.layout.compact();
+        drop(a);
+        view
+    };
+    let layout = map_owned(layout, &mut |leaf| {
         let Leaf { values, validity } = leaf;
         let values = in_place!(values, b, T => {
             let c: T = scalar_const::<T>(s);
@@ -788,6 +800,55 @@ mod tests {
         assert_eq!(
             z.layout.as_leaf().unwrap().values,
             x.layout.as_leaf().unwrap().values
+        );
+    }
+
+    /// The leaf buffer (whole, not the view) of a one-level list result.
+    fn child_len(a: &Array) -> usize {
+        match &a.layout {
+            Layout::List(l) => l.child.len(),
+            other => other.len(),
+        }
+    }
+
+    #[test]
+    fn ops_on_a_slice_compute_only_the_slice() {
+        let rows: Vec<Vec<f64>> = (0..100).map(|i| vec![i as f64; 1000]).collect();
+        let x = arr(rows.into());
+        let s = x.slice(40, 2);
+        let want: Item = vec![vec![80.0; 1000], vec![82.0; 1000]].into();
+        for r in [
+            sc(Mul, &s, Scalar::Float(2.0)).unwrap(),
+            binary(Mul, Operand::Scalar(&Scalar::Float(2.0)), Operand::Array(&s)).unwrap(),
+            bin(Add, &s, &s).unwrap(),
+            binary_scalar_owned(Mul, s.clone(), &Scalar::Float(2.0), false).unwrap(),
+        ] {
+            assert_eq!(child_len(&r), 2000);
+            assert_eq!(r.to_item(), want);
+        }
+        // in place on an unshared whole array stays in place
+        let y = sc(Mul, &x, Scalar::Float(1.0)).unwrap();
+        let p = y.layout.leaves()[0].values.as_slice::<f64>().unwrap().as_ptr();
+        let z = binary_scalar_owned(Add, y, &Scalar::Float(1.0), false).unwrap();
+        assert_eq!(z.layout.leaves()[0].values.as_slice::<f64>().unwrap().as_ptr(), p);
+        // a sliced union maps its own rows only
+        let u = arr(Item::list(
+            (0..100)
+                .map(|i| if i % 2 == 0 { (i as f64).into() } else { vec![i as f64; 10].into() })
+                .collect(),
+        ));
+        let r = sc(Mul, &u.slice(10, 2), Scalar::Float(2.0)).unwrap();
+        assert_eq!(r.layout.leaves().iter().map(|l| l.len()).sum::<usize>(), 11);
+        assert_eq!(r.to_item(), Item::list(vec![20.0.into(), vec![22.0; 10].into()]));
+    }
+
+    #[test]
+    fn union_rows_are_scalars_only_where_both_are() {
+        let a = arr(Item::list(vec![1.0.into(), vec![5.0].into(), 2.0.into()]));
+        let b = arr(Item::list(vec![vec![1.0].into(), 5.0.into(), 2.0.into()]));
+        assert_eq!(
+            bin(Add, &a, &b).unwrap().to_item(),
+            Item::list(vec![vec![2.0].into(), vec![10.0].into(), 4.0.into()])
         );
     }
 }

@@ -242,6 +242,7 @@ fn unary_values(op: UnaryOp, v: &Values) -> Result<Values> {
 pub fn unary(op: UnaryOp, a: &Array) -> Result<Array> {
     let layout = a
         .layout
+        .compact() // only the values this view reaches
         .map_leaves(&mut |l| Ok(Leaf::new(unary_values(op, &l.values)?, l.validity.clone())))?;
     Ok(Array::new(layout))
 }

@@ -223,18 +223,63 @@ impl Layout {
         }
     }
 
-    /// Convert every union row to a list row (scalars become length-1 lists); list-chains are
-    /// returned unchanged. Used by reductions ("a scalar row counts as a length-1 list").
+    /// Convert every union row, at every depth, to a list row (a scalar becomes a length-1
+    /// list, wrapped to the depth of the list rows, see [`Union::to_list`]); list-chains are
+    /// returned unchanged. The result is a list-chain with the same leaves in the same order.
+    ///
+    /// ```
+    /// use grumpy_core::layout::{Item, Layout};
+    /// let u = Layout::from_item(&Item::list(vec![1.0.into(), vec![vec![2.0, 3.0]].into()]), None).unwrap();
+    /// let l = u.unions_as_lists().unwrap();
+    /// assert_eq!(l.kind(), "list");
+    /// assert_eq!(l.to_item(), Item::list(vec![vec![vec![1.0]].into(), vec![vec![2.0, 3.0]].into()]));
+    /// ```
     pub fn unions_as_lists(&self) -> crate::error::Result<Layout> {
         Ok(match self {
             Layout::Leaf(_) => self.clone(),
             Layout::List(l) if !l.child.has_union() => self.clone(),
             Layout::List(l) => Layout::List(List {
-                offsets: l.offsets.clone(),
+                offsets: l.zero_based_offsets(),
                 validity: l.validity.clone(),
-                child: Box::new(l.child.unions_as_lists()?),
+                child: Box::new(l.child_view().unions_as_lists()?),
             }),
-            Layout::Union(u) => Layout::List(u.to_list()?),
+            Layout::Union(u) => Layout::List(u.to_list()?).unions_as_lists()?,
         })
+    }
+
+    /// Per-row lengths of the lists at depth `dim` (`dim >= 1`), nested inside the outer
+    /// `dim - 1` levels (`x.shape(dim)`); unions count a scalar row as a length-1 list (at
+    /// every depth). `None` when `dim` is not a list axis (`dim == 0` or `dim >= ndim`).
+    ///
+    /// ```
+    /// use grumpy_core::layout::{Item, Layout};
+    /// let u = Layout::from_item(&Item::list(vec![1.0.into(), vec![vec![2.0, 3.0], vec![]].into()]), None).unwrap();
+    /// assert_eq!(u.lengths_at(1).unwrap().to_item(), vec![1i64, 2].into());
+    /// assert_eq!(u.lengths_at(2).unwrap().to_item(), Item::list(vec![vec![1i64].into(), vec![2i64, 0].into()]));
+    /// ```
+    pub fn lengths_at(&self, dim: usize) -> Option<Layout> {
+        if dim == 0 || dim >= self.ndim() {
+            return None;
+        }
+        let l = if self.has_union() {
+            self.unions_as_lists().ok()?
+        } else {
+            self.clone()
+        };
+        fn go(l: &Layout, dim: usize) -> Option<Layout> {
+            let Layout::List(x) = l else { return None };
+            if dim == 1 {
+                return Some(Layout::Leaf(Leaf::new(
+                    crate::buffer::Values::from(x.lengths()),
+                    x.validity.clone(),
+                )));
+            }
+            Some(Layout::List(List::new(
+                x.zero_based_offsets(),
+                x.validity.clone(),
+                go(&x.child_view(), dim - 1)?,
+            )))
+        }
+        go(&l, dim)
     }
 }

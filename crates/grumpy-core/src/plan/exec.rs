@@ -4,15 +4,14 @@ use super::fuse::{MapOp, Step};
 use super::ir::{Arg, Op, PlanIr, Reg};
 use super::value::Value;
 use crate::array::Array;
+use super::program::Program;
 use crate::buffer::{Buf, Values};
-use crate::dtype::{promote_weak, DType};
 use crate::error::{Code, Error, Result};
 use crate::frame::Frame;
-use crate::kernels::elementwise::{binary, BinaryOp, Operand};
+use crate::kernels::elementwise::{binary, binary_scalar_owned, Operand};
 use crate::kernels::reduce::{reduce, ReduceOp, Reduced};
-use crate::kernels::unary::{clip, unary, where_, UnaryOp};
+use crate::kernels::unary::{clip, unary, where_};
 use crate::layout::Leaf;
-use rayon::prelude::*;
 
 fn unsupported(what: impl Into<String>, why: impl Into<String>) -> Error {
     Error::new(
@@ -139,160 +138,49 @@ fn run_op(op: &Op, regs: &mut [Option<Value>], frames: &mut [Frame]) -> Result<V
     })
 }
 
-// ------------------------------------------------------------------------- fused float chains
+// ------------------------------------------------------------------------- fused chains
 
-trait Float: Copy + Send + Sync + 'static {
-    fn from_f64(x: f64) -> Self;
-    fn apply_bin(op: BinaryOp, a: Self, b: Self) -> Self;
-    fn apply_un(op: UnaryOp, a: Self) -> Self;
-}
-
-macro_rules! float_impl {
-    ($t:ty) => {
-        impl Float for $t {
-            #[inline(always)]
-            fn from_f64(x: f64) -> Self {
-                x as $t
-            }
-            #[inline(always)]
-            fn apply_bin(op: BinaryOp, a: Self, b: Self) -> Self {
-                match op {
-                    BinaryOp::Add => a + b,
-                    BinaryOp::Sub => a - b,
-                    BinaryOp::Mul => a * b,
-                    BinaryOp::Div => a / b,
-                    BinaryOp::Pow => a.powf(b),
-                    _ => unreachable!("not a fusable float op"),
-                }
-            }
-            #[inline(always)]
-            fn apply_un(op: UnaryOp, a: Self) -> Self {
-                match op {
-                    UnaryOp::Neg => -a,
-                    UnaryOp::Abs => a.abs(),
-                    UnaryOp::Sqrt => a.sqrt(),
-                    UnaryOp::Exp => a.exp(),
-                    UnaryOp::Log => a.ln(),
-                    UnaryOp::Log1p => a.ln_1p(),
-                    UnaryOp::Sin => a.sin(),
-                    UnaryOp::Cos => a.cos(),
-                    UnaryOp::Floor => a.floor(),
-                    UnaryOp::Ceil => a.ceil(),
-                    _ => unreachable!("not a fusable float op"),
-                }
-            }
+/// The leaf mapped by a compiled chain, or `None` when the chain does not compile for its
+/// dtype (the caller then runs the eager kernels).
+fn fused_leaf(chain: &[MapOp], leaf: &Leaf) -> Option<Leaf> {
+    let values = match &leaf.values {
+        Values::F64(b) => {
+            Values::F64(Buf::from_vec(Program::<f64>::compile(chain)?.map_vec(b.as_slice())))
         }
+        Values::F32(b) => {
+            Values::F32(Buf::from_vec(Program::<f32>::compile(chain)?.map_vec(b.as_slice())))
+        }
+        _ => return None,
     };
-}
-float_impl!(f32);
-float_impl!(f64);
-
-/// A chain compiled for one float type: (op, literal, literal-on-left).
-#[derive(Clone, Copy)]
-enum FOp<F> {
-    Bin(BinaryOp, F, bool),
-    Un(UnaryOp),
+    Some(Leaf::new(values, leaf.validity.clone()))
 }
 
-/// The chain as float ops when every step keeps the float dtype `d` (else None → eager).
-fn float_chain<F: Float>(chain: &[MapOp], d: DType) -> Option<Vec<FOp<F>>> {
-    chain
-        .iter()
-        .map(|m| match m {
+/// Run a chain: one fused pass over the leaves of `a`'s view (float leaves), else op by op
+/// with the eager kernels (the first op allocates, later ones rewrite in place when they can).
+pub(crate) fn run_chain(chain: &[MapOp], a: &Array) -> Result<Array> {
+    if chain.is_empty() {
+        return Ok(a.clone());
+    }
+    // Only the rows of this view: a batch sliced from a big array maps its own values.
+    let view = a.layout.compact();
+    let mut all_fused = true;
+    let fused = view.map_leaves(&mut |leaf| {
+        Ok::<_, Error>(fused_leaf(chain, leaf).unwrap_or_else(|| {
+            all_fused = false;
+            leaf.clone()
+        }))
+    })?;
+    if all_fused {
+        return Ok(Array::new(fused));
+    }
+    let mut cur = Array::new(view);
+    for (i, m) in chain.iter().enumerate() {
+        cur = match m {
             MapOp::Binary {
                 op,
                 scalar,
                 scalar_left,
-            } => {
-                let fusable = matches!(
-                    op,
-                    BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Pow
-                );
-                let keeps = promote_weak(d, scalar).ok() == Some(d);
-                if fusable && keeps {
-                    Some(FOp::Bin(*op, F::from_f64(scalar.as_f64()?), *scalar_left))
-                } else {
-                    None
-                }
-            }
-            MapOp::Unary(u) => matches!(
-                u,
-                UnaryOp::Neg
-                    | UnaryOp::Abs
-                    | UnaryOp::Sqrt
-                    | UnaryOp::Exp
-                    | UnaryOp::Log
-                    | UnaryOp::Log1p
-                    | UnaryOp::Sin
-                    | UnaryOp::Cos
-                    | UnaryOp::Floor
-                    | UnaryOp::Ceil
-            )
-            .then_some(FOp::Un(*u)),
-            MapOp::Clip(..) => None,
-        })
-        .collect()
-}
-
-/// Apply a float chain in place over a block (one tight loop per op: vectorizes).
-#[inline]
-fn apply_block<F: Float>(chain: &[FOp<F>], block: &mut [F]) {
-    for op in chain {
-        match *op {
-            FOp::Bin(o, s, false) => block.iter_mut().for_each(|x| *x = F::apply_bin(o, *x, s)),
-            FOp::Bin(o, s, true) => block.iter_mut().for_each(|x| *x = F::apply_bin(o, s, *x)),
-            FOp::Un(u) => block.iter_mut().for_each(|x| *x = F::apply_un(u, *x)),
-        }
-    }
-}
-
-const BLOCK: usize = 4096;
-const PAR_MIN: usize = 1 << 16;
-
-fn map_slice<F: Float>(chain: &[FOp<F>], src: &[F]) -> Vec<F> {
-    let mut out = src.to_vec();
-    if out.len() >= PAR_MIN {
-        out.par_chunks_mut(BLOCK * 4)
-            .for_each(|c| apply_block(chain, c));
-    } else {
-        apply_block(chain, &mut out);
-    }
-    out
-}
-
-fn fused_leaf(chain: &[MapOp], leaf: &Leaf) -> Result<Option<Leaf>> {
-    let values = match &leaf.values {
-        Values::F64(b) => match float_chain::<f64>(chain, DType::Float64) {
-            Some(c) => Values::F64(Buf::from_vec(map_slice(&c, b.as_slice()))),
-            None => return Ok(None),
-        },
-        Values::F32(b) => match float_chain::<f32>(chain, DType::Float32) {
-            Some(c) => Values::F32(Buf::from_vec(map_slice(&c, b.as_slice()))),
-            None => return Ok(None),
-        },
-        _ => return Ok(None),
-    };
-    Ok(Some(Leaf::new(values, leaf.validity.clone())))
-}
-
-/// Run a chain: one fused pass for float leaves, else op by op with the eager kernels.
-pub(crate) fn run_chain(chain: &[MapOp], a: &Array) -> Result<Array> {
-    let mut all_fused = true;
-    let fused = a
-        .layout
-        .map_leaves(&mut |leaf| match fused_leaf(chain, leaf)? {
-            Some(l) => Ok(l),
-            None => {
-                all_fused = false;
-                Ok(leaf.clone())
-            }
-        })?;
-    if all_fused && !chain.is_empty() {
-        return Ok(Array::new(fused));
-    }
-    let mut cur = a.clone();
-    for m in chain {
-        cur = match m {
+            } if i > 0 => binary_scalar_owned(*op, cur, scalar, *scalar_left)?,
             MapOp::Binary {
                 op,
                 scalar,
@@ -313,14 +201,13 @@ pub(crate) fn run_chain(chain: &[MapOp], a: &Array) -> Result<Array> {
 fn run_fused_reduce(chain: &[MapOp], op: ReduceOp, dim: Option<isize>, v: &Value) -> Result<Value> {
     match v {
         Value::Array(a) => {
+            if chain.is_empty() {
+                return Ok(from_reduced(reduce(a, op, dim)?));
+            }
             if let Some(r) = super::reduce_fused::try_fused(chain, op, dim, a)? {
                 return Ok(from_reduced(r));
             }
-            let mapped = if chain.is_empty() {
-                a.clone()
-            } else {
-                run_chain(chain, a)?
-            };
+            let mapped = run_chain(chain, a)?;
             Ok(from_reduced(reduce(&mapped, op, dim)?))
         }
         other => Err(unsupported(
@@ -328,18 +215,6 @@ fn run_fused_reduce(chain: &[MapOp], op: ReduceOp, dim: Option<isize>, v: &Value
             format!("got {}", other.kind()),
         )),
     }
-}
-
-pub(crate) fn float_chain_f64(chain: &[MapOp]) -> Option<Vec<(u8, BinaryOp, UnaryOp, f64)>> {
-    // Encoded chain for the fused reducer: (kind 0 = bin-right, 1 = bin-left, 2 = unary).
-    float_chain::<f64>(chain, DType::Float64).map(|c| {
-        c.into_iter()
-            .map(|op| match op {
-                FOp::Bin(o, s, left) => (u8::from(left), o, UnaryOp::Neg, s),
-                FOp::Un(u) => (2, BinaryOp::Add, u, 0.0),
-            })
-            .collect()
-    })
 }
 
 /// Execute steps over an input value; `frames` is the dataframe table (entry 0 = the input
@@ -380,4 +255,149 @@ pub(crate) fn execute(
         Some(r) => get(&regs, r)?.clone(),
     };
     Ok((out, frames))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dtype::Scalar;
+    use crate::kernels::elementwise::BinaryOp;
+    use crate::kernels::unary::UnaryOp;
+    use crate::layout::{Item, Layout};
+    use crate::plan::Plan;
+
+    fn plan(json: &str) -> Plan {
+        Plan::from_json(json).unwrap()
+    }
+
+    fn run(p: &Plan, x: &Array) -> Value {
+        p.run(Value::Array(x.clone())).unwrap()
+    }
+
+    fn arr(v: Value) -> Array {
+        match v {
+            Value::Array(a) => a,
+            other => panic!("expected an array, got {}", other.kind()),
+        }
+    }
+
+    const AFFINE: &str = r#"{"ops": [
+        {"op": "binary", "kind": "mul", "lhs": {"reg": 0}, "rhs": {"scalar": 2.0}},
+        {"op": "binary", "kind": "add", "lhs": {"reg": 1}, "rhs": {"scalar": 1.0}}], "output": 2}"#;
+    const GENERAL: &str = r#"{"ops": [
+        {"op": "unary", "kind": "abs", "src": 0},
+        {"op": "unary", "kind": "sqrt", "src": 1},
+        {"op": "binary", "kind": "sub", "lhs": {"scalar": 1.5}, "rhs": {"reg": 2}}], "output": 3}"#;
+
+    fn proteins(n: usize) -> Array {
+        let rows: Vec<Vec<Vec<f64>>> = (0..n)
+            .map(|p| {
+                (0..(p * 7 % 40 + 1))
+                    .map(|r| vec![p as f64 * 0.37 - 3.0, r as f64 * 1.1, (p * r) as f64 * -0.01])
+                    .collect()
+            })
+            .collect();
+        Array::from_item(&rows.into(), None).unwrap()
+    }
+
+    #[test]
+    fn a_chain_on_a_slice_maps_only_the_slice() {
+        let x = proteins(200);
+        let s = x.slice(50, 3);
+        let n = s.size();
+        for p in [plan(AFFINE), plan(GENERAL)] {
+            let r = arr(run(&p, &s));
+            let Layout::List(l) = &r.layout else { panic!() };
+            assert_eq!(l.offsets[0], 0);
+            assert_eq!(r.layout.leaves()[0].len(), n, "the leaf holds the slice only");
+        }
+        // float32 too, and the eager fallback (an int batch) as well
+        let s32 = s.astype(crate::dtype::DType::Float32).unwrap();
+        assert_eq!(arr(run(&plan(AFFINE), &s32)).layout.leaves()[0].len(), n);
+        let si = x.astype(crate::dtype::DType::Int64).unwrap().slice(50, 3);
+        let r = arr(run(&plan(AFFINE), &si));
+        assert_eq!(r.layout.leaves()[0].len(), n);
+    }
+
+    fn eager_chain(chain: &[MapOp], x: &Array) -> Array {
+        let mut cur = x.clone();
+        for m in chain {
+            cur = match m {
+                MapOp::Binary {
+                    op,
+                    scalar,
+                    scalar_left: false,
+                } => binary(*op, Operand::Array(&cur), Operand::Scalar(scalar)).unwrap(),
+                MapOp::Binary { op, scalar, .. } => {
+                    binary(*op, Operand::Scalar(scalar), Operand::Array(&cur)).unwrap()
+                }
+                MapOp::Unary(u) => unary(*u, &cur).unwrap(),
+                MapOp::Clip(lo, hi) => clip(&cur, lo.as_ref(), hi.as_ref()).unwrap(),
+            };
+        }
+        cur
+    }
+
+    #[test]
+    fn fused_reductions_are_bit_identical_to_map_then_reduce() {
+        let bin = |op, s: f64, left| MapOp::Binary {
+            op,
+            scalar: Scalar::Float(s),
+            scalar_left: left,
+        };
+        let chains = vec![
+            vec![bin(BinaryOp::Mul, 2.0, false), bin(BinaryOp::Add, 1.0, false)],
+            vec![bin(BinaryOp::Sub, 0.25, true)],
+            vec![
+                MapOp::Unary(UnaryOp::Abs),
+                MapOp::Unary(UnaryOp::Sqrt),
+                bin(BinaryOp::Mul, 3.0, false),
+            ],
+            vec![MapOp::Clip(Some(Scalar::Float(-1.0)), Some(Scalar::Float(2.0)))],
+        ];
+        // big enough for the parallel paths, with regular and irregular groups, a slice,
+        // float32 leaves, nulls, and a union
+        let x = proteins(3000);
+        let inputs = vec![
+            x.clone(),
+            x.slice(100, 2000),
+            x.astype(crate::dtype::DType::Float32).unwrap(),
+            Array::from_item(
+                &Item::list(vec![
+                    vec![1.5, -2.0].into(),
+                    Item::Null,
+                    Item::list(vec![3.0.into(), Item::Null, (-4.0).into()]),
+                ]),
+                None,
+            )
+            .unwrap(),
+            Array::from_item(
+                &Item::list(vec![2.0.into(), vec![vec![1.0, -3.0], vec![0.5]].into()]),
+                None,
+            )
+            .unwrap(),
+        ];
+        for chain in &chains {
+            for a in &inputs {
+                let mapped = eager_chain(chain, a);
+                assert_eq!(run_chain(chain, a).unwrap().to_item(), mapped.to_item());
+                for op in ReduceOp::ALL {
+                    for dim in [None, Some(0), Some(1), Some(-1)] {
+                        let want = reduce(&mapped, op, dim).map(from_reduced);
+                        let got = run_fused_reduce(chain, op, dim, &Value::Array(a.clone()));
+                        match (got, want) {
+                            (Ok(Value::Array(g)), Ok(Value::Array(w))) => {
+                                assert_eq!(g.to_item(), w.to_item(), "{chain:?} {op:?} {dim:?}");
+                            }
+                            (Ok(Value::Scalar(g)), Ok(Value::Scalar(w))) => {
+                                assert_eq!(format!("{g:?}"), format!("{w:?}"), "{chain:?} {op:?}");
+                            }
+                            (Err(g), Err(w)) => assert_eq!(g.code(), w.code()),
+                            (g, w) => panic!("{chain:?} {op:?} {dim:?}: {g:?} vs {w:?}"),
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

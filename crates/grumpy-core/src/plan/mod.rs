@@ -14,6 +14,7 @@
 mod exec;
 pub mod fuse;
 mod ir;
+mod program;
 mod reduce_fused;
 pub mod schedule;
 mod value;

@@ -1,87 +1,54 @@
-//! Elementwise chain → reduction without a temporary buffer: the reduction kernels take a
-//! per-value mapping ([`reduce_mapped`]), so the chain is applied as each value is read. Only
-//! float64 leaves take this path: the chain then computes exactly what the eager kernels do
-//! (same IEEE operations in the same order), and the accumulators are the same, so the result
-//! is bit-identical to `reduce(map(chain, x))`.
+//! Elementwise chain → reduction without a temporary buffer: the chain, compiled for the
+//! leaf's float type ([`Program`]), is the reduction's mapper ([`reduce_with`]), so each value
+//! is mapped as it is read, in registers. An affine chain (`x * 2.0 + 1.0`) is a per-value
+//! `x * a + b` inlined into the plain reduction loops (the same interleaved accumulators and
+//! row-parallel traversal); a general chain maps 768-value blocks in L1 first. Either way the
+//! mapped values are exactly what the eager kernels compute and go through the same
+//! accumulators in the same order, so the result is bit-identical to
+//! `reduce(map(chain, x))`.
+//!
+//! ```text
+//!   (x * 2.0 + 1.0).mean(dim=1)      proteins × residues × xyz, float64
+//!   ──► two_level(proteins, residues): per protein, 4 × 3 accumulators ← x * 2.0 + 1.0
+//! ```
 
-use super::exec::float_chain_f64;
 use super::fuse::MapOp;
+use super::program::{Float, Program};
 use crate::array::Array;
 use crate::dtype::DType;
 use crate::error::Result;
-use crate::kernels::elementwise::BinaryOp;
-use crate::kernels::reduce::{reduce_mapped, ReduceOp, Reduced};
-use crate::kernels::unary::UnaryOp;
+use crate::kernels::reduce::accum::Reducible;
+use crate::kernels::reduce::{reduce_with, ReduceOp, Reduced};
 
-#[inline(always)]
-fn bin(op: BinaryOp, a: f64, b: f64) -> f64 {
-    match op {
-        BinaryOp::Add => a + b,
-        BinaryOp::Sub => a - b,
-        BinaryOp::Mul => a * b,
-        BinaryOp::Div => a / b,
-        _ => a.powf(b),
-    }
-}
-
-#[inline(always)]
-fn un(op: UnaryOp, a: f64) -> f64 {
-    match op {
-        UnaryOp::Neg => -a,
-        UnaryOp::Abs => a.abs(),
-        UnaryOp::Sqrt => a.sqrt(),
-        UnaryOp::Exp => a.exp(),
-        UnaryOp::Log => a.ln(),
-        UnaryOp::Log1p => a.ln_1p(),
-        UnaryOp::Sin => a.sin(),
-        UnaryOp::Cos => a.cos(),
-        UnaryOp::Floor => a.floor(),
-        _ => a.ceil(),
-    }
-}
-
-/// Run `chain` then `op(dim)` in one pass when the leaves are float64 and every chain step is
-/// a fusable float op; `None` → the caller maps then reduces.
+/// Run `chain` then `op(dim)` in one pass when the leaves are float32/float64 and the chain
+/// compiles for that type; `None` → the caller maps then reduces.
 pub(crate) fn try_fused(
     chain: &[MapOp],
     op: ReduceOp,
     dim: Option<isize>,
     a: &Array,
 ) -> Result<Option<Reduced>> {
-    if chain.is_empty()
-        || a.layout
-            .leaves()
-            .iter()
-            .any(|l| l.values.dtype() != DType::Float64)
-    {
+    if chain.is_empty() || a.layout.leaves().iter().any(|l| l.values.dtype() != a.dtype()) {
         return Ok(None);
     }
-    let Some(c) = float_chain_f64(chain) else {
+    match a.dtype() {
+        DType::Float64 => fused::<f64>(chain, op, dim, a),
+        DType::Float32 => fused::<f32>(chain, op, dim, a),
+        _ => Ok(None),
+    }
+}
+
+fn fused<T: Float + Reducible>(
+    chain: &[MapOp],
+    op: ReduceOp,
+    dim: Option<isize>,
+    a: &Array,
+) -> Result<Option<Reduced>> {
+    let Some(p) = Program::<T>::compile(chain) else {
         return Ok(None);
     };
-    // Specialise the two most common chain shapes; fall back to a small interpreter.
-    let r = match c.as_slice() {
-        [(0, o, _, s)] => {
-            let (o, s) = (*o, *s);
-            reduce_mapped(a, op, dim, DType::Float64, move |x| bin(o, x, s))?
-        }
-        [(0, o1, _, s1), (0, o2, _, s2)] => {
-            let (o1, s1, o2, s2) = (*o1, *s1, *o2, *s2);
-            reduce_mapped(a, op, dim, DType::Float64, move |x| {
-                bin(o2, bin(o1, x, s1), s2)
-            })?
-        }
-        _ => reduce_mapped(a, op, dim, DType::Float64, |x| {
-            let mut v = x;
-            for &(k, o, u, s) in &c {
-                v = match k {
-                    0 => bin(o, v, s),
-                    1 => bin(o, s, v),
-                    _ => un(u, v),
-                };
-            }
-            v
-        })?,
-    };
-    Ok(Some(r))
+    Ok(Some(match &p {
+        Program::Affine(f) => reduce_with(a, op, dim, f)?,
+        Program::Ops(o) => reduce_with(a, op, dim, o)?,
+    }))
 }

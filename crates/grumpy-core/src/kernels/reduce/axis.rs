@@ -14,6 +14,7 @@
 //! executor can apply an elementwise chain while reducing (identity for plain reductions).
 
 use super::accum::Acc;
+use super::map::{Mapper, BLOCK};
 use crate::buffer::{normalize, Bitmap, Buf, Native};
 use crate::error::Result;
 use crate::layout::{Layout, Leaf, List, Union};
@@ -107,19 +108,19 @@ fn span(o: &[i64], base: i64, i: usize) -> Range<usize> {
 }
 
 #[inline(always)]
-fn fold_range<T: Copy, A: Acc, F: Fn(T) -> A::In>(
+fn fold_range<T: Copy, A: Acc, M: Mapper<T, Out = A::In>>(
     acc: &mut A,
     src: &Src<'_, T>,
     r: Range<usize>,
-    f: &F,
+    m: &M,
 ) {
     match src.valid {
-        None if r.len() >= 32 => fold_slice(acc, &src.vals[r], f),
-        None => src.vals[r].iter().for_each(|&x| acc.push(f(x))),
+        None if r.len() >= 32 => fold_slice(acc, &src.vals[r], m),
+        None => src.vals[r].iter().for_each(|&x| acc.push(m.one(x))),
         Some(v) => {
             for i in r {
                 if v.get(i) {
-                    acc.push(f(src.vals[i]));
+                    acc.push(m.one(src.vals[i]));
                 }
             }
         }
@@ -128,21 +129,29 @@ fn fold_range<T: Copy, A: Acc, F: Fn(T) -> A::In>(
 
 /// Add the values of `r` into `dst[0..]`, value j into slot j.
 #[inline(always)]
-fn scatter_row<T: Copy, A: Acc, F: Fn(T) -> A::In>(
+fn scatter_row<T: Copy, A: Acc, M: Mapper<T, Out = A::In>>(
     dst: &mut [A],
     src: &Src<'_, T>,
     r: Range<usize>,
-    f: &F,
+    m: &M,
 ) {
     match src.valid {
+        None if M::BLOCKED && r.len() >= 8 => {
+            let mut buf = [A::In::default(); BLOCK];
+            for (d, c) in dst.chunks_mut(BLOCK).zip(src.vals[r].chunks(BLOCK)) {
+                let b = &mut buf[..c.len()];
+                m.map_block(c, b);
+                d.iter_mut().zip(b.iter()).for_each(|(a, &x)| a.push(x));
+            }
+        }
         None => dst
             .iter_mut()
             .zip(&src.vals[r])
-            .for_each(|(a, &x)| a.push(f(x))),
+            .for_each(|(a, &x)| a.push(m.one(x))),
         Some(v) => {
             for (a, i) in dst.iter_mut().zip(r) {
                 if v.get(i) {
-                    a.push(f(src.vals[i]));
+                    a.push(m.one(src.vals[i]));
                 }
             }
         }
@@ -150,21 +159,21 @@ fn scatter_row<T: Copy, A: Acc, F: Fn(T) -> A::In>(
 }
 
 /// Fold every valid leaf value into one accumulator (deterministic chunked merge when parallel).
-pub(super) fn fold_all<T: Copy + Sync, A: Acc, F: Fn(T) -> A::In + Sync>(
+pub(super) fn fold_all<T: Copy + Sync, A: Acc, M: Mapper<T, Out = A::In>>(
     src: &Src<'_, T>,
-    f: &F,
+    m: &M,
 ) -> A {
     let n = src.vals.len();
     let mut acc = A::empty();
     if n < PAR_MIN {
-        fold_range(&mut acc, src, 0..n, f);
+        fold_range(&mut acc, src, 0..n, m);
         return acc;
     }
     let parts: Vec<A> = (0..n.div_ceil(PAR_MIN))
         .into_par_iter()
         .map(|c| {
             let mut a = A::empty();
-            fold_range(&mut a, src, c * PAR_MIN..((c + 1) * PAR_MIN).min(n), f);
+            fold_range(&mut a, src, c * PAR_MIN..((c + 1) * PAR_MIN).min(n), m);
             a
         })
         .collect();
@@ -173,34 +182,21 @@ pub(super) fn fold_all<T: Copy + Sync, A: Acc, F: Fn(T) -> A::In + Sync>(
 }
 
 /// Innermost axis: one result per row of `rows` (the list just above the leaf).
-pub(super) fn innermost<T: Copy + Sync, A: Acc, F: Fn(T) -> A::In + Sync>(
+pub(super) fn innermost<T: Copy + Sync, A: Acc, M: Mapper<T, Out = A::In>>(
     rows: &List,
     src: &Src<'_, T>,
-    f: &F,
+    m: &M,
 ) -> Leaf {
     let o = rows.offsets.as_slice();
     let base = o[0];
     if let (Some(w), None) = (rows.regular_size().filter(|&w| w > 0), src.valid) {
         // Every row has w > 0 values, none null (a null row is empty): fold w-wide chunks of
         // the leaf straight into results, which are all valid.
-        let row = |c: &[T]| {
-            let mut a = A::empty();
-            c.iter().for_each(|&x| a.push(f(x)));
-            a.finish().unwrap_or_default()
-        };
         let vals = &src.vals[..rows.len() * w];
-        let out: Vec<A::Out> = if vals.len() >= PAR_MIN {
-            vals.par_chunks_exact(w)
-                .with_min_len(1024)
-                .map(row)
-                .collect()
-        } else {
-            vals.chunks_exact(w).map(row).collect()
-        };
-        return Leaf::valid(A::Out::wrap(Buf::from_vec(out)));
+        return Leaf::valid(A::Out::wrap(Buf::from_vec(regular_rows::<T, A, M>(vals, w, m))));
     }
     let mut out = vec![A::empty(); rows.len()];
-    let body = |(i, a): (usize, &mut A)| fold_range(a, src, span(o, base, i), f);
+    let body = |(i, a): (usize, &mut A)| fold_range(a, src, span(o, base, i), m);
     if src.vals.len() >= PAR_MIN {
         out.par_iter_mut()
             .enumerate()
@@ -212,18 +208,100 @@ pub(super) fn innermost<T: Copy + Sync, A: Acc, F: Fn(T) -> A::In + Sync>(
     super::finish(&out, rows.validity.as_ref())
 }
 
+/// One result per `w`-wide row of `vals` (no nulls). A blocked mapper maps whole rows a
+/// block at a time.
+fn regular_rows<T: Copy + Sync, A: Acc, M: Mapper<T, Out = A::In>>(
+    vals: &[T],
+    w: usize,
+    m: &M,
+) -> Vec<A::Out> {
+    let nrows = vals.len() / w;
+    let mut out = vec![A::Out::default(); nrows];
+    let fold = |x: &[A::In]| {
+        let mut a = A::empty();
+        x.iter().for_each(|&v| a.push(v));
+        a.finish().unwrap_or_default()
+    };
+    // Rows per task: whole rows of about BLOCK values (at least one row).
+    let per = (BLOCK / w).max(1);
+    let body = |(dst, c): (&mut [A::Out], &[T])| {
+        if M::BLOCKED && w <= BLOCK {
+            let mut buf = [A::In::default(); BLOCK];
+            let b = &mut buf[..c.len()];
+            m.map_block(c, b);
+            for (d, r) in dst.iter_mut().zip(b.chunks_exact(w)) {
+                *d = fold(r);
+            }
+        } else {
+            for (d, r) in dst.iter_mut().zip(c.chunks_exact(w)) {
+                let mut a = A::empty();
+                push_all(&mut a, r, m);
+                *d = a.finish().unwrap_or_default();
+            }
+        }
+    };
+    if vals.len() >= PAR_MIN {
+        out.par_chunks_mut(per)
+            .zip(vals.par_chunks(per * w))
+            .with_min_len((1024 / per).max(1))
+            .for_each(body);
+    } else {
+        out.chunks_mut(per).zip(vals.chunks(per * w)).for_each(body);
+    }
+    out
+}
+
+/// Push every value of `vals`, in order, into one accumulator.
+#[inline(always)]
+fn push_all<T: Copy, A: Acc, M: Mapper<T, Out = A::In>>(a: &mut A, vals: &[T], m: &M) {
+    if M::BLOCKED {
+        let mut buf = [A::In::default(); BLOCK];
+        for c in vals.chunks(BLOCK) {
+            let b = &mut buf[..c.len()];
+            m.map_block(c, b);
+            b.iter().for_each(|&x| a.push(x));
+        }
+    } else {
+        vals.iter().for_each(|&x| a.push(m.one(x)));
+    }
+}
+
 /// `S`-wide rows packed in `block`: column j folds into `dst[j]`, with the accumulators held
 /// in registers (the xyz case: S = 3). Four interleaved sets of accumulators (rows 4i, 4i+1,
 /// ...) break the add latency chain; they are merged in a fixed order, so results are
-/// deterministic.
+/// deterministic. A blocked mapper maps `BLOCK` values (a multiple of `4 * S`) at a time, so
+/// every value meets the same accumulator as without blocking.
 #[inline(always)]
-fn regular_block<T: Copy, A: Acc, F: Fn(T) -> A::In, const S: usize>(
+fn regular_block<T: Copy, A: Acc, M: Mapper<T, Out = A::In>, const S: usize>(
     dst: &mut [A],
     block: &[T],
-    f: &F,
+    m: &M,
 ) {
     let mut acc = [[A::empty(); S]; 4];
-    let quads = block.chunks_exact(4 * S);
+    if M::BLOCKED {
+        let mut buf = [A::In::default(); BLOCK];
+        for c in block.chunks(BLOCK) {
+            let b = &mut buf[..c.len()];
+            m.map_block(c, b);
+            regular_quads::<A::In, A, S>(&mut acc, b, |x| x);
+        }
+    } else {
+        regular_quads::<T, A, S>(&mut acc, block, |x| m.one(x));
+    }
+    for set in &acc {
+        for (d, a) in dst.iter_mut().zip(set) {
+            d.merge(a);
+        }
+    }
+}
+
+#[inline(always)]
+fn regular_quads<X: Copy, A: Acc, const S: usize>(
+    acc: &mut [[A; S]; 4],
+    vals: &[X],
+    f: impl Fn(X) -> A::In,
+) {
+    let quads = vals.chunks_exact(4 * S);
     let rest = quads.remainder();
     for q in quads {
         for (r, set) in acc.iter_mut().enumerate() {
@@ -237,17 +315,27 @@ fn regular_block<T: Copy, A: Acc, F: Fn(T) -> A::In, const S: usize>(
             acc[0][j].push(f(row[j]));
         }
     }
-    for set in &acc {
-        for (d, a) in dst.iter_mut().zip(set) {
-            d.merge(a);
-        }
-    }
 }
 
 /// Fold a slice with four interleaved accumulators (see [`regular_block`]).
 #[inline(always)]
-fn fold_slice<T: Copy, A: Acc, F: Fn(T) -> A::In>(acc: &mut A, vals: &[T], f: &F) {
+fn fold_slice<T: Copy, A: Acc, M: Mapper<T, Out = A::In>>(acc: &mut A, vals: &[T], m: &M) {
     let mut p = [A::empty(); 4];
+    if M::BLOCKED {
+        let mut buf = [A::In::default(); BLOCK];
+        for c in vals.chunks(BLOCK) {
+            let b = &mut buf[..c.len()];
+            m.map_block(c, b);
+            fold_quads(&mut p, b, |x| x);
+        }
+    } else {
+        fold_quads(&mut p, vals, |x| m.one(x));
+    }
+    p.iter().for_each(|q| acc.merge(q));
+}
+
+#[inline(always)]
+fn fold_quads<X: Copy, A: Acc>(p: &mut [A; 4], vals: &[X], f: impl Fn(X) -> A::In) {
     let quads = vals.chunks_exact(4);
     let rest = quads.remainder();
     for q in quads {
@@ -256,7 +344,6 @@ fn fold_slice<T: Copy, A: Acc, F: Fn(T) -> A::In>(acc: &mut A, vals: &[T], f: &F
         }
     }
     rest.iter().for_each(|&x| p[0].push(f(x)));
-    p.iter().for_each(|q| acc.merge(q));
 }
 
 /// Prefix sums of `lens` as i64 offsets starting at 0.
@@ -274,11 +361,11 @@ fn prefix(lens: &[i64]) -> Vec<i64> {
 /// Axis `ndim - 2`: the members of each group (`groups` rows, or one group of every member when
 /// `groups` is `None`) are rows of `members` over the leaf; returns the result offsets (one
 /// row per group, of length max member length) and the accumulators.
-pub(super) fn two_level<T: Copy + Sync, A: Acc, F: Fn(T) -> A::In + Sync>(
+pub(super) fn two_level<T: Copy + Sync, A: Acc, M: Mapper<T, Out = A::In>>(
     groups: Option<&List>,
     members: &List,
     src: &Src<'_, T>,
-    f: &F,
+    m: &M,
 ) -> (Vec<i64>, Vec<A>) {
     let mo = members.offsets.as_slice();
     let mb = mo[0];
@@ -333,16 +420,16 @@ pub(super) fn two_level<T: Copy + Sync, A: Acc, F: Fn(T) -> A::In + Sync>(
             // Members of one length s are one contiguous block of s-wide chunks.
             let block = &src.vals[(mo[mr.start] - mb) as usize..(mo[mr.end] - mb) as usize];
             match dst.len() {
-                1 => regular_block::<T, A, F, 1>(dst, block, f),
-                2 => regular_block::<T, A, F, 2>(dst, block, f),
-                3 => regular_block::<T, A, F, 3>(dst, block, f),
-                4 => regular_block::<T, A, F, 4>(dst, block, f),
-                _ => mr.for_each(|e| scatter_row(dst, src, span(mo, mb, e), f)),
+                1 => regular_block::<T, A, M, 1>(dst, block, m),
+                2 => regular_block::<T, A, M, 2>(dst, block, m),
+                3 => regular_block::<T, A, M, 3>(dst, block, m),
+                4 => regular_block::<T, A, M, 4>(dst, block, m),
+                _ => mr.for_each(|e| scatter_row(dst, src, span(mo, mb, e), m)),
             }
             return;
         }
         for e in mr {
-            scatter_row(dst, src, span(mo, mb, e), f);
+            scatter_row(dst, src, span(mo, mb, e), m);
         }
     };
     if src.vals.len() >= PAR_MIN && ngroups > 1 {
@@ -359,11 +446,11 @@ pub(super) fn two_level<T: Copy + Sync, A: Acc, F: Fn(T) -> A::In + Sync>(
 
 /// Any axis `k < ndim - 1` (sequential): result offsets for the result levels `0..ndim-1-k`
 /// (level 0 has one row per group) and the accumulators of the bottom level.
-pub(super) fn general<T: Copy + Sync, A: Acc, F: Fn(T) -> A::In + Sync>(
+pub(super) fn general<T: Copy + Sync, A: Acc, M: Mapper<T, Out = A::In>>(
     chain: &Chain,
     k: usize,
     src: &Src<'_, T>,
-    f: &F,
+    m: &M,
 ) -> (Vec<Vec<i64>>, Vec<A>) {
     let n = chain.ndim();
     debug_assert!(k + 2 <= n);
@@ -394,7 +481,7 @@ pub(super) fn general<T: Copy + Sync, A: Acc, F: Fn(T) -> A::In + Sync>(
             let mut out = vec![A::empty(); total];
             for (e, &s) in slot.iter().enumerate() {
                 let st = starts[s] as usize;
-                scatter_row(&mut out[st..], src, span(o, base, e), f);
+                scatter_row(&mut out[st..], src, span(o, base, e), m);
             }
             levels.push(starts);
             return (levels, out);

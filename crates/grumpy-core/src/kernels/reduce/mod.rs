@@ -35,6 +35,7 @@
 
 pub mod accum;
 mod axis;
+pub mod map;
 #[cfg(test)]
 mod tests;
 
@@ -47,6 +48,7 @@ use crate::layout::{Layout, Leaf, List};
 use crate::with_values;
 use accum::{Acc, All, Any, Count, Mean, MinMax, ProdF, Ptp, Reducible, SumF};
 use axis::{Chain, Src};
+use map::{FnMap, Identity, Mapper};
 
 /// A reduction operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -197,11 +199,11 @@ pub fn reduce(a: &Array, op: ReduceOp, dim: Option<isize>) -> Result<Reduced> {
     let leaf = &chain.leaf;
     let valid = leaf.validity.as_ref();
     let r = with_values!(&leaf.values, b, T => {
-        dispatch::<T, _>(op, &chain, k, &Src { vals: b.as_slice(), valid }, &|x: T| x)
+        dispatch::<T, _>(op, &chain, k, &Src { vals: b.as_slice(), valid }, &Identity)
     }, _s => {
         // Strings: only `count` gets here, and it reads validity only.
         let zeros = vec![0u8; leaf.len()];
-        run::<u8, Count<u8>, _>(&chain, k, &Src { vals: &zeros, valid }, &|x: u8| x)
+        run::<u8, Count<u8>, _>(&chain, k, &Src { vals: &zeros, valid }, &Identity)
     })?;
     debug_assert!(match &r {
         Reduced::Array(x) => x.dtype() == out,
@@ -255,7 +257,7 @@ pub fn reduce_mapped<F: Fn(f64) -> f64 + Sync>(
                 vals: b.as_slice(),
                 valid,
             },
-            &|x: f64| f(x),
+            &FnMap(|x: f64| f(x)),
         ),
         Values::F32(b) => dispatch_f64(
             op,
@@ -265,7 +267,7 @@ pub fn reduce_mapped<F: Fn(f64) -> f64 + Sync>(
                 vals: b.as_slice(),
                 valid,
             },
-            &|x: f32| f(f64::from(x)),
+            &FnMap(|x: f32| f(f64::from(x))),
         ),
         Values::Str(_) => {
             let zeros = vec![0u8; leaf.len()];
@@ -276,7 +278,7 @@ pub fn reduce_mapped<F: Fn(f64) -> f64 + Sync>(
                     vals: &zeros,
                     valid,
                 },
-                &|x: u8| x,
+                &Identity,
             )
         }
         other => {
@@ -292,7 +294,7 @@ pub fn reduce_mapped<F: Fn(f64) -> f64 + Sync>(
                     vals: b.as_slice(),
                     valid,
                 },
-                &|x: f64| f(x),
+                &FnMap(|x: f64| f(x)),
             )
         }
     }?;
@@ -304,7 +306,52 @@ pub fn reduce_mapped<F: Fn(f64) -> f64 + Sync>(
     })
 }
 
-fn dispatch<T: Reducible, F: Fn(T) -> T + Sync>(
+/// Fused building block: reduce `m(x)` for every stored value `x` of type `T` (the leaf dtype)
+/// without materialising the mapped values; the mapped values are `T` too and go through the
+/// same accumulators as a plain [`reduce`], in the same order, so the result equals
+/// `reduce(map(x))` bit for bit. A compiled plan passes its elementwise chain as `m`.
+///
+/// ```
+/// use grumpy_core::array::Array;
+/// use grumpy_core::kernels::reduce::{reduce_with, map::FnMap, ReduceOp, Reduced};
+/// let a = Array::from_item(&vec![vec![1.0, 2.0], vec![3.0]].into(), None).unwrap();
+/// let Reduced::Array(r) = reduce_with(&a, ReduceOp::Sum, Some(1), &FnMap(|x: f64| x * 2.0 + 1.0)).unwrap() else { panic!() };
+/// assert_eq!(r.to_item(), vec![8.0, 7.0].into());
+/// ```
+pub fn reduce_with<T: Reducible, M: Mapper<T, Out = T>>(
+    a: &Array,
+    op: ReduceOp,
+    dim: Option<isize>,
+    m: &M,
+) -> Result<Reduced> {
+    if a.dtype() != T::DTYPE {
+        return Err(Error::new(
+            Code::DType,
+            format!("reduce_with over {} values got a {} array", T::DTYPE, a.dtype()),
+            "the mapper's input type must be the leaf dtype",
+            "cast the array first, or pick the mapper for its dtype",
+        ));
+    }
+    result_dtype(op, T::DTYPE)?;
+    let k = dim.map(|d| resolve_dim(d, a.ndim())).transpose()?;
+    let chain = Chain::new(&a.layout)?;
+    let leaf = &chain.leaf;
+    let vals = leaf.values.as_slice::<T>().ok_or_else(|| {
+        Error::new(
+            Code::DType,
+            "reduce_with: leaf values are not of the mapper's type",
+            format!("the leaf holds {}", leaf.values.dtype()),
+            "cast the array first",
+        )
+    })?;
+    let src = Src {
+        vals,
+        valid: leaf.validity.as_ref(),
+    };
+    dispatch::<T, M>(op, &chain, k, &src, m)
+}
+
+fn dispatch<T: Reducible, F: Mapper<T, Out = T>>(
     op: ReduceOp,
     chain: &Chain,
     k: Option<usize>,
@@ -324,7 +371,7 @@ fn dispatch<T: Reducible, F: Fn(T) -> T + Sync>(
     }
 }
 
-fn dispatch_f64<T: Native, F: Fn(T) -> f64 + Sync>(
+fn dispatch_f64<T: Native, F: Mapper<T, Out = f64>>(
     op: ReduceOp,
     chain: &Chain,
     k: Option<usize>,
@@ -369,7 +416,7 @@ fn finish<A: Acc>(accs: &[A], rows: Option<&Bitmap>) -> Leaf {
     )
 }
 
-fn run<T: Copy + Sync, A: Acc, F: Fn(T) -> A::In + Sync>(
+fn run<T: Copy + Sync, A: Acc, F: Mapper<T, Out = A::In>>(
     chain: &Chain,
     k: Option<usize>,
     src: &Src<'_, T>,

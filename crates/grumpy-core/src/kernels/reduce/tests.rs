@@ -326,3 +326,56 @@ fn mapped_reduction_fuses_a_function() {
     assert_eq!(r.to_item(), vec![4.0, 7.0].into());
     assert!(reduce_mapped(&a, ReduceOp::Sum, None, DType::Int64, |x| x).is_err());
 }
+
+#[test]
+fn deep_unions_reduce_with_scalar_rows_wrapped_to_full_depth() {
+    // [1.0, [[[2.0, 4.0]]], 3.0] ≡ [[[[1.0]]], [[[2.0, 4.0]]], [[[3.0]]]]
+    let w = |x: Vec<f64>| l(vec![l(vec![x.into()])]);
+    let u = arr(l(vec![f(1.0), w(vec![2.0, 4.0]), f(3.0)]));
+    let lc = arr(l(vec![w(vec![1.0]), w(vec![2.0, 4.0]), w(vec![3.0])]));
+    assert_eq!(u.ndim(), 4);
+    for op in ReduceOp::ALL {
+        for dim in [None, Some(0), Some(1), Some(2), Some(3), Some(-1)] {
+            assert_eq!(red(&u, op, dim), red(&lc, op, dim), "{op:?} {dim:?}");
+        }
+    }
+    assert_eq!(red(&u, ReduceOp::Sum, None), f(10.0));
+    assert_eq!(red(&u, ReduceOp::Count, Some(0)), l(vec![l(vec![vec![3i64, 1].into()])]));
+    // a union nested inside list rows: [[2, [[0, 5]]]] ≡ [[[[2]], [[0, 5]]]]
+    let v = arr(l(vec![l(vec![i(2), l(vec![vec![0i64, 5].into()])])]));
+    assert_eq!(red(&v, ReduceOp::Count, None), i(3));
+    assert_eq!(
+        red(&v, ReduceOp::Sum, Some(1)),
+        l(vec![l(vec![vec![2i64, 5].into()])])
+    );
+}
+
+#[test]
+fn reduce_with_a_mapper_equals_reduce_of_the_mapped_array() {
+    use super::map::FnMap;
+    let rows: Vec<Vec<Vec<f64>>> = (0..300)
+        .map(|p| (0..(p % 7 + 1)).map(|r| vec![p as f64 * 0.1, r as f64, -0.5]).collect())
+        .collect();
+    let a = arr(rows.into());
+    let mapped = crate::kernels::elementwise::binary(
+        crate::kernels::elementwise::BinaryOp::Mul,
+        crate::kernels::elementwise::Operand::Array(&a),
+        crate::kernels::elementwise::Operand::Scalar(&Scalar::Float(3.0)),
+    )
+    .unwrap();
+    let m = FnMap(|x: f64| x * 3.0);
+    for op in ReduceOp::ALL {
+        for dim in [None, Some(0), Some(1), Some(2)] {
+            assert_eq!(
+                reduce_with(&a, op, dim, &m).unwrap(),
+                reduce(&mapped, op, dim).unwrap(),
+                "{op:?} {dim:?}"
+            );
+        }
+    }
+    let ints = arr(vec![vec![1i64, 2]].into());
+    assert_eq!(
+        reduce_with(&ints, ReduceOp::Sum, None, &m).unwrap_err().code(),
+        Code::DType
+    );
+}
