@@ -4,7 +4,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use grumpy_core::array::Array;
 use grumpy_core::buffer::{Buf, Values};
-use grumpy_core::neighbors::{neighbors, NeighborOpts};
+use grumpy_core::neighbors::{neighbor_graph, neighbors, GraphOutput, NeighborOpts};
 
 /// Deterministic xorshift in [-1, 1).
 fn rng(state: &mut u64) -> f64 {
@@ -57,6 +57,9 @@ fn bench(c: &mut Criterion) {
     let opts = NeighborOpts::knn(16).dim(1).self_loops(false).same(true);
     c.bench_function("knn16_256_chains_of_256", |b| {
         b.iter(|| neighbors(&batch, &batch, &opts).expect("search"))
+    });
+    c.bench_function("knn16_256_chains_of_256_pairs", |b| {
+        b.iter(|| neighbor_graph(&batch, &batch, &opts, GraphOutput::Pairs, false).expect("search"))
     });
     let big = cloud(50_000);
     let o = NeighborOpts::knn(16).same(true);

@@ -2,21 +2,30 @@
 
 Workload A: 4096 chain-like proteins (128..384 residues, 3.8 Å random-walk steps, seed 0),
 k=16, loop=False, within each protein (dim=1). Workload B: one cloud of 200,000 points, k=16.
-Prints medians of repeats and ratios (competitor time / grumpy time). Run with a release build:
-``./scripts/dev-build --release && PYTHONPATH=python python benches/python/bench_neighbors.py``.
+Prints medians of repeats: wall time, queries/s, queries per CPU-second of this process (the
+fair number on a shared machine), and ratios (competitor time / grumpy time). Run with a
+release build:
+``./scripts/dev-build --release && PYTHONPATH=python python benches/python/bench_neighbors.py``
+(``BENCH_THREADS`` sets the thread count, default 2; ``BENCH_REPEATS`` the repeats, default 7).
 """
 
 from __future__ import annotations
 
 import os
-import statistics
-import time
 
-import grumpy as gr
-import numpy as np
+THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+REPEATS = int(os.environ.get("BENCH_REPEATS", "7"))
+# thread pools read these when they start: set them before importing anything that has one
+os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
+os.environ.setdefault("RAYON_NUM_THREADS", str(THREADS))
+
+import statistics  # noqa: E402
+import time  # noqa: E402
+
+import grumpy as gr  # noqa: E402
+import numpy as np  # noqa: E402
 
 K = 16
-THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 
 
 def proteins(n=4096, seed=0):
@@ -31,19 +40,26 @@ def proteins(n=4096, seed=0):
     return (coords - starts), offsets
 
 
-def median_time(fn, repeats):
-    fn()  # warm-up
-    ts = []
+def measure(fn, repeats):
+    """Median wall and CPU seconds of `repeats` calls (after one warm-up)."""
+    fn()
+    walls, cpus = [], []
     for _ in range(repeats):
-        t = time.perf_counter()
+        w, c = time.perf_counter(), time.process_time()
         fn()
-        ts.append(time.perf_counter() - t)
-    return statistics.median(ts)
+        cpus.append(time.process_time() - c)
+        walls.append(time.perf_counter() - w)
+    return statistics.median(walls), statistics.median(cpus)
 
 
-def row(name, t, n, ours):
-    ratio = "" if ours is None else f"  grumpy is {t / ours:5.2f}x faster"
-    print(f"  {name:34s} {t * 1e3:9.1f} ms  {n / t / 1e6:6.2f} M queries/s{ratio}")
+def row(name, t, n, ours=None):
+    wall, cpu = t
+    ratio = "" if ours is None else f"  grumpy {wall / ours[0]:5.2f}x (cpu {cpu / ours[1]:5.2f}x)"
+    print(
+        f"  {name:36s} {wall * 1e3:8.1f} ms  {n / wall / 1e6:5.2f} M q/s"
+        f"  {n / cpu / 1e6:5.2f} M q/cpu-s{ratio}",
+        flush=True,
+    )
 
 
 def per_group(coords, offsets, query_one):
@@ -54,72 +70,90 @@ def per_group(coords, offsets, query_one):
     return go
 
 
-def main():
+def check_parity(batch, coords, offsets):
+    """grumpy's distances equal cKDTree's on a sample of proteins (sanity, not a test)."""
+    from scipy.spatial import cKDTree
+
+    _, dist = gr.neighbors(batch, batch, k=K, dim=1, loop=False, return_distances=True)
+    for g in range(0, len(offsets) - 1, 512):
+        c = coords[offsets[g] : offsets[g + 1]]
+        want = cKDTree(c).query(c, k=K + 1)[0][:, 1:]
+        got = np.array(dist[g].to_list())
+        assert np.allclose(got, want, rtol=1e-12, atol=1e-9), g
+
+
+def workload_a():
     coords, offsets = proteins()
     nq = len(coords)
     batch = gr.from_offsets(coords.ravel(), offsets, np.arange(0, 3 * nq + 1, 3))
     print(f"A: {len(offsets) - 1} proteins, {nq} residues, k={K}, loop=False, {THREADS} threads")
-    ours = median_time(lambda: gr.neighbors(batch, batch, k=K, dim=1, loop=False), 5)
-    row("grumpy gr.neighbors", ours, nq, None)
+    ours = measure(lambda: gr.neighbors(batch, batch, k=K, dim=1, loop=False), REPEATS)
+    row("grumpy gr.neighbors (pairs)", ours, nq)
+    t = measure(
+        lambda: gr.neighbors(batch, batch, k=K, dim=1, loop=False, output="edge_index"), REPEATS
+    )
+    row("grumpy (edge_index)", t, nq)
+    t = measure(
+        lambda: gr.neighbors(batch, batch, k=K, dim=1, loop=False, return_distances=True),
+        REPEATS,
+    )
+    row("grumpy (pairs + distances)", t, nq)
+    try:
+        check_parity(batch, coords, offsets)
+    except ImportError:
+        pass
     try:
         from pykdtree.kdtree import KDTree as PyKD
 
-        os.environ["OMP_NUM_THREADS"] = str(THREADS)
-        t = median_time(per_group(coords, offsets, lambda c: PyKD(c).query(c, k=K + 1)), 3)
+        t = measure(per_group(coords, offsets, lambda c: PyKD(c).query(c, k=K + 1)), 3)
         row("pykdtree (per protein)", t, nq, ours)
     except ImportError:
         print("  pykdtree not installed")
     try:
         from scipy.spatial import cKDTree
 
-        t = median_time(
-            per_group(
-                coords,
-                offsets,
-                lambda c: cKDTree(c).query(c, k=K + 1, workers=THREADS),
-            ),
-            3,
-        )
-        row("scipy cKDTree (per protein)", t, nq, ours)
+        fn = per_group(coords, offsets, lambda c: cKDTree(c).query(c, k=K + 1, workers=THREADS))
+        row("scipy cKDTree (per protein)", measure(fn, 3), nq, ours)
     except ImportError:
         print("  scipy not installed")
     try:
         from sklearn.neighbors import NearestNeighbors
 
-        t = median_time(
-            per_group(
-                coords,
-                offsets,
-                lambda c: NearestNeighbors(n_neighbors=K, n_jobs=THREADS).fit(c).kneighbors(),
-            ),
-            1,
+        fn = per_group(
+            coords,
+            offsets,
+            lambda c: NearestNeighbors(n_neighbors=K, n_jobs=THREADS).fit(c).kneighbors(),
         )
-        row("scikit-learn (per protein)", t, nq, ours)
+        row("scikit-learn (per protein)", measure(fn, 1), nq, ours)
     except ImportError:
         print("  scikit-learn not installed")
 
+
+def workload_b():
     rng = np.random.default_rng(0)
     cloud = rng.uniform(0, 100, size=(200_000, 3))
     g = gr.array(cloud)
-    print(f"B: one cloud of {len(cloud)} points, k={K}")
-    ours = median_time(lambda: gr.neighbors(g, g, k=K), 3)
-    row("grumpy gr.neighbors", ours, len(cloud), None)
+    n = len(cloud)
+    print(f"B: one cloud of {n} points, k={K}")
+    ours = measure(lambda: gr.neighbors(g, g, k=K), REPEATS)
+    row("grumpy gr.neighbors (pairs)", ours, n)
+    row("grumpy (edge_index)", measure(lambda: gr.neighbors(g, g, k=K, output="edge_index"), 3), n)
     try:
         from scipy.spatial import cKDTree
 
         for w in (1, THREADS):
-            t = median_time(lambda w=w: cKDTree(cloud).query(cloud, k=K, workers=w), 3)
-            row(f"scipy cKDTree (workers={w})", t, len(cloud), ours)
+            t = measure(lambda w=w: cKDTree(cloud).query(cloud, k=K, workers=w), 3)
+            row(f"scipy cKDTree (workers={w})", t, n, ours)
     except ImportError:
         pass
     try:
         from pykdtree.kdtree import KDTree as PyKD
 
-        t = median_time(lambda: PyKD(cloud).query(cloud, k=K), 3)
-        row("pykdtree", t, len(cloud), ours)
+        row("pykdtree", measure(lambda: PyKD(cloud).query(cloud, k=K), 3), n, ours)
     except ImportError:
         pass
 
 
 if __name__ == "__main__":
-    main()
+    workload_a()
+    workload_b()

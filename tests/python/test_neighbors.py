@@ -93,12 +93,30 @@ def test_loop_false_removes_self_but_keeps_duplicates():
     assert gr.neighbors(x, x, k=1).to_list() == [[[0, 0]], [[1, 0]], [[2, 0]], [[3, 3]]]
 
 
-def test_loop_false_needs_identity_not_equality():
-    pts = [[0.0], [3.0]]
-    a, b = gr.array(pts), gr.array(pts)
-    assert gr.neighbors(a, b, k=1, loop=False).to_list() == [[[0, 0]], [[1, 1]]]
+def test_loop_false_is_positional_not_identity():
+    # PyG knn_graph(loop=False) semantics: drop (i, i) of a point set with itself, decided by
+    # position, so copies, views and fancy-indexed selections all behave alike
+    pts = [[0.0], [3.0], [4.0]]
+    x = gr.array(pts)
+    want = as_pairs(ref_knn(pts, pts, 1, skip_self=True))
+    assert want == [[[0, 1]], [[1, 2]], [[2, 1]]]
+    for q, d in [(x, x), (x[:], x[:]), (x[[0, 1, 2]], x[[0, 1, 2]]), (gr.array(pts), x)]:
+        assert gr.neighbors(q, d, k=1, loop=False).to_list() == want
     n = np.array(pts)
-    assert gr.neighbors(n, n, k=1, loop=False).to_list() == [[[0, 1]], [[1, 0]]]
+    assert gr.neighbors(n, n.copy(), k=1, loop=False).to_list() == want
+    # different points of the same shape: (i, i) is still the pair dropped
+    moved = gr.array([[0.1], [2.0], [9.0]])
+    got = gr.neighbors(x, moved, k=1, loop=False).to_list()
+    assert got == [[[0, 1]], [[1, 0]], [[2, 1]]]
+    # loop=True never drops anything
+    assert gr.neighbors(x, moved, k=1).to_list() == [[[0, 0]], [[1, 1]], [[2, 1]]]
+    # with different point counts there is no (i, i) pairing: an ArgumentError with a fix
+    e = _err(gr.ArgumentError, x, x[:2], k=1, loop=False)
+    assert "loop" in str(e)
+    b1 = gr.array([[[0.0], [1.0]], [[2.0]]])
+    b2 = gr.array([[[0.0]], [[1.0], [2.0]]])
+    _err(gr.ArgumentError, b1, b2, k=1, dim=1, loop=False)
+    assert gr.neighbors(b1, b2, k=1, dim=1).to_list() == [[[[0, 0]], [[1, 0]]], [[[0, 0]]]]
 
 
 def test_dim1_groups_ragged_k_larger_than_group_and_empty_group():
@@ -169,6 +187,21 @@ def test_union_rows_at_dim0_and_int_and_float32_coordinates():
     assert d.to_list() == [[0.0, 5.0], [0.0, 5.0]]
     f = np.array([[0, 0], [3, 4]], dtype=np.float32)
     assert gr.neighbors(f, f, k=2).to_list() == [[[0, 0], [0, 1]], [[1, 1], [1, 0]]]
+
+
+def test_float32_and_int_coordinates_give_float64_distances():
+    rng = np.random.default_rng(4)
+    f = rng.normal(size=(40, 3)).astype(np.float32)
+    _, d = gr.neighbors(f, f, k=3, loop=False, return_distances=True)
+    assert d.dtype == gr.float64
+    f64 = f.astype(np.float64)
+    want = as_dists(ref_knn(f64.tolist(), f64.tolist(), 3, skip_self=True))
+    assert_close_nested(d.to_list(), want)
+    # integers are converted to float64: exact below 2**53
+    i = np.array([[0, 0], [2**52, 1], [2**52, 3]], dtype=np.int64)
+    p, d = gr.neighbors(i, i, k=1, loop=False, return_distances=True)
+    assert p.to_list() == [[[0, 1]], [[1, 2]], [[2, 1]]]
+    assert d.to_list() == [[float(np.hypot(2**52, 1))], [2.0], [2.0]]
 
 
 def test_from_offsets_batch_and_plan_shape():
@@ -266,12 +299,81 @@ def test_errors_k_radius_arguments():
     _err(gr.ArgumentError, x, x)
     _err(gr.ArgumentError, x, x, k=1, radius=1.0)
     _err(gr.ArgumentError, x, x, k=-1)
-    _err(gr.ArgumentError, x, x, k=1.5)
+    _err(gr.ArgumentError, x, x, k=-(10**30))
     _err(gr.ArgumentError, x, x, radius=-0.1)
     _err(gr.ArgumentError, x, x, radius=float("nan"))
-    _err(gr.ArgumentError, x, x, radius="a")
+    _err(gr.ArgumentError, x, x, radius=float("inf"))
     _err(gr.ArgumentError, x, x, k=1, output="coo")
     assert gr.neighbors(x, x, k=np.int64(1)).to_list() == [[[0, 0]], [[1, 1]]]
+    assert gr.neighbors(x, x, radius=np.float32(0.5)).to_list() == [[[0, 0]], [[1, 1]]]
+    assert gr.neighbors(x, x, radius=1).to_list() == [[[0, 0], [0, 1]], [[1, 1], [1, 0]]]
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"k": 1.5},
+        {"k": "3"},
+        {"k": True},
+        {"k": np.float64(2.0)},
+        {"radius": "x"},
+        {"radius": True},
+        {"radius": [1.0]},
+        {"k": 1, "loop": "no"},
+        {"k": 1, "loop": None},
+        {"k": 1, "loop": 1},
+        {"k": 1, "output": None},
+        {"k": 1, "output": 3},
+        {"k": 1, "dim": None},
+        {"k": 1, "dim": 1.0},
+        {"k": 1, "dim": "0"},
+        {"k": 1, "return_distances": "yes"},
+        {"k": 1, "return_distances": None},
+    ],
+)
+def test_bad_argument_types_are_argument_errors(kw):
+    x = gr.array([[0.0], [1.0]])
+    e = _err(gr.ArgumentError, x, x, **kw)
+    assert not isinstance(e, TypeError)
+    name = next(n for n in kw if n != "k" or len(kw) == 1)
+    assert name in str(e)
+
+
+def test_signature_and_docstring_examples():
+    import doctest
+    import inspect
+
+    sig = inspect.signature(gr.neighbors)
+    assert str(sig) == (
+        "(query, data, k=None, radius=None, dim=0, loop=True, return_distances=False, "
+        "output='pairs')"
+    )
+    doc = gr.neighbors.__doc__
+    assert "loop=False" in doc and "float64" in doc and ">>>" in doc
+    # the examples in the docstring run and give what they show
+    parser = doctest.DocTestParser()
+    test = parser.get_doctest(doc, {"gr": gr, "np": np}, "neighbors", None, 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    runner.run(test)
+    assert runner.failures == 0 and runner.tries >= 4
+
+
+def test_huge_k_is_capped_never_aborts():
+    rng = np.random.default_rng(2)
+    pts = rng.normal(size=(50, 3))
+    x = gr.array(pts)
+    for k in (10**9, 10**30, np.int64(2**62)):
+        got, d = gr.neighbors(x, x, k=k, loop=False, return_distances=True)
+        assert got.to_list() == gr.neighbors(x, x, k=49, loop=False).to_list()
+        assert [len(r) for r in d.to_list()] == [49] * 50
+    b = gr.array([pts[:3].tolist(), pts[3:].tolist()])
+    assert gr.neighbors(b, b, k=10**9, dim=1, output="edge_index").shape == (2, 9 + 47 * 47)
+    # 60,000 points with k=10**9 would need ~86 GB: a clean error, not an abort
+    big = gr.array(rng.normal(size=(60_000, 3)))
+    e = _err(gr.ArgumentError, big, big, k=10**9)
+    assert "memory" in str(e)
+    e = _err(gr.ArgumentError, big, big, radius=1e9, output="edge_index")
+    assert "memory" in str(e)
 
 
 def test_errors_dim_out_of_range():

@@ -5,7 +5,9 @@
 
 use grumpy_core::array::Array;
 use grumpy_core::buffer::{Buf, Values};
-use grumpy_core::neighbors::{knn_graph, neighbors, NeighborOpts};
+use grumpy_core::neighbors::{
+    knn_graph, neighbor_graph, neighbors, Graph, GraphOutput, NeighborOpts,
+};
 
 fn main() -> grumpy_core::Result<()> {
     // Two proteins with 4 and 3 residues, flat xyz values plus offsets (outermost first).
@@ -23,7 +25,7 @@ fn main() -> grumpy_core::Result<()> {
     )?;
 
     // k = 2 nearest residues of each residue, within its protein, without self pairs.
-    let opts = NeighborOpts::knn(2).dim(1).self_loops(false).same(true);
+    let opts = NeighborOpts::knn(2).dim(1).self_loops(false);
     let r = neighbors(&batch, &batch, &opts)?;
     let (off, idx, dist) = (r.offsets(), r.neighbor_index(), r.distance_values());
     for q in 0..r.num_queries() {
@@ -58,5 +60,20 @@ fn main() -> grumpy_core::Result<()> {
     // The entry point a compiled plan uses: gr.neighbors(batch, batch, k=2, dim=1, loop=False).
     let pairs = knn_graph(&batch, 2, 1, false)?;
     assert_eq!(pairs, r.pairs());
+
+    // The fast path of gr.neighbors: the search writes the final format directly.
+    let Graph::EdgeIndex {
+        edge_index,
+        distances,
+    } = neighbor_graph(&batch, &batch, &opts, GraphOutput::EdgeIndex, true)?
+    else {
+        unreachable!("asked for edge_index")
+    };
+    assert_eq!(edge_index, ei);
+    assert_eq!(distances.as_deref(), Some(dist));
+    println!(
+        "neighbor_graph: {} edges with distances",
+        edge_index.len() / 2
+    );
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! A kd-tree for large groups: median splits on the widest axis, points copied into leaf
-//! buckets in tree order, and searches that track the exact squared distance from the query to
-//! each cell (incremental per-axis offsets, as in Arya & Mount) to prune subtrees.
+//! buckets in tree order, and searches that track the per-axis offsets from the query to each
+//! cell (as in Arya & Mount) to prune subtrees. The cell bound is recomputed as the sum of
+//! the squared offsets in axis order (not updated incrementally), so it is an exact lower
+//! bound of every `d²` inside the cell in floating point and pruning never changes a result.
 //!
 //! ```text
 //!   node: split axis/value, children     leaf: bucket [lo, hi) of `pts` (tree order)
@@ -72,7 +74,7 @@ impl KdTree {
             return;
         }
         off.fill(0.0);
-        self.knn_rec(m, 0, q, 0.0, skip as u32, off, best);
+        self.knn_rec(m, 0, q, skip as u32, off, best);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -81,7 +83,6 @@ impl KdTree {
         m: M,
         node: usize,
         q: &[f64],
-        rd: f64,
         skip: u32,
         off: &mut [f64],
         best: &mut KBest,
@@ -107,14 +108,13 @@ impl KdTree {
         } else {
             (nd.right as usize, node + 1)
         };
-        self.knn_rec(m, near, q, rd, skip, off, best);
+        self.knn_rec(m, near, q, skip, off, best);
         let old = off[a];
-        let frd = rd - old * old + diff * diff;
-        if frd <= best.bound() {
-            off[a] = diff;
-            self.knn_rec(m, far, q, frd, skip, off, best);
-            off[a] = old;
+        off[a] = diff;
+        if cell_bound(off) <= best.bound() {
+            self.knn_rec(m, far, q, skip, off, best);
         }
+        off[a] = old;
     }
 
     /// Every point within `d² <= r2` of `q` (skipping `skip`), appended to `cand` unsorted.
@@ -132,7 +132,7 @@ impl KdTree {
             return;
         }
         off.fill(0.0);
-        self.within_rec(m, 0, q, 0.0, r2, skip as u32, off, cand);
+        self.within_rec(m, 0, q, r2, skip as u32, off, cand);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -141,7 +141,6 @@ impl KdTree {
         m: M,
         node: usize,
         q: &[f64],
-        rd: f64,
         r2: f64,
         skip: u32,
         off: &mut [f64],
@@ -166,15 +165,25 @@ impl KdTree {
         } else {
             (nd.right as usize, node + 1)
         };
-        self.within_rec(m, near, q, rd, r2, skip, off, cand);
+        self.within_rec(m, near, q, r2, skip, off, cand);
         let old = off[a];
-        let frd = rd - old * old + diff * diff;
-        if frd <= r2 {
-            off[a] = diff;
-            self.within_rec(m, far, q, frd, r2, skip, off, cand);
-            off[a] = old;
+        off[a] = diff;
+        if cell_bound(off) <= r2 {
+            self.within_rec(m, far, q, r2, skip, off, cand);
         }
+        off[a] = old;
     }
+}
+
+/// Squared distance from the query to a cell given its per-axis offsets, summed in axis order
+/// like the metrics so that it never exceeds the `d²` of a point inside.
+#[inline]
+fn cell_bound(off: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for &o in off {
+        s += o * o;
+    }
+    s
 }
 
 fn build_rec(data: &[f64], d: usize, perm: &mut [u32], base: usize, nodes: &mut Vec<Node>) {
@@ -253,11 +262,9 @@ mod tests {
                 for (k, skip) in [(1, usize::MAX), (16, qi), (699, qi), (900, usize::MAX)] {
                     t.knn(Dyn(d), q, k, skip, &mut off, &mut a);
                     brute::knn(Dyn(d), &data, q, k, skip, qi, &mut b);
-                    let (mut ia, mut ib) = (vec![0; a.len()], vec![0; b.len()]);
-                    let mut dist = vec![0.0; a.len().max(b.len())];
-                    a.write(&mut ia, &mut dist);
-                    b.write(&mut ib, &mut dist);
-                    assert_eq!(ia, ib, "d {d} q {qi} k {k}");
+                    a.finish();
+                    b.finish();
+                    assert_eq!(a.items(), b.items(), "d {d} q {qi} k {k}");
                 }
             }
         }
@@ -290,10 +297,7 @@ mod tests {
         let mut off = vec![0.0; 3];
         let mut b = KBest::default();
         t.knn(Fixed::<3>, &[1.0, 1.0, 1.0], 4, 0, &mut off, &mut b);
-        let mut i = vec![0; 4];
-        let mut d = vec![0.0; 4];
-        b.write(&mut i, &mut d);
-        assert_eq!(i, vec![1, 2, 3, 4]);
+        assert_eq!(b.items().1, &[1, 2, 3, 4]);
         let e = KdTree::build(&[], 3);
         e.knn(Fixed::<3>, &[0.0; 3], 4, usize::MAX, &mut off, &mut b);
         assert_eq!(b.len(), 0);

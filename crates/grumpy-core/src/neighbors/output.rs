@@ -1,14 +1,107 @@
-//! Shaping a [`NeighborResult`]: ragged pairs nested like the query points, distances, and
-//! the PyTorch Geometric `edge_index`.
+//! Shaping search results: ragged pairs nested like the query points, distances, and the
+//! PyTorch Geometric `edge_index`.
+//!
+//! ```text
+//!   dim = 1, two groups of 2 and 1 query points, k = 1
+//!   List offsets [0, 2, 3]                  ← groups (the query nesting)
+//!    └ List offsets [0, 1, 2, 3]            ← neighbours per query point
+//!       └ List offsets [0, 2, 4, 6]         ← one [query, neighbour] pair per edge
+//!          └ Leaf int64 [0 1 1 0 0 0]        (the search writes this buffer directly)
+//! ```
 
-use super::NeighborResult;
+use super::sink::{zeroed, Form, Out};
+use super::{Graph, NeighborResult};
 use crate::array::Array;
 use crate::buffer::{Buf, Values};
+use crate::error::{Code, Error, Result};
 use crate::layout::{Layout, Leaf, List};
 use rayon::prelude::*;
 
-/// Below this many edges the outputs are filled on one thread.
-const PAR_EDGES: usize = 1 << 16;
+/// Below this many values, buffers are filled on one thread.
+const PAR_MIN: usize = 1 << 16;
+
+/// How query points are nested above the point axis.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Nesting {
+    /// Zero-based offsets of the axes above the group axis (outermost first).
+    pub(crate) outer: Vec<Vec<i64>>,
+    /// Whether the points sit below a group axis (`dim >= 1`).
+    pub(crate) grouped: bool,
+    /// Query point offsets per group.
+    pub(crate) query_groups: Vec<i64>,
+}
+
+impl Nesting {
+    /// Wrap a per-query layout in the group axis and the outer axes.
+    pub(crate) fn nest(&self, mut layout: Layout) -> Array {
+        if self.grouped {
+            layout = Layout::List(List::new(
+                Buf::from_vec(self.query_groups.clone()),
+                None,
+                layout,
+            ));
+        }
+        for o in self.outer.iter().rev() {
+            layout = Layout::List(List::new(Buf::from_vec(o.clone()), None, layout));
+        }
+        Array::new(layout)
+    }
+
+    /// Pairs array from interleaved `[query, neighbour]` values and per-query offsets.
+    pub(crate) fn pairs(&self, offsets: Vec<i64>, flat: Vec<i64>) -> Result<Array> {
+        let e = flat.len() / 2;
+        let mut pair_offsets = zeroed::<i64>(e + 1).ok_or_else(|| {
+            Error::new(
+                Code::Value,
+                "gr.neighbors: the result does not fit in memory",
+                format!("{e} neighbour pairs"),
+                "use a smaller k or radius, or search fewer points at a time",
+            )
+        })?;
+        if e < PAR_MIN {
+            for (i, o) in pair_offsets.iter_mut().enumerate() {
+                *o = 2 * i as i64;
+            }
+        } else {
+            pair_offsets
+                .par_chunks_mut(PAR_MIN)
+                .enumerate()
+                .for_each(|(c, chunk)| {
+                    let base = (c * PAR_MIN) as i64;
+                    for (i, o) in chunk.iter_mut().enumerate() {
+                        *o = 2 * (base + i as i64);
+                    }
+                });
+        }
+        let leaf = Layout::Leaf(Leaf::valid(Values::from(flat)));
+        let pairs = Layout::List(List::new(Buf::from_vec(pair_offsets), None, leaf));
+        let per_query = Layout::List(List::new(Buf::from_vec(offsets), None, pairs));
+        Ok(self.nest(per_query))
+    }
+
+    /// Distances nested like the pairs without their last axis.
+    pub(crate) fn distances(&self, offsets: Vec<i64>, dist: Vec<f64>) -> Array {
+        let leaf = Layout::Leaf(Leaf::valid(Values::from(dist)));
+        self.nest(Layout::List(List::new(Buf::from_vec(offsets), None, leaf)))
+    }
+
+    /// The final result of a search written in `out`'s form (`Pairs` or `EdgeIndex`).
+    pub(crate) fn graph(&self, offsets: Vec<i64>, out: Out) -> Result<Graph> {
+        Ok(match out.form {
+            Form::EdgeIndex => Graph::EdgeIndex {
+                edge_index: out.main,
+                distances: out.dist,
+            },
+            Form::Pairs | Form::Index => {
+                let distances = out.dist.map(|d| self.distances(offsets.clone(), d));
+                Graph::Pairs {
+                    pairs: self.pairs(offsets, out.main)?,
+                    distances,
+                }
+            }
+        })
+    }
+}
 
 impl NeighborResult {
     /// Number of query points.
@@ -36,134 +129,50 @@ impl NeighborResult {
         &self.dist
     }
 
-    /// Index of each query point within its group.
-    fn local_query_index(&self) -> Vec<i64> {
-        let mut out = Vec::with_capacity(self.num_queries());
-        for w in self.query_groups.windows(2) {
-            out.extend(0..w[1] - w[0]);
-        }
-        out
-    }
-
-    /// Group of each query point.
-    fn query_group(&self) -> Vec<usize> {
-        let mut out = Vec::with_capacity(self.num_queries());
-        for (g, w) in self.query_groups.windows(2).enumerate() {
-            out.extend(std::iter::repeat_n(g, (w[1] - w[0]) as usize));
-        }
-        out
-    }
-
-    /// Fill `2` values per edge from `f(query, edge)`, in parallel over queries when large.
-    fn per_edge_pairs(&self, f: impl Fn(usize, usize) -> [i64; 2] + Sync) -> Vec<i64> {
-        let mut out = vec![0i64; 2 * self.num_edges()];
-        let fill = |q0: usize, chunk: &mut [i64], nq: usize| {
+    /// The edges rewritten in `form` (no distances), in parallel over chunks of queries.
+    fn reformat(&self, form: Form) -> Out {
+        const CHUNK: usize = 4096;
+        let nq = self.num_queries();
+        let starts: Vec<usize> = (0..nq).step_by(CHUNK).collect();
+        let mut cuts: Vec<usize> = starts.iter().map(|&q| self.offsets[q] as usize).collect();
+        cuts.push(self.num_edges());
+        let mut out = Out::new(form, self.num_edges(), false).expect("the edges already fit");
+        let slabs = out.slabs(&cuts);
+        let groups = &self.nesting.query_groups;
+        starts.par_iter().zip(slabs).for_each(|(&q0, mut slab)| {
             let base = self.offsets[q0] as usize;
-            for q in q0..q0 + nq {
-                for e in self.offsets[q] as usize..self.offsets[q + 1] as usize {
-                    let v = f(q, e);
-                    chunk[2 * (e - base)] = v[0];
-                    chunk[2 * (e - base) + 1] = v[1];
+            let mut g = groups.partition_point(|&x| x as usize <= q0) - 1;
+            for q in q0..(q0 + CHUNK).min(nq) {
+                while groups[g + 1] as usize <= q {
+                    g += 1;
                 }
+                let (a, b) = (self.offsets[q] as usize, self.offsets[q + 1] as usize);
+                let local = (q - groups[g] as usize) as i64;
+                let doff = self.data_groups[g];
+                slab.put(a - base, local, q as i64, doff, &[], &self.index[a..b]);
             }
-        };
-        if self.num_edges() < PAR_EDGES {
-            fill(0, &mut out, self.num_queries());
-            return out;
-        }
-        let step = 4096;
-        let mut parts = Vec::new();
-        let mut rest = out.as_mut_slice();
-        let mut q0 = 0;
-        while q0 < self.num_queries() {
-            let q1 = (q0 + step).min(self.num_queries());
-            let n = 2 * (self.offsets[q1] - self.offsets[q0]) as usize;
-            let (a, b) = std::mem::take(&mut rest).split_at_mut(n);
-            parts.push((q0, a, q1 - q0));
-            rest = b;
-            q0 = q1;
-        }
-        parts
-            .into_par_iter()
-            .for_each(|(q0, chunk, nq)| fill(q0, chunk, nq));
+        });
         out
-    }
-
-    /// Wrap a per-query layout in the group axis and the outer axes.
-    fn nest(&self, mut layout: Layout) -> Array {
-        if self.grouped {
-            layout = Layout::List(List::new(
-                Buf::from_vec(self.query_groups.clone()),
-                None,
-                layout,
-            ));
-        }
-        for o in self.outer.iter().rev() {
-            layout = Layout::List(List::new(Buf::from_vec(o.clone()), None, layout));
-        }
-        Array::new(layout)
     }
 
     /// int64 `[query, neighbour]` pairs (indices local to the group), nested like the query
     /// points: `dim = 0` → `(n_q, k, 2)`, `dim = 1` → `(groups, points, k, 2)`, ragged.
     pub fn pairs(&self) -> Array {
-        let local = self.local_query_index();
-        let flat = self.per_edge_pairs(|q, e| [local[q], self.index[e]]);
-        let e = self.num_edges() as i64;
-        let pair_offsets: Vec<i64> = (0..=e).map(|i| 2 * i).collect();
-        let leaf = Layout::Leaf(Leaf::valid(Values::from(flat)));
-        let pairs = Layout::List(List::new(Buf::from_vec(pair_offsets), None, leaf));
-        let per_query = Layout::List(List::new(Buf::from_vec(self.offsets.clone()), None, pairs));
-        self.nest(per_query)
+        let flat = self.reformat(Form::Pairs).main;
+        self.nesting
+            .pairs(self.offsets.clone(), flat)
+            .expect("the edges already fit in memory")
     }
 
     /// float64 distances nested like [`NeighborResult::pairs`] without its last axis.
     pub fn distances(&self) -> Array {
-        let leaf = Layout::Leaf(Leaf::valid(Values::from(self.dist.clone())));
-        let per_query = Layout::List(List::new(Buf::from_vec(self.offsets.clone()), None, leaf));
-        self.nest(per_query)
+        self.nesting
+            .distances(self.offsets.clone(), self.dist.clone())
     }
 
     /// PyTorch Geometric `edge_index`, row-major `(2, E)`: row 0 the neighbour (source), row 1
     /// the query point (target), both global over the whole batch (group offsets added).
     pub fn edge_index(&self) -> Vec<i64> {
-        let e = self.num_edges();
-        let groups = self.query_group();
-        let mut out = vec![0i64; 2 * e];
-        let (src, dst) = out.split_at_mut(e);
-        let fill = |q: usize, s: &mut [i64], t: &mut [i64], base: usize| {
-            let off = self.data_groups[groups[q]];
-            for i in self.offsets[q] as usize..self.offsets[q + 1] as usize {
-                s[i - base] = off + self.index[i];
-                t[i - base] = q as i64;
-            }
-        };
-        if e < PAR_EDGES {
-            for q in 0..self.num_queries() {
-                fill(q, src, dst, 0);
-            }
-            return out;
-        }
-        let step = 4096;
-        let mut parts = Vec::new();
-        let (mut rs, mut rt) = (src, dst);
-        let mut q0 = 0;
-        while q0 < self.num_queries() {
-            let q1 = (q0 + step).min(self.num_queries());
-            let n = (self.offsets[q1] - self.offsets[q0]) as usize;
-            let (a, b) = std::mem::take(&mut rs).split_at_mut(n);
-            let (c, d) = std::mem::take(&mut rt).split_at_mut(n);
-            parts.push((q0, q1, a, c));
-            rs = b;
-            rt = d;
-            q0 = q1;
-        }
-        parts.into_par_iter().for_each(|(q0, q1, s, t)| {
-            let base = self.offsets[q0] as usize;
-            for q in q0..q1 {
-                fill(q, s, t, base);
-            }
-        });
-        out
+        self.reformat(Form::EdgeIndex).main
     }
 }

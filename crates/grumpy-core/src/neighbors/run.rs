@@ -1,29 +1,67 @@
-//! The parallel driver: picks an algorithm per group, splits the queries of every group into
-//! tasks, and runs the tasks on the current Rayon pool.
+//! The parallel driver: picks a kernel per group, splits the queries of every group into
+//! tasks, and runs the tasks on the current Rayon pool, writing straight into the final
+//! output buffers ([`super::sink`]).
 //!
-//! For `k` searches every query's neighbour count is known up front
-//! (`min(k, candidates)`), so the output is allocated once and each task writes its own
-//! disjoint slice. Radius searches collect per task and concatenate.
+//! ```text
+//!   group size      ≤ 4 coordinates           more coordinates
+//!   ≤ BLOCK_MAX     blocks (per task)         brute force (≤ BRUTE_MAX)
+//!   larger          kd-tree (built once, shared by the group's tasks)
+//! ```
+//! For `k` searches every query's neighbour count is known up front (`min(k, candidates)`),
+//! so the output is allocated once and each task writes its own disjoint slab. Radius
+//! searches collect per task, then write the final buffers in parallel.
 
-use super::brute::{self, Soa3};
+use super::blocks::Blocks;
+use super::brute;
 use super::input::Points;
 use super::kdtree::KdTree;
 use super::select::{finish_radius, radius_bound, Dyn, Fixed, KBest, Metric};
+use super::sink::{too_big, Form, Out, Slab};
 use super::Mode;
+use crate::error::Result;
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Groups with at most this many data points are searched by brute force.
+/// Groups with more data points than this use a kd-tree (when they have enough queries).
+const BLOCK_MAX: usize = 4096;
+/// The same for points with more than 4 coordinates (brute force below).
 const BRUTE_MAX: usize = 640;
 /// Target work (distance evaluations) per brute-force task.
 const BRUTE_WORK: usize = 1 << 16;
 /// Queries per task in a kd-tree group.
 const TREE_CHUNK: usize = 512;
+/// Minimum queries per task in a blocks group (loading the group is amortised over them).
+const BLOCK_CHUNK: usize = 512;
 
-/// Flat search results in query order.
+/// What a search computes and writes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Spec {
+    pub(crate) mode: Mode,
+    /// Drop pairs whose query and data index (within the group) are equal.
+    pub(crate) excl: bool,
+    /// Query point `i` is data point `i` of its group (a seed for the search).
+    pub(crate) same: bool,
+    pub(crate) form: Form,
+    pub(crate) with_dist: bool,
+    /// The most edges the result may have (it must fit in memory).
+    pub(crate) budget: usize,
+}
+
+/// Search results: neighbour offsets per query point and the filled output buffers.
+#[derive(Debug)]
 pub(crate) struct Found {
     pub(crate) offsets: Vec<i64>,
-    pub(crate) index: Vec<i64>,
-    pub(crate) dist: Vec<f64>,
+    pub(crate) out: Out,
+}
+
+/// The kernel of one group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// Points without coordinates: every distance is 0.
+    Zero,
+    Blocks,
+    Brute,
+    Tree,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -33,216 +71,436 @@ struct Task {
     q1: usize,
 }
 
-/// Run the search with the metric specialised for `dims`.
-pub(crate) fn search(q: &Points, d: &Points, dims: usize, mode: Mode, excl: bool) -> Found {
+/// Run the search with the kernels specialised for `dims` coordinates.
+pub(crate) fn search(q: &Points, d: &Points, dims: usize, spec: Spec) -> Result<Found> {
     match dims {
-        1 => search_m(Fixed::<1>, q, d, mode, excl),
-        2 => search_m(Fixed::<2>, q, d, mode, excl),
-        3 => search_m(Fixed::<3>, q, d, mode, excl),
-        4 => search_m(Fixed::<4>, q, d, mode, excl),
-        n => search_m(Dyn(n), q, d, mode, excl),
+        1 => Ctx::<_, 1>::new(Fixed::<1>, q, d, spec).run(),
+        2 => Ctx::<_, 2>::new(Fixed::<2>, q, d, spec).run(),
+        3 => Ctx::<_, 3>::new(Fixed::<3>, q, d, spec).run(),
+        4 => Ctx::<_, 4>::new(Fixed::<4>, q, d, spec).run(),
+        n => Ctx::<_, 0>::new(Dyn(n), q, d, spec).run(),
     }
 }
 
-struct Ctx<'a, M> {
+/// A `u32` skip index as `usize` (`u32::MAX`, none, maps to `usize::MAX`).
+fn wide(skip: u32) -> usize {
+    if skip == u32::MAX {
+        usize::MAX
+    } else {
+        skip as usize
+    }
+}
+
+/// Everything a task needs; `D` is the blocks dimension (0: no blocks kernel).
+struct Ctx<'a, M, const D: usize> {
     m: M,
     q: &'a Points,
     d: &'a Points,
+    spec: Spec,
+    kinds: Vec<Kind>,
     trees: Vec<Option<KdTree>>,
-    excl: bool,
+    tasks: Vec<Task>,
 }
 
-impl<M: Metric> Ctx<'_, M> {
-    fn data(&self, g: usize) -> (&[f64], usize, usize) {
+/// Per-thread scratch.
+struct Scratch<const D: usize> {
+    best: KBest,
+    blocks: Blocks<D>,
+    off: Vec<f64>,
+    cand: Vec<(f64, u32)>,
+}
+
+impl<'a, M: Metric, const D: usize> Ctx<'a, M, D> {
+    fn new(m: M, q: &'a Points, d: &'a Points, spec: Spec) -> Self {
+        let g = q.n_groups();
+        let nd = |g: usize| (d.groups[g + 1] - d.groups[g]) as usize;
+        let nq = |g: usize| (q.groups[g + 1] - q.groups[g]) as usize;
+        let kinds: Vec<Kind> = (0..g)
+            .map(|i| {
+                let big = nq(i) > 8 && nd(i) > if D > 0 { BLOCK_MAX } else { BRUTE_MAX };
+                match () {
+                    _ if m.dims() == 0 => Kind::Zero,
+                    _ if big => Kind::Tree,
+                    _ if D > 0 => Kind::Blocks,
+                    _ => Kind::Brute,
+                }
+            })
+            .collect();
+        let trees: Vec<Option<KdTree>> = (0..g)
+            .into_par_iter()
+            .map(|i| {
+                (kinds[i] == Kind::Tree).then(|| {
+                    let dm = m.dims();
+                    let (a, b) = (d.groups[i] as usize, d.groups[i + 1] as usize);
+                    KdTree::build(&d.coords[a * dm..b * dm], dm)
+                })
+            })
+            .collect();
+        let mut tasks = Vec::new();
+        for (i, kind) in kinds.iter().enumerate() {
+            let (q0, q1) = (q.groups[i] as usize, q.groups[i + 1] as usize);
+            let chunk = match kind {
+                Kind::Tree => TREE_CHUNK,
+                Kind::Blocks => BLOCK_CHUNK.max(nd(i) / 2),
+                Kind::Brute => (BRUTE_WORK / nd(i).max(1)).max(16),
+                Kind::Zero => 4096,
+            };
+            let mut s = q0;
+            while s < q1 {
+                let e = (s + chunk).min(q1);
+                tasks.push(Task {
+                    group: i,
+                    q0: s,
+                    q1: e,
+                });
+                s = e;
+            }
+        }
+        Ctx {
+            m,
+            q,
+            d,
+            spec,
+            kinds,
+            trees,
+            tasks,
+        }
+    }
+
+    fn run(&self) -> Result<Found> {
+        match self.spec.mode {
+            Mode::Knn(k) => self.knn_all(k),
+            Mode::Radius(r) => self.radius_all(r),
+        }
+    }
+
+    fn data(&self, g: usize) -> &[f64] {
         let dm = self.m.dims();
         let (a, b) = (self.d.groups[g] as usize, self.d.groups[g + 1] as usize);
-        (&self.d.coords[a * dm..b * dm], a, b - a)
+        &self.d.coords[a * dm..b * dm]
     }
+
     fn query(&self, qi: usize) -> &[f64] {
         let dm = self.m.dims();
         &self.q.coords[qi * dm..qi * dm + dm]
     }
-    /// Local self index to skip for global query `qi` of group `g`.
-    fn skip(&self, g: usize, qi: usize) -> usize {
-        if self.excl {
-            qi - self.q.groups[g] as usize
+
+    /// Number of data points of group `g`.
+    fn nd(&self, g: usize) -> usize {
+        (self.d.groups[g + 1] - self.d.groups[g]) as usize
+    }
+
+    /// Local index of global query `qi` of group `g`.
+    fn local(&self, g: usize, qi: usize) -> usize {
+        qi - self.q.groups[g] as usize
+    }
+
+    /// Local data index to skip for global query `qi` of group `g` (`u32::MAX`: none).
+    fn skip(&self, g: usize, qi: usize) -> u32 {
+        if self.spec.excl {
+            self.local(g, qi) as u32
         } else {
-            usize::MAX
+            u32::MAX
         }
     }
+
     /// Neighbours returned per query of group `g` in a `k` search.
     fn count(&self, g: usize, k: usize) -> usize {
-        let n = (self.d.groups[g + 1] - self.d.groups[g]) as usize;
-        let cand = if self.excl { n.saturating_sub(1) } else { n };
+        let n = self.nd(g);
+        let cand = if self.spec.excl {
+            n.saturating_sub(1)
+        } else {
+            n
+        };
         k.min(cand)
     }
-}
 
-fn search_m<M: Metric>(m: M, q: &Points, d: &Points, mode: Mode, excl: bool) -> Found {
-    let g = q.n_groups();
-    let nd = |g: usize| (d.groups[g + 1] - d.groups[g]) as usize;
-    let nq = |g: usize| (q.groups[g + 1] - q.groups[g]) as usize;
-    let use_tree = |g: usize| nd(g) > BRUTE_MAX && nq(g) > 8 && m.dims() > 0;
-    let trees: Vec<Option<KdTree>> = (0..g)
-        .into_par_iter()
-        .map(|i| {
-            use_tree(i).then(|| {
-                let dm = m.dims();
-                let (a, b) = (d.groups[i] as usize, d.groups[i + 1] as usize);
-                KdTree::build(&d.coords[a * dm..b * dm], dm)
-            })
-        })
-        .collect();
-    let mut tasks = Vec::new();
-    for (i, tree) in trees.iter().enumerate() {
-        let (q0, q1) = (q.groups[i] as usize, q.groups[i + 1] as usize);
-        let chunk = if tree.is_some() {
-            TREE_CHUNK
-        } else {
-            (BRUTE_WORK / nd(i).max(1)).max(16)
-        };
-        let mut s = q0;
-        while s < q1 {
-            let e = (s + chunk).min(q1);
-            tasks.push(Task {
-                group: i,
-                q0: s,
-                q1: e,
-            });
-            s = e;
+    fn scratch(&self) -> Scratch<D> {
+        Scratch {
+            best: KBest::default(),
+            blocks: Blocks::default(),
+            off: vec![0.0; self.m.dims()],
+            cand: Vec::new(),
         }
     }
-    let ctx = Ctx {
-        m,
-        q,
-        d,
-        trees,
-        excl,
-    };
-    match mode {
-        Mode::Knn(k) => knn_all(&ctx, &tasks, k),
-        Mode::Radius(r) => radius_all(&ctx, &tasks, r),
-    }
-}
 
-fn knn_all<M: Metric>(ctx: &Ctx<'_, M>, tasks: &[Task], k: usize) -> Found {
-    let nq = ctx.q.n_points();
-    let mut offsets = Vec::with_capacity(nq + 1);
-    offsets.push(0i64);
-    let mut total = 0i64;
-    for gi in 0..ctx.q.n_groups() {
-        let c = ctx.count(gi, k) as i64;
-        for _ in ctx.q.groups[gi]..ctx.q.groups[gi + 1] {
-            total += c;
-            offsets.push(total);
+    /// Prepare the per-task state of task `t`'s group.
+    fn load(&self, t: &Task, s: &mut Scratch<D>) {
+        if self.kinds[t.group] == Kind::Blocks {
+            s.blocks.load(self.data(t.group));
         }
     }
-    let mut index = vec![0i64; total as usize];
-    let mut dist = vec![0f64; total as usize];
-    // Split the outputs into per-task slices (tasks are in query order).
-    let mut parts = Vec::with_capacity(tasks.len());
-    let (mut ri, mut rd) = (index.as_mut_slice(), dist.as_mut_slice());
-    for t in tasks {
-        let n = (offsets[t.q1] - offsets[t.q0]) as usize;
-        let (a, b) = std::mem::take(&mut ri).split_at_mut(n);
-        let (c, e) = std::mem::take(&mut rd).split_at_mut(n);
-        parts.push((t, a, c));
-        ri = b;
-        rd = e;
-    }
-    parts.into_par_iter().for_each_init(
-        || (KBest::default(), vec![0.0; ctx.m.dims()], Soa3::default()),
-        |(best, off, soa), (t, idx, dst)| {
-            let g = t.group;
-            let c = ctx.count(g, k);
-            let (data, _, n) = ctx.data(g);
-            let soa3 = ctx.m.dims() == 3 && ctx.trees[g].is_none();
-            if soa3 {
-                soa.load(data);
+
+    /// The `c` nearest neighbours of global query `qi` into `s.best` (sorted).
+    #[inline(always)]
+    fn knn_one(&self, t: &Task, qi: usize, c: usize, s: &mut Scratch<D>) {
+        let g = t.group;
+        let skip = self.skip(g, qi);
+        let q = self.query(qi);
+        match self.kinds[g] {
+            Kind::Zero => brute::knn_zero_dims(self.nd(g), c, wide(skip), &mut s.best),
+            Kind::Blocks => {
+                let qa: &[f64; D] = q.try_into().expect("D coordinates");
+                let seed = (self.spec.same || self.spec.excl).then(|| self.local(g, qi) as u32);
+                s.blocks.knn(qa, c, skip, seed, &mut s.best);
             }
-            let qbase = ctx.q.groups[g] as usize;
-            let nqg = (ctx.q.groups[g + 1] as usize - qbase).max(1);
-            for (s, qi) in (t.q0..t.q1).enumerate() {
-                let skip = ctx.skip(g, qi);
-                if ctx.m.dims() == 0 {
-                    brute::knn_zero_dims(n, c, skip, best);
-                } else if let Some(tree) = &ctx.trees[g] {
-                    tree.knn(ctx.m, ctx.query(qi), c, skip, off, best);
+            Kind::Brute => {
+                let nq = (self.q.groups[g + 1] - self.q.groups[g]) as usize;
+                let local = self.local(g, qi);
+                let hint = if self.spec.same || self.spec.excl {
+                    local
                 } else {
-                    let hint = if ctx.excl {
-                        qi - qbase
-                    } else {
-                        (qi - qbase) * n / nqg
-                    };
-                    if soa3 {
-                        soa.knn(ctx.query(qi), c, skip, hint, best);
-                    } else {
-                        brute::knn(ctx.m, data, ctx.query(qi), c, skip, hint, best);
-                    }
-                }
-                best.write(&mut idx[s * c..s * c + c], &mut dst[s * c..s * c + c]);
+                    local * self.nd(g) / nq.max(1)
+                };
+                brute::knn(self.m, self.data(g), q, c, wide(skip), hint, &mut s.best);
             }
-        },
-    );
-    Found {
-        offsets,
-        index,
-        dist,
+            Kind::Tree => {
+                let tree = self.trees[g].as_ref().expect("tree built");
+                tree.knn(self.m, q, c, wide(skip), &mut s.off, &mut s.best);
+            }
+        }
+        s.best.finish();
     }
-}
 
-fn radius_all<M: Metric>(ctx: &Ctx<'_, M>, tasks: &[Task], r: f64) -> Found {
-    let r2 = radius_bound(r);
-    let parts: Vec<(Vec<i64>, Vec<i64>, Vec<f64>)> = tasks
-        .par_iter()
-        .map_init(
-            || (Vec::new(), vec![0.0; ctx.m.dims()]),
-            |(cand, off), t| {
-                let g = t.group;
-                let (data, _, n) = ctx.data(g);
-                let mut counts = Vec::with_capacity(t.q1 - t.q0);
-                let (mut idx, mut dist) = (Vec::new(), Vec::new());
+    /// Every neighbour of global query `qi` with `d² <= r2` into `s.cand` (unsorted).
+    fn within_one(&self, t: &Task, qi: usize, r2: f64, s: &mut Scratch<D>) {
+        let g = t.group;
+        let skip = self.skip(g, qi);
+        let q = self.query(qi);
+        match self.kinds[g] {
+            Kind::Zero | Kind::Brute => {
+                brute::radius(
+                    self.m,
+                    self.data(g),
+                    self.nd(g),
+                    q,
+                    r2,
+                    wide(skip),
+                    &mut s.cand,
+                );
+            }
+            Kind::Blocks => {
+                let qa: &[f64; D] = q.try_into().expect("D coordinates");
+                s.blocks.within(qa, r2, skip, &mut s.cand);
+            }
+            Kind::Tree => {
+                let tree = self.trees[g].as_ref().expect("tree built");
+                tree.within(self.m, q, r2, wide(skip), &mut s.off, &mut s.cand);
+            }
+        }
+    }
+
+    /// Write one query's neighbours (`d2s`, `js`) at edge position `e` of its task's slab.
+    #[inline]
+    fn put(&self, slab: &mut Slab<'_>, e: usize, g: usize, qi: usize, d2s: &[f64], js: &[u32]) {
+        let ql = self.local(g, qi) as i64;
+        slab.put(e, ql, qi as i64, self.d.groups[g], d2s, js);
+    }
+
+    fn knn_all(&self, k: usize) -> Result<Found> {
+        let nq = self.q.n_points();
+        let mut offsets = Vec::with_capacity(nq + 1);
+        offsets.push(0i64);
+        let mut total = 0i64;
+        for g in 0..self.q.n_groups() {
+            let c = self.count(g, k) as i64;
+            for _ in self.q.groups[g]..self.q.groups[g + 1] {
+                total += c;
+                offsets.push(total);
+            }
+        }
+        if total as usize > self.spec.budget {
+            return Err(too_big(total as usize, self.spec.form, self.spec.with_dist));
+        }
+        let mut out = Out::new(self.spec.form, total as usize, self.spec.with_dist)?;
+        let cuts = self.cuts(&offsets);
+        let slabs = out.slabs(&cuts);
+        self.tasks.par_iter().zip(slabs).for_each_init(
+            || self.scratch(),
+            |s, (t, mut slab)| self.knn_task(t, k, &offsets, s, &mut slab),
+        );
+        Ok(Found { offsets, out })
+    }
+
+    /// One kNN task; the blocks kernel runs in a copy compiled for AVX2 where the CPU has it
+    /// (plain arithmetic only: no FMA, so distances are bit-identical to the other kernels).
+    fn knn_task(
+        &self,
+        t: &Task,
+        k: usize,
+        offsets: &[i64],
+        s: &mut Scratch<D>,
+        slab: &mut Slab<'_>,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if self.kinds[t.group] == Kind::Blocks && std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            unsafe { self.knn_task_avx2(t, k, offsets, s, slab) };
+            return;
+        }
+        self.knn_task_body(t, k, offsets, s, slab);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn knn_task_avx2(
+        &self,
+        t: &Task,
+        k: usize,
+        offsets: &[i64],
+        s: &mut Scratch<D>,
+        slab: &mut Slab<'_>,
+    ) {
+        self.knn_task_body(t, k, offsets, s, slab);
+    }
+
+    #[inline(always)]
+    fn knn_task_body(
+        &self,
+        t: &Task,
+        k: usize,
+        offsets: &[i64],
+        s: &mut Scratch<D>,
+        slab: &mut Slab<'_>,
+    ) {
+        self.load(t, s);
+        let c = self.count(t.group, k);
+        let base = offsets[t.q0] as usize;
+        for qi in t.q0..t.q1 {
+            self.knn_one(t, qi, c, s);
+            let (d2s, js) = s.best.items();
+            self.put(slab, offsets[qi] as usize - base, t.group, qi, d2s, js);
+        }
+    }
+
+    /// Edge offset of the start of every task, then the total.
+    fn cuts(&self, offsets: &[i64]) -> Vec<usize> {
+        let mut cuts: Vec<usize> = self.tasks.iter().map(|t| offsets[t.q0] as usize).collect();
+        cuts.push(offsets.last().copied().unwrap_or(0) as usize);
+        cuts
+    }
+
+    fn radius_all(&self, r: f64) -> Result<Found> {
+        let r2 = radius_bound(r);
+        // Every pair of a group is the worst case; when even that fits next to the per-task
+        // lists, search once and collect, else count first (no memory) and then write.
+        let worst = (0..self.q.n_groups()).fold(0usize, |acc, g| {
+            let nq = (self.q.groups[g + 1] - self.q.groups[g]) as usize;
+            acc.saturating_add(nq.saturating_mul(self.nd(g)))
+        });
+        if worst <= self.spec.budget / 2 {
+            self.radius_collect(r, r2)
+        } else {
+            self.radius_two_pass(r, r2)
+        }
+    }
+
+    /// Radius search, one pass: per-task lists, then copied into the final buffers.
+    fn radius_collect(&self, r: f64, r2: f64) -> Result<Found> {
+        // per task: neighbour count per query, then d² and local index per edge
+        let parts: Vec<(Vec<u32>, Vec<f64>, Vec<u32>)> = self
+            .tasks
+            .par_iter()
+            .map_init(
+                || self.scratch(),
+                |s, t| {
+                    self.load(t, s);
+                    let mut counts = Vec::with_capacity(t.q1 - t.q0);
+                    let (mut d2s, mut js) = (Vec::new(), Vec::new());
+                    for qi in t.q0..t.q1 {
+                        self.within_one(t, qi, r2, s);
+                        let c = finish_radius(&mut s.cand, r, &mut d2s, &mut js);
+                        counts.push(c as u32);
+                    }
+                    (counts, d2s, js)
+                },
+            )
+            .collect();
+        let counts = parts.iter().flat_map(|p| p.0.iter().copied());
+        let (offsets, mut out) = self.allocate(counts)?;
+        let cuts = self.cuts(&offsets);
+        let slabs = out.slabs(&cuts);
+        self.tasks
+            .par_iter()
+            .zip(parts)
+            .zip(slabs)
+            .for_each(|((t, (_, d2s, js)), mut slab)| {
+                let base = offsets[t.q0] as usize;
                 for qi in t.q0..t.q1 {
-                    let skip = ctx.skip(g, qi);
-                    let c = if let Some(tree) = &ctx.trees[g] {
-                        tree.within(ctx.m, ctx.query(qi), r2, skip, off, cand);
-                        finish_radius(cand, r, &mut idx, &mut dist)
-                    } else {
-                        brute::radius(
-                            ctx.m,
-                            data,
-                            n,
-                            ctx.query(qi),
-                            r,
-                            r2,
-                            skip,
-                            cand,
-                            &mut idx,
-                            &mut dist,
-                        )
-                    };
-                    counts.push(c as i64);
+                    let (a, b) = (offsets[qi] as usize - base, offsets[qi + 1] as usize - base);
+                    self.put(&mut slab, a, t.group, qi, &d2s[a..b], &js[a..b]);
                 }
-                (counts, idx, dist)
+            });
+        Ok(Found { offsets, out })
+    }
+
+    /// Radius search for possibly huge results: count every query's neighbours (stopping
+    /// with an error once the total cannot fit), allocate, then search again writing directly.
+    fn radius_two_pass(&self, r: f64, r2: f64) -> Result<Found> {
+        let found = AtomicUsize::new(0);
+        let over = || {
+            too_big(
+                self.spec.budget.saturating_add(1),
+                self.spec.form,
+                self.spec.with_dist,
+            )
+        };
+        let counts: Vec<Vec<u32>> = self
+            .tasks
+            .par_iter()
+            .map_init(
+                || (self.scratch(), Vec::new(), Vec::new()),
+                |(s, d2s, js), t| {
+                    self.load(t, s);
+                    let mut counts = Vec::with_capacity(t.q1 - t.q0);
+                    for qi in t.q0..t.q1 {
+                        self.within_one(t, qi, r2, s);
+                        d2s.clear();
+                        js.clear();
+                        let c = finish_radius(&mut s.cand, r, d2s, js);
+                        if found.fetch_add(c, Ordering::Relaxed) + c > self.spec.budget {
+                            return Err(over());
+                        }
+                        counts.push(c as u32);
+                    }
+                    Ok(counts)
+                },
+            )
+            .collect::<Result<_>>()?;
+        let (offsets, mut out) = self.allocate(counts.iter().flatten().copied())?;
+        let cuts = self.cuts(&offsets);
+        let slabs = out.slabs(&cuts);
+        self.tasks.par_iter().zip(slabs).for_each_init(
+            || (self.scratch(), Vec::new(), Vec::new()),
+            |(s, d2s, js), (t, mut slab)| {
+                self.load(t, s);
+                let base = offsets[t.q0] as usize;
+                for qi in t.q0..t.q1 {
+                    self.within_one(t, qi, r2, s);
+                    d2s.clear();
+                    js.clear();
+                    finish_radius(&mut s.cand, r, d2s, js);
+                    self.put(&mut slab, offsets[qi] as usize - base, t.group, qi, d2s, js);
+                }
             },
-        )
-        .collect();
-    let total: usize = parts.iter().map(|p| p.1.len()).sum();
-    let mut offsets = Vec::with_capacity(ctx.q.n_points() + 1);
-    let (mut index, mut dist) = (Vec::with_capacity(total), Vec::with_capacity(total));
-    offsets.push(0i64);
-    let mut acc = 0i64;
-    for (counts, i, d) in parts {
+        );
+        Ok(Found { offsets, out })
+    }
+
+    /// Offsets from per-query counts, and the output buffers for them.
+    fn allocate(&self, counts: impl Iterator<Item = u32>) -> Result<(Vec<i64>, Out)> {
+        let mut offsets = Vec::with_capacity(self.q.n_points() + 1);
+        offsets.push(0i64);
+        let mut acc = 0i64;
         for c in counts {
-            acc += c;
+            acc += i64::from(c);
             offsets.push(acc);
         }
-        index.extend_from_slice(&i);
-        dist.extend_from_slice(&d);
-    }
-    Found {
-        offsets,
-        index,
-        dist,
+        let edges = acc as usize;
+        if edges > self.spec.budget {
+            return Err(too_big(edges, self.spec.form, self.spec.with_dist));
+        }
+        let out = Out::new(self.spec.form, edges, self.spec.with_dist)?;
+        Ok((offsets, out))
     }
 }

@@ -53,22 +53,39 @@ impl Metric for Dyn {
     }
 }
 
-/// The `k` best candidates so far, sorted by `(d², index)`.
+/// Above this `k`, [`KBest`] keeps a binary max-heap instead of a sorted array.
+const HEAP_K: usize = 48;
+
+/// The `k` best candidates so far by `(d², index)`: a sorted array (insertion, fast for small
+/// `k`) or, for large `k`, a binary max-heap sorted by [`KBest::finish`].
 #[derive(Debug, Default)]
 pub(crate) struct KBest {
     k: usize,
     len: usize,
-    /// `d[k-1]` once full, `inf` before: a candidate farther than this never enters.
+    heap: bool,
+    /// Position of the worst candidate once full (`k - 1` sorted, `0` heap).
+    worst: usize,
+    /// The worst `d²` once full, `inf` before: a candidate farther than this never enters.
     bound: f64,
     d: Vec<f64>,
     i: Vec<u32>,
+    /// Scratch for sorting a heap.
+    tmp: Vec<(f64, u32)>,
+}
+
+/// `(d², index)` order: nearer first, ties by lower index.
+#[inline(always)]
+fn before(d1: f64, i1: u32, d2: f64, i2: u32) -> bool {
+    d1 < d2 || (d1 == d2 && i1 < i2)
 }
 
 impl KBest {
-    /// Empty buffer for `k` candidates.
+    /// Empty buffer for `k` candidates (the caller caps `k` at the number of candidates).
     pub(crate) fn reset(&mut self, k: usize) {
         self.k = k;
         self.len = 0;
+        self.heap = k > HEAP_K;
+        self.worst = if self.heap { 0 } else { k.saturating_sub(1) };
         self.bound = if k == 0 {
             f64::NEG_INFINITY
         } else {
@@ -86,19 +103,24 @@ impl KBest {
         self.bound
     }
 
-    /// Whether `(d2, idx)` would enter the buffer.
+    /// Whether `(d2, idx)` would enter the buffer (anything enters while it is not full, even
+    /// an overflowed `d2 = inf`).
     #[inline(always)]
     pub(crate) fn accepts(&self, d2: f64, idx: u32) -> bool {
-        d2 < self.bound || (d2 == self.bound && self.len == self.k && idx < self.i[self.k - 1])
+        d2 < self.bound || (d2 == self.bound && (self.len < self.k || idx < self.i[self.worst]))
     }
 
     /// Insert a candidate that [`KBest::accepts`].
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push(&mut self, d2: f64, idx: u32) {
-        let k = self.k;
-        if k == 0 {
+        if self.k == 0 {
             return;
         }
+        if self.heap {
+            self.push_heap(d2, idx);
+            return;
+        }
+        let k = self.k;
         let (d, ix) = (&mut self.d[..k], &mut self.i[..k]);
         let mut p = if self.len == k {
             k - 1
@@ -106,15 +128,10 @@ impl KBest {
             self.len += 1;
             self.len - 1
         };
-        while p > 0 {
-            let pd = d[p - 1];
-            if pd > d2 || (pd == d2 && ix[p - 1] > idx) {
-                d[p] = pd;
-                ix[p] = ix[p - 1];
-                p -= 1;
-            } else {
-                break;
-            }
+        while p > 0 && before(d2, idx, d[p - 1], ix[p - 1]) {
+            d[p] = d[p - 1];
+            ix[p] = ix[p - 1];
+            p -= 1;
         }
         d[p] = d2;
         ix[p] = idx;
@@ -123,22 +140,83 @@ impl KBest {
         }
     }
 
+    fn push_heap(&mut self, d2: f64, idx: u32) {
+        let k = self.k;
+        let (d, ix) = (&mut self.d[..k], &mut self.i[..k]);
+        if self.len < k {
+            // sift up from the end
+            let mut p = self.len;
+            self.len += 1;
+            while p > 0 {
+                let up = (p - 1) / 2;
+                if before(d[up], ix[up], d2, idx) {
+                    d[p] = d[up];
+                    ix[p] = ix[up];
+                    p = up;
+                } else {
+                    break;
+                }
+            }
+            d[p] = d2;
+            ix[p] = idx;
+        } else {
+            // replace the worst (the root) and sift down
+            let mut p = 0;
+            loop {
+                let mut c = 2 * p + 1;
+                if c >= k {
+                    break;
+                }
+                if c + 1 < k && before(d[c], ix[c], d[c + 1], ix[c + 1]) {
+                    c += 1;
+                }
+                if before(d2, idx, d[c], ix[c]) {
+                    d[p] = d[c];
+                    ix[p] = ix[c];
+                    p = c;
+                } else {
+                    break;
+                }
+            }
+            d[p] = d2;
+            ix[p] = idx;
+        }
+        if self.len == k {
+            self.bound = d[0];
+        }
+    }
+
+    /// Put the candidates in order (a no-op for the sorted array). Call before
+    /// [`KBest::items`]; the buffer then accepts no more candidates until [`KBest::reset`].
+    pub(crate) fn finish(&mut self) {
+        if !self.heap || self.len < 2 {
+            return;
+        }
+        let n = self.len;
+        self.tmp.clear();
+        self.tmp
+            .extend(self.d[..n].iter().copied().zip(self.i[..n].iter().copied()));
+        self.tmp
+            .sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        for (p, &(d, i)) in self.tmp.iter().enumerate() {
+            self.d[p] = d;
+            self.i[p] = i;
+        }
+        self.k = 0;
+        self.bound = f64::NEG_INFINITY;
+    }
+
     /// Number of candidates held.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
 
-    /// Write the candidates (nearest first) as indices and Euclidean distances.
-    pub(crate) fn write(&self, idx: &mut [i64], dist: &mut [f64]) {
-        for (n, (&d, &i)) in self.d[..self.len]
-            .iter()
-            .zip(&self.i[..self.len])
-            .enumerate()
-        {
-            idx[n] = i64::from(i);
-            dist[n] = d.sqrt();
-        }
+    /// The candidates held (nearest first after [`KBest::finish`]): squared distances and
+    /// indices.
+    #[inline]
+    pub(crate) fn items(&self) -> (&[f64], &[u32]) {
+        (&self.d[..self.len], &self.i[..self.len])
     }
 }
 
@@ -153,20 +231,20 @@ pub(crate) fn radius_bound(radius: f64) -> f64 {
     r2 * (1.0 + 8.0 * f64::EPSILON)
 }
 
-/// Sort radius candidates by `(d², index)`, keep those within `radius`, and append them.
+/// Sort radius candidates by `(d², index)`, keep those within `radius` (exactly:
+/// `sqrt(d²) <= radius`), and append their `d²` and indices; returns how many.
 pub(crate) fn finish_radius(
     cand: &mut [(f64, u32)],
     radius: f64,
-    idx: &mut Vec<i64>,
-    dist: &mut Vec<f64>,
+    d2s: &mut Vec<f64>,
+    js: &mut Vec<u32>,
 ) -> usize {
     cand.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     let mut n = 0;
-    for &(d2, i) in cand.iter() {
-        let d = d2.sqrt();
-        if d <= radius {
-            idx.push(i64::from(i));
-            dist.push(d);
+    for &(d2, j) in cand.iter() {
+        if d2.sqrt() <= radius {
+            d2s.push(d2);
+            js.push(j);
             n += 1;
         }
     }
@@ -186,14 +264,44 @@ mod tests {
                 b.push(d, i);
             }
         }
-        let mut idx = [0i64; 3];
-        let mut dist = [0f64; 3];
-        b.write(&mut idx, &mut dist);
-        assert_eq!(idx, [3, 1, 2]);
+        assert_eq!(b.items().1, &[3, 1, 2]);
         assert_eq!(b.len(), 3);
         // an equal distance with a lower index enters; a higher one does not
         assert!(b.accepts(1.0, 0));
         assert!(!b.accepts(1.0, 9));
+    }
+
+    #[test]
+    fn kbest_heap_mode_matches_sorting() {
+        // pseudo-random candidates on a coarse grid: many ties
+        let mut s: u64 = 7;
+        let cands: Vec<(f64, u32)> = (0..2000u32)
+            .map(|i| {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1);
+                (((s >> 40) % 50) as f64, i)
+            })
+            .collect();
+        for k in [1usize, 16, HEAP_K, HEAP_K + 1, 300, 2000, 2500] {
+            let mut b = KBest::default();
+            b.reset(k.min(2000));
+            for &(d, i) in &cands {
+                if d <= b.bound() && b.accepts(d, i) {
+                    b.push(d, i);
+                }
+            }
+            b.finish();
+            let mut want = cands.clone();
+            want.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            want.truncate(k);
+            let got: Vec<(f64, u32)> = b
+                .items()
+                .0
+                .iter()
+                .copied()
+                .zip(b.items().1.iter().copied())
+                .collect();
+            assert_eq!(got, want, "k {k}");
+        }
     }
 
     #[test]
@@ -215,10 +323,11 @@ mod tests {
     #[test]
     fn radius_is_inclusive() {
         let mut c = vec![(1.0, 2), (0.25, 1), (1.0 + 1e-12, 3)];
-        let (mut i, mut d) = (Vec::new(), Vec::new());
-        let n = finish_radius(&mut c, 1.0, &mut i, &mut d);
+        let (mut d, mut i) = (Vec::new(), Vec::new());
+        let n = finish_radius(&mut c, 1.0, &mut d, &mut i);
         assert_eq!(n, 2);
         assert_eq!(i, vec![1, 2]);
+        assert_eq!(d, vec![0.25, 1.0]);
         assert!(radius_bound(1.0) >= 1.0);
     }
 }

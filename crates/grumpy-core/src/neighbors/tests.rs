@@ -38,10 +38,218 @@ fn loop_false_drops_self_and_keeps_k() {
     let q = p.clone();
     let r2 = neighbors(&p, &q, &NeighborOpts::knn(2).self_loops(false)).unwrap();
     assert_eq!(r2, r);
-    // different objects with equal values: loop has no effect
+    // loop=False is positional, not identity: an equal copy gives the same result
     let other = pts1(&[0.0, 0.0, 5.0]);
-    let r3 = neighbors(&p, &other, &NeighborOpts::knn(1).self_loops(false)).unwrap();
-    assert_eq!(r3.neighbor_index(), &[0, 0, 2]);
+    let r3 = neighbors(&p, &other, &NeighborOpts::knn(2).self_loops(false)).unwrap();
+    assert_eq!(r3, r);
+    // ... and different points of the same shape drop (i, i) too
+    let moved = pts1(&[0.1, 4.0, 4.9]);
+    let r4 = neighbors(&p, &moved, &NeighborOpts::knn(1).self_loops(false)).unwrap();
+    assert_eq!(r4.neighbor_index(), &[1, 0, 1]);
+    // point counts that differ cannot have self pairs: an argument error
+    let fewer = pts1(&[0.0, 1.0]);
+    let e = neighbors(&p, &fewer, &NeighborOpts::knn(1).self_loops(false)).unwrap_err();
+    assert_eq!(e.code(), Code::Argument);
+    assert!(e.fix().contains("loop=True"));
+    assert!(neighbors(&p, &fewer, &NeighborOpts::knn(1)).is_ok());
+}
+
+#[test]
+fn huge_k_is_capped_and_impossible_results_are_errors() {
+    let xs: Vec<f64> = (0..300).map(|i| f64::from(i % 17)).collect();
+    let p = pts1(&xs);
+    let all = neighbors(&p, &p, &NeighborOpts::knn(i64::MAX).self_loops(false)).unwrap();
+    assert_eq!(all.num_edges(), 300 * 299);
+    let capped = neighbors(&p, &p, &NeighborOpts::knn(299).self_loops(false)).unwrap();
+    assert_eq!(all, capped);
+    // 200,000 points × 199,999 neighbours cannot fit: a clean error, before any allocation
+    let big = Array::from_offsets(
+        crate::buffer::Values::from(vec![0.0f64; 200_000]),
+        None,
+        vec![crate::buffer::Buf::from_vec((0..=200_000i64).collect())],
+    )
+    .unwrap();
+    let e = neighbors(&big, &big, &NeighborOpts::knn(1_000_000_000)).unwrap_err();
+    assert_eq!(e.code(), Code::Value);
+    assert!(e.summary().contains("memory"), "{e}");
+}
+
+#[test]
+fn radius_results_over_budget_are_errors_and_two_passes_agree() {
+    let same = pts1(&vec![1.0; 3000]);
+    let o = NeighborOpts::radius(0.5);
+    let e = search_within(&same, &same, &o, Form::Pairs, false, 1000).unwrap_err();
+    assert!(e.summary().contains("memory"), "{e}");
+    // a result that fits but whose worst case does not: counted first, then written
+    let groups: Vec<Vec<Vec<f64>>> = [300usize, 0, 50]
+        .iter()
+        .map(|&n| lcg_points(n, 3, n as u64, 11))
+        .collect();
+    let b = flat_array(&groups, 3);
+    for opts in [
+        NeighborOpts::radius(1.5).dim(1),
+        NeighborOpts::radius(2.5).dim(1).self_loops(false),
+    ] {
+        let (_, _, one) = search_within(&b, &b, &opts, Form::Pairs, true, usize::MAX).unwrap();
+        let edges = one.out.dist.as_ref().unwrap().len();
+        assert!(edges > 300 && edges < 90_000 / 2);
+        let (_, _, two) = search_within(&b, &b, &opts, Form::Pairs, true, 2 * edges).unwrap();
+        assert_eq!(one.offsets, two.offsets);
+        assert_eq!(one.out.main, two.out.main);
+        assert_eq!(one.out.dist, two.out.dist);
+        let e = search_within(&b, &b, &opts, Form::Pairs, true, edges - 1).unwrap_err();
+        assert!(e.summary().contains("memory"), "{e}");
+    }
+}
+
+/// Naive reference for the points `qs` of `d` queried against `d`: per query, `(index,
+/// distance)` sorted by `(d², index)` with `d²` summed in axis order.
+fn naive(
+    qs: &[usize],
+    d: &[Vec<f64>],
+    k: Option<usize>,
+    r: Option<f64>,
+    excl: bool,
+) -> Vec<Vec<(i64, f64)>> {
+    qs.iter()
+        .map(|&i| {
+            let a = &d[i];
+            let mut v: Vec<(f64, usize)> = d
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| !(excl && i == j))
+                .map(|(j, b)| {
+                    let mut s = 0.0;
+                    for (x, y) in a.iter().zip(b) {
+                        s += (x - y) * (x - y);
+                    }
+                    (s, j)
+                })
+                .filter(|&(s, _)| r.is_none_or(|r| s.sqrt() <= r))
+                .collect();
+            v.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            v.truncate(k.unwrap_or(usize::MAX));
+            v.into_iter().map(|(s, j)| (j as i64, s.sqrt())).collect()
+        })
+        .collect()
+}
+
+fn lcg_points(n: usize, dims: usize, seed: u64, grid: u64) -> Vec<Vec<f64>> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            (0..dims)
+                .map(|_| {
+                    s = s
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    ((s >> 33) % grid) as f64 * 0.5 - 3.0
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn flat_array(groups: &[Vec<Vec<f64>>], dims: usize) -> Array {
+    let mut vals = Vec::new();
+    let mut g = vec![0i64];
+    for grp in groups {
+        for p in grp {
+            vals.extend_from_slice(p);
+        }
+        g.push(g.last().unwrap() + grp.len() as i64);
+    }
+    let n = *g.last().unwrap();
+    Array::from_offsets(
+        crate::buffer::Values::from(vals),
+        None,
+        vec![
+            crate::buffer::Buf::from_vec(g),
+            crate::buffer::Buf::from_vec((0..=n).map(|i| i * dims as i64).collect()),
+        ],
+    )
+    .unwrap()
+}
+
+#[test]
+fn every_kernel_matches_the_naive_reference() {
+    // group sizes cover blocks (≤ 4096), kd-trees (> 4096) and brute force (5 coordinates);
+    // coarse grids make many exact ties and duplicates
+    for dims in [1usize, 2, 3, 5] {
+        let groups: Vec<Vec<Vec<f64>>> = [0usize, 1, 9, 300, 5000]
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| lcg_points(n, dims, 11 + i as u64, if n > 1000 { 400 } else { 13 }))
+            .collect();
+        let b = flat_array(&groups, dims);
+        for (k, r) in [
+            (Some(0), None),
+            (Some(1), None),
+            (Some(16), None),
+            (Some(70), None),
+            (None, Some(1.5)),
+        ] {
+            for excl in [false, true] {
+                let opts = NeighborOpts {
+                    k: k.map(|k| k as i64),
+                    radius: r,
+                    dim: 1,
+                    self_loops: !excl,
+                    same: false,
+                };
+                let got = neighbors(&b, &b, &opts).unwrap();
+                let mut qg = 0;
+                for grp in &groups {
+                    // every query of the small groups, a sample of the large one
+                    let step = if grp.len() > 1000 { 97 } else { 1 };
+                    let qs: Vec<usize> = (0..grp.len()).step_by(step).collect();
+                    for (&i, w) in qs.iter().zip(naive(&qs, grp, k, r, excl)) {
+                        let o = got.offsets();
+                        let (a, z) = (o[qg + i] as usize, o[qg + i + 1] as usize);
+                        let wi: Vec<i64> = w.iter().map(|x| x.0).collect();
+                        let wd: Vec<f64> = w.iter().map(|x| x.1).collect();
+                        let n = grp.len();
+                        let what = format!("dims {dims} n {n} q {i} k {k:?} r {r:?} excl {excl}");
+                        assert_eq!(&got.neighbor_index()[a..z], &wi[..], "{what}");
+                        assert_eq!(&got.distance_values()[a..z], &wd[..], "{what}");
+                    }
+                    qg += grp.len();
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn graph_forms_agree_with_the_index_result() {
+    let groups: Vec<Vec<Vec<f64>>> = [3usize, 0, 40, 700]
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| lcg_points(n, 3, 5 + i as u64, 9))
+        .collect();
+    let b = flat_array(&groups, 3);
+    for opts in [
+        NeighborOpts::knn(6).dim(1).self_loops(false),
+        NeighborOpts::radius(2.0).dim(1),
+    ] {
+        let r = neighbors(&b, &b, &opts).unwrap();
+        let Graph::Pairs { pairs, distances } =
+            neighbor_graph(&b, &b, &opts, GraphOutput::Pairs, true).unwrap()
+        else {
+            panic!("pairs")
+        };
+        assert_eq!(pairs, r.pairs());
+        assert_eq!(distances, Some(r.distances()));
+        let Graph::EdgeIndex {
+            edge_index,
+            distances,
+        } = neighbor_graph(&b, &b, &opts, GraphOutput::EdgeIndex, false).unwrap()
+        else {
+            panic!("edge_index")
+        };
+        assert_eq!(edge_index, r.edge_index());
+        assert_eq!(distances, None);
+    }
 }
 
 #[test]
