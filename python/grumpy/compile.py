@@ -9,24 +9,35 @@
 [[3.0, 5.0], [7.0]]
 >>> scale.is_compiled
 True
+>>> print(scale.plan.explain().splitlines()[4])
+  1. r2 = (r0 * 2.0) + 1.0
 """
 
 from __future__ import annotations
 
 import functools
-import json
+import re
 import threading
 import warnings
 from typing import Any, Callable
 
 from . import _core
-from .compiler import analyze
+from .compiler import Program, analyze
 from .errors import CompileWarning, GrumpyError, Unsupported
 
 
-def build_plan(ops: list[dict[str, Any]], output: int | None) -> _core.Plan:
-    """Build a Rust plan from compiler ops."""
-    return _core.Plan(json.dumps({"ops": ops, "output": output}))
+def build_plan(prog: Program) -> tuple[_core.Plan | None, str | None]:
+    """The Rust plan of a program, or ``(None, reason)`` naming the op's source line."""
+    try:
+        return _core.Plan(prog.to_json()), None
+    except GrumpyError as e:
+        m = re.match(r"op (\d+):", e.summary or "")
+        where = ""
+        if m and int(m.group(1)) < len(prog.lines):
+            where = f" (line {prog.lines[int(m.group(1))]})"
+        return None, f"plan rejected: {e.summary or e}{where}: {e.cause}"
+    except ValueError as e:  # a value JSON cannot carry
+        return None, f"plan rejected: {e}"
 
 
 class CompiledTransform:
@@ -39,7 +50,7 @@ class CompiledTransform:
     compile_error : str or None
         Why analysis failed (the construct and its source line), else None.
     plan : Plan or None
-        The plan (``plan.explain()`` prints the ops and what was fused).
+        The plan (``plan.explain()`` prints the ops, the steps and what was fused).
     """
 
     def __init__(self, fn: Callable[[Any], Any]):
@@ -49,15 +60,12 @@ class CompiledTransform:
             raise TypeError(f"gr.compile needs a function, got {type(fn).__name__}")
         self.fn = fn
         functools.update_wrapper(self, fn)
-        ops, out, error = analyze(fn)
-        self.ops, self.output = ops, out
-        self.compile_error: str | None = error
+        self.program = analyze(fn)
+        self.compile_error: str | None = self.program.error
         self.plan = None
-        if error is None:
-            try:
-                self.plan = build_plan(ops, out)
-            except GrumpyError as e:
-                self.compile_error = f"plan rejected: {e.summary or e}"
+        if self.compile_error is None:
+            self.plan, self.compile_error = build_plan(self.program)
+        self._run = None if self.plan is None else self.plan.run
         self._warned = False
         self._lock = threading.Lock()
 
@@ -65,32 +73,29 @@ class CompiledTransform:
     def is_compiled(self) -> bool:
         return self.plan is not None
 
-    def _warn_once(self, reason: str) -> None:
+    def warn_once(self, reason: str) -> None:
+        """Emit the fallback :class:`grumpy.CompileWarning`, once per transform."""
         with self._lock:
             if self._warned:
                 return
             self._warned = True
         name = getattr(self.fn, "__qualname__", repr(self.fn))
         warnings.warn(
-            f"gr.compile: {name} runs as plain Python: {reason}",
-            CompileWarning,
-            stacklevel=3,
+            f"gr.compile: {name} runs as plain Python: {reason}", CompileWarning, stacklevel=3
         )
 
-    def run_compiled(self, batch: Any) -> tuple[bool, Any, str]:
-        """Try the plan; returns ``(ok, result, reason)`` without falling back."""
-        if self.plan is None:
-            return False, None, self.compile_error or "not compiled"
-        try:
-            return True, self.plan.run(batch), ""
-        except Unsupported as e:
-            return False, None, e.summary or str(e)
-
     def __call__(self, batch: Any) -> Any:
-        ok, result, reason = self.run_compiled(batch)
-        if ok:
-            return result
-        self._warn_once(reason)
+        run = self._run
+        if run is not None:
+            try:
+                return run(batch)
+            except Unsupported as e:
+                reason = e.summary or str(e)
+                if e.cause:
+                    reason = f"{reason} ({e.cause})"
+        else:
+            reason = self.compile_error or "not compiled"
+        self.warn_once(reason)
         return self.fn(batch)
 
     def __repr__(self) -> str:
@@ -102,13 +107,18 @@ def compile(fn: Callable[[Any], Any]) -> CompiledTransform:
     """Compile a batch function into a fused Rust plan (``@gr.compile``).
 
     Analysis happens once, here, silently. Calling the result runs the plan in Rust with the
-    GIL released; when analysis failed, or the plan does not apply to the input's layout, the
-    Python body runs instead and a one-time :class:`grumpy.CompileWarning` is emitted.
+    GIL released; when analysis failed, or the plan does not apply to the input (an op not
+    implemented for its layout), the Python body runs instead and a one-time
+    :class:`grumpy.CompileWarning` is emitted. The result is always the Python body's.
 
-    Rules: straight-line code, one parameter (the batch), and the supported constructs:
-    ``batch <op> scalar`` for ``+ - * / // % **`` (both orders), unary minus, comparisons,
-    ``.sum/.mean/.min/.max/.ptp/.prod/.count/.any/.all(dim=)``, ``gr.sqrt/exp/log/...``,
-    ``gr.where``, ``gr.clip``, ``gr.neighbors(batch, batch, k=, dim=, loop=)``, dataframe
-    column reads ``batch.level.column`` and dot assignments ``batch.level.name = value``.
+    Rules: straight-line code, one parameter (the batch; ``(self, batch)`` for a bound method
+    that does not read ``self``), and the supported constructs: ``batch <op> scalar`` for
+    ``+ - * / // % **`` (both orders) and ``batch <op> batch``, unary minus, ``abs()``,
+    comparisons, ``.sum/.mean/.min/.max/.ptp/.prod/.count/.any/.all(dim=)``,
+    ``gr.sqrt/exp/log/log1p/sin/cos/abs/sign/floor/ceil/round/isnan/isfinite``,
+    ``gr.add/subtract/.../minimum/maximum``, ``gr.where``, ``gr.clip``,
+    ``gr.neighbors(batch, batch, k=, dim=, loop=)``, dataframe column reads
+    ``batch.level.column`` and dot assignments ``batch.level.name = value``. Literal
+    expressions fold at decoration; module globals are not read (they may be rebound).
     """
     return CompiledTransform(fn)

@@ -117,12 +117,18 @@ class StreamApply:
     A callable returning ``None`` passes the (mutated) batch on.
 
     ``compile``: ``"auto"`` (default) fuses the pipeline into one Rust plan when every function
-    compiles; ``True``/``"force"`` compiles what it can and warns once per function that cannot
-    (per ``apply`` call), still giving correct results; ``False``/``"never"`` runs the Python
-    bodies. ``scheduler``: ``"auto"`` uses the Rust scheduler (reader threads + a Rayon pool of
-    ``cpu`` threads, GIL released) when the pipeline is fully compiled and ``cpu > 1``;
-    ``"rust"`` requires it (warns once and falls back otherwise); ``"python"`` runs batches on
-    a thread pool. At most ``prefetch`` (default ``2 * cpu``) batches are in flight.
+    compiles (else the Python bodies run); ``True``/``"force"`` compiles what it can (runs of
+    consecutive compilable functions fuse) and warns once per function that cannot, still
+    giving correct results; ``False``/``"never"`` runs the Python bodies. ``scheduler``:
+    ``"auto"`` uses the Rust scheduler (``cpu`` threads that read and run the plan per batch,
+    GIL released) when the pipeline is fully compiled and ``cpu > 1``; ``"rust"`` requires it
+    (warns once and uses the Python scheduler otherwise); ``"python"`` runs batches on a
+    thread pool. At most ``prefetch`` (default ``2 * cpu``) batches are in flight.
+
+    A batch the fused plan does not apply to runs function by function: each compiled
+    function tries its own plan, and one that does not apply runs its Python body with a
+    one-time ``CompileWarning`` (once per ``CompiledTransform``; for plain functions, once per
+    function per ``apply`` call).
     """
 
     def __init__(self, stream, fns, cpu=1, compile="auto", scheduler="auto", prefetch=None):
@@ -167,11 +173,24 @@ class StreamApply:
             if compile in (False, "never")
             else ("force" if compile in (True, "force") else "auto")
         )
-        self.transforms = [] if self.mode == "never" else [_as_transform(f) for f in fl]
         self.plan = None
-        if self.transforms and all(t.is_compiled for t in self.transforms):
-            ops, out = chain([(t.ops, t.output) for t in self.transforms])
-            self.plan = build_plan(ops, out)
+        self._warned_scheduler = False
+        if self.mode == "never":
+            self.transforms = []
+            self._steps = [f.fn if isinstance(f, CompiledTransform) else f for f in fl]
+            return
+        # one transform per distinct function for this apply call (its warning state)
+        made = {}
+        for f in fl:
+            if not isinstance(f, CompiledTransform) and id(f) not in made:
+                made[id(f)] = CompiledTransform(f)
+        self.transforms = [f if isinstance(f, CompiledTransform) else made[id(f)] for f in fl]
+        if all(t.is_compiled for t in self.transforms):
+            self.plan, _ = build_plan(chain([t.program for t in self.transforms]))
+        if self.mode == "force":
+            self._steps = _segments(self.transforms)
+        else:  # auto: the user's callables as given (a CompiledTransform runs its own plan)
+            self._steps = [f if isinstance(f, CompiledTransform) else made[id(f)].fn for f in fl]
 
     @property
     def is_compiled(self):
@@ -181,63 +200,57 @@ class StreamApply:
     def __len__(self):
         return len(self.stream)
 
-    def _warn(self):
-        if self.mode == "force":
-            for t in self.transforms:
-                if not t.is_compiled:
-                    warnings.warn(
-                        f"gr.compile: {getattr(t.fn, '__qualname__', t.fn)} runs as plain Python: "
-                        f"{t.compile_error}",
-                        CompileWarning,
-                        stacklevel=3,
-                    )
-        if self.scheduler == "rust" and self.plan is None:
-            warnings.warn(
-                "grumpy: scheduler='rust' needs a fully compiled pipeline; using the Python "
-                "scheduler",
-                CompileWarning,
-                stacklevel=3,
-            )
+    def _per_function(self, batch):
+        """Run function by function: compiled ones try their own plans (warning once each
+        when theirs does not apply), the others their Python bodies."""
+        for t in self.transforms:
+            out = t(batch)
+            if out is not None:
+                batch = out
+        return batch
 
-    def _callables(self):
-        if self.mode == "never":
-            return [
-                getattr(f, "fn", f) if isinstance(f, CompiledTransform) else f for f in self.fns
-            ]
-        # partly compiled: compiled steps run their plans (falling back per batch), others Python
-        return [t if t.is_compiled else t.fn for t in self.transforms]
-
-    def _run_python(self, fns, batch):
-        for f in fns:
+    def _run_steps(self, batch):
+        for f in self._steps:
             out = f(batch)
             if out is not None:
                 batch = out
         return batch
 
+    def _run_plan(self, batch):
+        try:
+            return self.plan.run(batch)
+        except Unsupported:
+            return self._per_function(batch)
+
     def __iter__(self):
-        self._warn()
         use_rust = self.plan is not None and (
             self.scheduler == "rust" or (self.scheduler == "auto" and self.cpu > 1)
         )
+        if self.scheduler == "rust" and self.plan is None and not self._warned_scheduler:
+            self._warned_scheduler = True
+            why = (
+                "compile is off"
+                if self.mode == "never"
+                else "not every function compiles: "
+                + "; ".join(
+                    f"{getattr(t.fn, '__qualname__', t.fn)}: {t.compile_error}"
+                    for t in self.transforms
+                    if not t.is_compiled
+                )
+            )
+            warnings.warn(
+                f"grumpy: scheduler='rust' needs a fully compiled pipeline ({why}); using the "
+                "Python scheduler",
+                CompileWarning,
+                stacklevel=2,
+            )
         if use_rust:
             return self._iter_rust()
-        if self.plan is not None:
-            plan = self.plan
-            fns = self._callables()
-
-            def run(batch):
-                try:
-                    out = plan.run(batch)
-                except Unsupported:
-                    return self._run_python(fns, batch)
-                return batch if out is None else out
-
-            return self._iter_python(run)
-        fns = self._callables()
-        return self._iter_python(lambda b: self._run_python(fns, b))
+        return self._iter_python(self._run_plan if self.plan is not None else self._run_steps)
 
     def _iter_rust(self):
-        yield from self.stream._run_plan(self.plan, self.cpu, self.window)
+        for ok, value in self.stream._run_plan(self.plan, self.cpu, self.window):
+            yield value if ok else self._per_function(value)
 
     def _iter_python(self, run):
         if self.cpu == 1:
@@ -266,8 +279,41 @@ class StreamApply:
         )
 
 
-def _as_transform(f):
-    return f if isinstance(f, CompiledTransform) else CompiledTransform(f)
+class _Fused:
+    """Consecutive compiled transforms run as one plan (per function when it does not apply)."""
+
+    def __init__(self, transforms):
+        self.transforms = transforms
+        self.plan, _ = build_plan(chain([t.program for t in transforms]))
+
+    def __call__(self, batch):
+        if self.plan is not None:
+            try:
+                return self.plan.run(batch)
+            except Unsupported:
+                pass
+        for t in self.transforms:
+            out = t(batch)
+            if out is not None:
+                batch = out
+        return batch
+
+
+def _segments(transforms):
+    """compile="force" on a partly compilable pipeline: fuse each run of compiled transforms."""
+    steps, run = [], []
+    for t in transforms + [None]:
+        if t is not None and t.is_compiled:
+            run.append(t)
+            continue
+        if len(run) == 1:
+            steps.append(run[0])
+        elif run:
+            steps.append(_Fused(run))
+        run = []
+        if t is not None:
+            steps.append(t)  # runs its Python body, warning once
+    return steps
 
 
 __all__ = ["Stream", "StreamApply", "stream"]

@@ -6,6 +6,7 @@
 
 use crate::array::PyGrumpyArray;
 use crate::errors::{err, run, IntoPy};
+use grumpy_core::plan::{Outcome, Plan, Value};
 use grumpy_core::{Array, Code};
 use grumpy_zarr::stream::{
     count_arg, BatchSource, LevelRef, MemorySource, Prefetcher, Shuffle, Stream, StreamOptions,
@@ -134,10 +135,12 @@ pub(crate) struct PyStreamIter {
     inner: Prefetcher<Array>,
 }
 
-/// Results of a compiled plan over a stream, in batch order.
+/// Results of a compiled plan over a stream, in batch order: `(True, result)`, or
+/// `(False, batch)` for a batch the plan does not apply to (`StreamApply` runs the Python
+/// bodies on it).
 #[pyclass(name = "PlanStreamIterator", module = "grumpy")]
 pub(crate) struct PyPlanIter {
-    inner: std::sync::Mutex<grumpy_core::plan::schedule::Ordered>,
+    inner: Prefetcher<Outcome>,
 }
 
 #[pymethods]
@@ -145,18 +148,21 @@ impl PyPlanIter {
     fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
         slf
     }
-    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-        let it = &self.inner;
-        match run(py, || {
-            Ok(it.lock().unwrap_or_else(|e| e.into_inner()).next())
-        })? {
-            None => Ok(None),
-            Some(r) => {
-                let v = r.py()?;
-                let none = py.None().into_bound(py);
-                Ok(Some(crate::plan::from_value(py, v, Vec::new(), &none)?))
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<(bool, Py<PyAny>)>> {
+        let it = &mut self.inner;
+        let Some(r) = run(py, || Ok(it.next()))? else {
+            return Ok(None);
+        };
+        let none = py.None().into_bound(py);
+        Ok(Some(match r.py()? {
+            Outcome::Done(v, frames) => (true, crate::plan::from_value(py, v, frames, &none)?),
+            Outcome::Fallback(v, frames, _) => {
+                (false, crate::plan::from_value(py, v, frames, &none)?)
             }
-        }
+        }))
+    }
+    fn __len__(&self) -> usize {
+        self.inner.remaining()
     }
 }
 
@@ -338,25 +344,19 @@ impl PyStream {
         cls.call(pyo3::types::PyTuple::new(py, all)?, kwargs)
     }
 
-    /// Run a compiled plan over every batch with the Rust scheduler: reader threads load
-    /// batches, a Rayon pool of `cpu` threads runs the plan, at most `window` batches in
-    /// flight, results in batch order (used by `StreamApply`).
+    /// Run a compiled plan over every batch with the Rust scheduler: `cpu` threads each read
+    /// a batch and run the plan on it (no hand-off between a reader and a worker), at most
+    /// `window` batches in flight, results in batch order, the GIL released throughout (used
+    /// by `StreamApply`).
     fn _run_plan(
         &self,
         plan: PyRef<'_, crate::plan::PyPlan>,
         cpu: usize,
         window: usize,
     ) -> PyResult<PyPlanIter> {
-        let batches = self
-            .inner
-            .iter()
-            .map(|r| r.map(grumpy_core::plan::Value::Array));
-        let pool = grumpy_core::plan::schedule::pool(cpu).py()?;
         let plan = Arc::new(plan.inner.clone());
         Ok(PyPlanIter {
-            inner: std::sync::Mutex::new(grumpy_core::plan::schedule::run_ordered(
-                batches, plan, pool, window,
-            )),
+            inner: read_and_run(self.inner.clone(), plan, cpu, window),
         })
     }
 
@@ -412,6 +412,18 @@ impl PyStream {
         let s = self.inner.select(pos).py()?;
         Ok(Py::new(py, PyStream { inner: s })?.into_any())
     }
+}
+
+/// The Rust scheduler (see `PyStream::_run_plan`).
+fn read_and_run(
+    st: Stream<Array>,
+    plan: Arc<Plan>,
+    cpu: usize,
+    window: usize,
+) -> Prefetcher<Outcome> {
+    let n = st.len();
+    let job = grumpy_core::plan::schedule::job(plan, move |i| st.get(i).map(Value::Array));
+    Prefetcher::new(n, cpu, window, job)
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

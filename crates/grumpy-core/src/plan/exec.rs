@@ -71,17 +71,15 @@ fn run_op(op: &Op, regs: &mut [Option<Value>], frames: &mut [Frame]) -> Result<V
     Ok(match op {
         Op::Binary { kind, lhs, rhs } => {
             let (a, b) = (operand(regs, lhs)?, operand(regs, rhs)?);
-            if let (Operand::Scalar(_), Operand::Scalar(_)) = (a, b) {
-                return Err(unsupported(
-                    "arithmetic between two scalars",
-                    "both operands are scalars",
-                ));
+            if let (Operand::Scalar(x), Operand::Scalar(y)) = (a, b) {
+                return Ok(Value::Scalar(super::scalar::binary(*kind, x, y)?));
             }
             Value::Array(binary(*kind, a, b)?)
         }
-        Op::Unary { kind, src } => {
-            Value::Array(unary(*kind, array(get(regs, *src)?, "a unary function")?)?)
-        }
+        Op::Unary { kind, src } => match get(regs, *src)? {
+            Value::Scalar(s) => Value::Scalar(super::scalar::unary(*kind, s)?),
+            v => Value::Array(unary(*kind, array(v, "a unary function")?)?),
+        },
         Op::Reduce { kind, src, dim } => match get(regs, *src)? {
             Value::Array(a) => from_reduced(reduce(a, *kind, *dim)?),
             other => {
@@ -92,12 +90,21 @@ fn run_op(op: &Op, regs: &mut [Option<Value>], frames: &mut [Frame]) -> Result<V
             }
         },
         Op::Where { cond, lhs, rhs } => {
+            if let Value::Scalar(c) = get(regs, *cond)? {
+                return super::scalar::where_scalar(c, operand(regs, lhs)?, operand(regs, rhs)?);
+            }
             let c = array(get(regs, *cond)?, "where's condition")?;
             Value::Array(where_(
                 Operand::Array(c),
                 operand(regs, lhs)?,
                 operand(regs, rhs)?,
             )?)
+        }
+        Op::Clip { src, lo, hi } if matches!(get(regs, *src)?, Value::Scalar(_)) => {
+            let Value::Scalar(s) = get(regs, *src)? else {
+                unreachable!()
+            };
+            Value::Scalar(super::scalar::clip(s, lo.as_ref(), hi.as_ref())?)
         }
         Op::Clip { src, lo, hi } => Value::Array(clip(
             array(get(regs, *src)?, "clip")?,
@@ -125,6 +132,23 @@ fn run_op(op: &Op, regs: &mut [Option<Value>], frames: &mut [Frame]) -> Result<V
                 *same || query == data,
             )?)
         }
+        Op::NeighborsCheck {
+            query,
+            data,
+            k,
+            radius,
+            dim,
+            keep_loops,
+            same,
+        } => super::dce::neighbors_check(
+            array(get(regs, *query)?, "neighbors")?,
+            array(get(regs, *data)?, "neighbors")?,
+            *k,
+            *radius,
+            *dim,
+            *keep_loops,
+            *same || query == data,
+        )?,
         Op::Column { src, path } => super::value::column(frames, get(regs, *src)?, path)?,
         Op::SetColumn {
             frame,
@@ -234,6 +258,10 @@ pub(crate) fn execute(
                 regs[index + 1] = Some(v);
             }
             Step::FusedMap { src, chain, dst } => {
+                if let Value::Scalar(s) = get(&regs, *src)? {
+                    regs[*dst] = Some(Value::Scalar(super::scalar::run_chain(chain, s)?));
+                    continue;
+                }
                 let a = array(get(&regs, *src)?, "an elementwise op")?;
                 let out = run_chain(chain, a)?;
                 regs[*dst] = Some(Value::Array(out));
