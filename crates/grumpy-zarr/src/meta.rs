@@ -25,7 +25,7 @@
 //! ```
 
 use crate::error::{store_error, Error, Result};
-use crate::form::{BufferSpec, Form, Role};
+use crate::form::{BufferSpec, Role};
 use crate::group::{check_column_name, Data, Part};
 use crate::read::FORMAT_VERSION;
 use crate::write::layout_buffers;

@@ -50,6 +50,16 @@ impl From<&str> for Item {
         Item::Scalar(Scalar::Str(x.to_owned()))
     }
 }
+impl From<u64> for Item {
+    fn from(x: u64) -> Item {
+        Item::Scalar(Scalar::UInt(x))
+    }
+}
+impl From<String> for Item {
+    fn from(x: String) -> Item {
+        Item::Scalar(Scalar::Str(x))
+    }
+}
 impl<T: Into<Item>> From<Vec<T>> for Item {
     fn from(v: Vec<T>) -> Item {
         Item::List(v.into_iter().map(Into::into).collect())
