@@ -12,9 +12,8 @@ import time
 import numpy as np
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from _common import protein_data, report, timeit  # noqa: E402
-
-import grumpy as gr  # noqa: E402
+import grumpy as gr
+from _common import protein_data, report, timeit
 
 
 def main() -> None:
@@ -35,8 +34,13 @@ def main() -> None:
     t_ours = timeit(ours)
     t_np = timeit(numpy_ref)
     rows.append({"case": "(x*2+1).mean(dim=1) grumpy", "seconds": t_ours})
-    rows.append({"case": "(x*2+1).mean(dim=1) numpy reduceat", "seconds": t_np,
-                 "ratio_vs_grumpy": round(t_np / t_ours, 2)})
+    rows.append(
+        {
+            "case": "(x*2+1).mean(dim=1) numpy reduceat",
+            "seconds": t_np,
+            "ratio_vs_grumpy": round(t_np / t_ours, 2),
+        }
+    )
     try:
         import awkward as ak
 
@@ -46,24 +50,41 @@ def main() -> None:
             return ak.mean(ax * 2.0 + 1.0, axis=1)
 
         t_ak = timeit(awk, repeat=3)
-        rows.append({"case": "(x*2+1).mean(axis=1) awkward", "seconds": t_ak,
-                     "ratio_vs_grumpy": round(t_ak / t_ours, 2)})
+        rows.append(
+            {
+                "case": "(x*2+1).mean(axis=1) awkward",
+                "seconds": t_ak,
+                "ratio_vs_grumpy": round(t_ak / t_ours, 2),
+            }
+        )
     except ImportError:
         print("(awkward not installed: skipping its rows)")
 
     nested = [coords[a:b].tolist() for a, b in zip(offsets[:-1], offsets[1:])]
     t0 = time.perf_counter()
     gr.array(nested)
-    t_build = min(timeit(lambda: gr.array(nested), repeat=3, min_time=0.0), time.perf_counter() - t0)
-    rows.append({"case": "gr.array(nested lists)", "seconds": t_build,
-                 "M_residues_per_s": round(n_res / t_build / 1e6, 2)})
+    t_build = min(
+        timeit(lambda: gr.array(nested), repeat=3, min_time=0.0), time.perf_counter() - t0
+    )
+    rows.append(
+        {
+            "case": "gr.array(nested lists)",
+            "seconds": t_build,
+            "M_residues_per_s": round(n_res / t_build / 1e6, 2),
+        }
+    )
     try:
         import awkward as ak
 
         t_ak_build = timeit(lambda: ak.from_iter(nested), repeat=1, min_time=0.0)
-        rows.append({"case": "ak.from_iter(nested lists)", "seconds": t_ak_build,
-                     "M_residues_per_s": round(n_res / t_ak_build / 1e6, 2),
-                     "ratio_vs_grumpy": round(t_ak_build / t_build, 2)})
+        rows.append(
+            {
+                "case": "ak.from_iter(nested lists)",
+                "seconds": t_ak_build,
+                "M_residues_per_s": round(n_res / t_ak_build / 1e6, 2),
+                "ratio_vs_grumpy": round(t_ak_build / t_build, 2),
+            }
+        )
     except ImportError:
         pass
     report("core", rows)

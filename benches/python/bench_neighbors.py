@@ -19,11 +19,11 @@ REPEATS = int(os.environ.get("BENCH_REPEATS", "7"))
 os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
 os.environ.setdefault("RAYON_NUM_THREADS", str(THREADS))
 
-import statistics  # noqa: E402
-import time  # noqa: E402
+import statistics
+import time
 
-import grumpy as gr  # noqa: E402
-import numpy as np  # noqa: E402
+import grumpy as gr
+import numpy as np
 
 K = 16
 

@@ -438,6 +438,12 @@ class _Compiler:
                 if isinstance(v, _Const):
                     return self.fold(abs, v.value, node=node)
                 return self.emit({"op": "unary", "kind": "abs", "src": v}, node)
+            if f.id in self.globals:
+                self.fail(
+                    f"closure over outside state `{f.id}` (a global is read when the function "
+                    "runs)",
+                    node,
+                )
             self.fail(f"call to {f.id}()", node)
         if not is_gr:
             self.fail(f"call to {_expr_name(f)}", node)

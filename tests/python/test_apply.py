@@ -135,7 +135,8 @@ def test_rust_scheduler_fallback_warns_once_per_apply_call():
 
 
 def test_rust_scheduler_falls_back_per_batch():
-    st_ = gr.stream(gr.array(INT_ROWS), batch_size=3)
+    # batch 0 has max 1 (fits the plan), batch 1 max 3 (3 * 2**62 needs Python's big ints)
+    st_ = gr.stream(gr.array([[0, 1], [1], [0], [3, 1], [0], [1, 2]]), batch_size=3)
     app = st_.apply([big_int_scalar, stage_b], scheduler="rust", cpu=2)
     assert app.is_compiled
     out, w = record(lambda: collect(app))
@@ -212,24 +213,28 @@ def rss_mb():
 def test_memory_stays_bounded_on_a_long_stream(tmp_path):
     import numpy as np
 
-    n_rows, width = 600, 20_000  # 600 batches of 160 KB in, 160 KB out
+    # 600 batches of 160 KB in, 160 KB out per epoch (~96 MB of results per epoch). Once the
+    # reader's bounded chunk cache (64 MB) and the allocator's pools are warm, further epochs
+    # must not grow the process: nothing piles up per batch or per epoch.
+    n_rows, width = 600, 20_000
     flat = np.arange(n_rows * width, dtype=np.float64)
     arr = gr.from_offsets(flat, np.arange(0, n_rows * width + 1, width))
     gr.save(arr, tmp_path / "long.gr", chunk_size=16)
     st_ = gr.stream(str(tmp_path / "long.gr"), batch_size=1, prefetch=2)
     for sched, cpu in (("rust", 2), ("python", 2), ("python", 1)):
         app = st_.apply(affine, scheduler=sched, cpu=cpu, prefetch=3)
-        it = iter(app)
-        for _ in range(50):  # warm up allocator pools
-            next(it)
-        base = rss_mb()
-        peak = base
-        for k, out in enumerate(it):
-            assert out.size == width
-            if k % 25 == 0:
-                peak = max(peak, rss_mb())
-        # the whole output would be ~90 MB; in flight there are only a few batches
-        assert peak - base < 40, (sched, cpu, base, peak)
+
+        def epoch():
+            peak = 0.0
+            for k, out in enumerate(app):
+                assert out.size == width
+                if k % 25 == 0:
+                    peak = max(peak, rss_mb())
+            return peak
+
+        warm = max(epoch(), epoch())
+        later = max(epoch() for _ in range(3))
+        assert later - warm < 40, (sched, cpu, warm, later)
 
 
 def residue_centers(batch):

@@ -12,9 +12,8 @@ import grumpy as gr
 import numpy as np
 import pytest
 
-PYTHONPATH = os.pathsep.join(
-    [os.path.join(os.path.dirname(__file__), "..", "..", "python")] + sys.path
-)
+# Subprocesses import the same grumpy as this process (the installed wheel, or a develop build).
+PYTHONPATH = os.pathsep.join([os.path.dirname(os.path.dirname(gr.__file__))] + sys.path)
 
 
 def run_python(code: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -163,6 +162,10 @@ def test_deep_from_offsets_is_refused():
 
 
 # ---------------------------------------------------------------- error classes
+def _double(batch):
+    return batch * 2.0
+
+
 def raise_each():
     """One real way to get each error class from the Rust core."""
     x = gr.array([[1, 2], [3]])
@@ -174,7 +177,7 @@ def raise_each():
         "SchemaError": lambda: gr.dataframe({"a": [[1, 2]], "b": [[1]]}, schema=["m", "atom"]),
         "OutOfBoundsError": lambda: x[5],
         "StoreError": lambda: gr.load("/nonexistent/grumpy/store"),
-        "Unsupported": lambda: gr.array([1.0, [[2.0]]]).shape(2),
+        "Unsupported": lambda: gr.compile(_double).plan.run(gr.dataframe({"a": [1.0]})),
     }
     for name, fn in cases.items():
         try:

@@ -116,7 +116,10 @@ def test_loop_false_is_positional_not_identity():
     b1 = gr.array([[[0.0], [1.0]], [[2.0]]])
     b2 = gr.array([[[0.0]], [[1.0], [2.0]]])
     _err(gr.ArgumentError, b1, b2, k=1, dim=1, loop=False)
-    assert gr.neighbors(b1, b2, k=1, dim=1).to_list() == [[[[0, 0]], [[1, 0]]], [[[0, 0]]]]
+    assert gr.neighbors(b1, b2, k=1, dim=1).to_list() == [
+        [[[0, 0]], [[1, 0]]],
+        [[[0, 1]]],
+    ]  # 2.0 is nearest to 2.0 (index 1)
 
 
 def test_dim1_groups_ragged_k_larger_than_group_and_empty_group():

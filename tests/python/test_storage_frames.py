@@ -72,7 +72,7 @@ def test_frame_roundtrip_and_layout(tmp_path, cols):
     assert back.schema == SCHEMA
     assert back.columns == list(cols)
     assert back.levels == df.levels
-    assert back.to_dict() == cols
+    assert back.to_dict(as_arrays=False) == cols
     # shared offsets are stored once, in the frame group
     names = sorted(q.name for q in p.iterdir() if q.is_dir())
     assert names == sorted(["level1-offsets", "level2-offsets", *cols])
@@ -95,12 +95,12 @@ def test_frame_open_slices_and_rows(tmp_path, cols, cs):
         for b in (a, min(n, a + 1), min(n, a + 3), n):
             got = s[a:b]
             assert isinstance(got, gr.DataFrame)
-            assert got.to_dict() == rows_of(cols, range(a, b))
-    assert s[-1].to_dict() == rows_of(cols, [n - 1])
-    assert s[[4, 0, 4]].to_dict() == rows_of(cols, [4, 0, 4])
+            assert got.to_dict(as_arrays=False) == rows_of(cols, range(a, b))
+    assert s[-1].to_dict(as_arrays=False) == rows_of(cols, [n - 1])
+    assert s[[4, 0, 4]].to_dict(as_arrays=False) == rows_of(cols, [4, 0, 4])
     mask = np.arange(n) % 2 == 1
-    assert s[mask].to_dict() == rows_of(cols, np.flatnonzero(mask))
-    assert s[::-2].to_dict() == rows_of(cols, list(range(n))[::-2])
+    assert s[mask].to_dict(as_arrays=False) == rows_of(cols, np.flatnonzero(mask))
+    assert s[::-2].to_dict(as_arrays=False) == rows_of(cols, list(range(n))[::-2])
     # the dot path works on a batch read from the store
     assert s[1:4].residue.charge.to_list() == [c for r in cols["charge"][1:4] for c in r]
 
@@ -119,7 +119,7 @@ def test_frame_info_and_chunk_dim_by_level(tmp_path, cols):
     assert info["chunks"]["level2-offsets"]["chunk"] == 3
     assert info["chunks"]["charge/node1-data"]["chunk"] == 3
     assert gr.open(p).dtype is None
-    assert gr.load(p).to_dict() == cols
+    assert gr.load(p).to_dict(as_arrays=False) == cols
     with pytest.raises(gr.ArgumentError) as e:
         gr.save(df, tmp_path / "g", chunk_size=3, chunk_dim="chain")
     assert "schema" in e.value.cause
@@ -139,15 +139,15 @@ def test_frame_append_and_batches_equal_one_shot(tmp_path):
     gr.save(frame_of(parts[0]), p, chunk_size=2)
     for part in parts[1:]:
         gr.append(frame_of(part), p)
-    assert gr.load(p).to_dict() == one
+    assert gr.load(p).to_dict(as_arrays=False) == one
     q = tmp_path / "b.zarr"
     gr.save((frame_of(part) for part in parts), q, chunk_size=2)
-    assert gr.load(q).to_dict() == one
+    assert gr.load(q).to_dict(as_arrays=False) == one
     r = tmp_path / "c.zarr"
     gr.save([frame_of(part) for part in parts], r)
-    assert gr.load(r).to_dict() == one
+    assert gr.load(r).to_dict(as_arrays=False) == one
     s = gr.open(p)
-    assert s[2:5].to_dict() == {k: v[2:5] for k, v in one.items()}
+    assert s[2:5].to_dict(as_arrays=False) == {k: v[2:5] for k, v in one.items()}
 
 
 def test_frame_append_mismatch(tmp_path, cols):
@@ -164,7 +164,7 @@ def test_frame_append_mismatch(tmp_path, cols):
     with pytest.raises(gr.StoreError) as e:
         gr.append(frame_of(bad), p)
     assert "atom_mass" in str(e.value)
-    assert gr.load(p).to_dict() == cols
+    assert gr.load(p).to_dict(as_arrays=False) == cols
 
 
 def test_frame_zarr_python_and_awkward(tmp_path, cols):
@@ -220,18 +220,18 @@ def test_property_frame_roundtrip_and_append(tmp_path_factory, cols, cs, split):
     df = mk(cols)
     p = tmp / "f.zarr"
     gr.save(df, p, chunk_size=cs)
-    assert gr.load(p).to_dict() == cols
+    assert gr.load(p).to_dict(as_arrays=False) == cols
     s = gr.open(p)
     n = len(cols["molecule_id"])
     for a in range(n + 1):
-        assert s[a:n].to_dict() == {k: v[a:] for k, v in cols.items()}
+        assert s[a:n].to_dict(as_arrays=False) == {k: v[a:] for k, v in cols.items()}
     k = min(split, n)
     head = {c: v[:k] for c, v in cols.items()}
     tail = {c: v[k:] for c, v in cols.items()}
     q = tmp / "g.zarr"
     gr.save(mk(head), q, chunk_size=cs)
     gr.append(mk(tail), q)
-    assert gr.load(q).to_dict() == cols
+    assert gr.load(q).to_dict(as_arrays=False) == cols
 
 
 def test_frame_column_names_checked(tmp_path):

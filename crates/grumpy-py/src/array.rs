@@ -57,22 +57,7 @@ fn list_at(layout: &Layout, level: usize) -> Option<List> {
 /// Lengths of the lists at depth `dim` (>= 1), nested inside the outer `dim - 1` levels; a
 /// scalar row of a union counts as a length-1 list.
 fn lengths_at(layout: &Layout, dim: usize) -> Result<Option<Layout>> {
-    Ok(match layout {
-        Layout::List(l) if dim == 1 => Some(Layout::Leaf(Leaf::new(
-            Values::from(l.lengths()),
-            l.validity.clone(),
-        ))),
-        Layout::List(l) => lengths_at(&l.child, dim - 1)?
-            .map(|c| Layout::List(List::new(l.offsets.clone(), l.validity.clone(), c))),
-        Layout::Union(u) if dim == 1 => {
-            let lst = u.to_list()?;
-            Some(Layout::Leaf(Leaf::new(
-                Values::from(lst.lengths()),
-                lst.validity.clone(),
-            )))
-        }
-        _ => None,
-    })
+    Ok(layout.lengths_at(dim))
 }
 
 /// The leaf values this view reaches (list levels cut to the covered range, union scalar rows

@@ -75,7 +75,12 @@ fn parse_max_len(m: Option<&Bound<'_, PyAny>>) -> PyResult<MaxLen> {
         x.extract::<i64>()
             .ok()
             .and_then(|v| usize::try_from(v).ok())
-            .ok_or_else(|| bad(format!("got {}", x.repr().map(|r| r.to_string()).unwrap_or_default())))
+            .ok_or_else(|| {
+                bad(format!(
+                    "got {}",
+                    x.repr().map(|r| r.to_string()).unwrap_or_default()
+                ))
+            })
     };
     let Some(m) = m.filter(|m| !m.is_none()) else {
         return Ok(MaxLen::Longest);
@@ -84,7 +89,13 @@ fn parse_max_len(m: Option<&Bound<'_, PyAny>>) -> PyResult<MaxLen> {
         let items: Vec<Bound<'_, PyAny>> = m.try_iter()?.collect::<PyResult<_>>()?;
         let v = items
             .iter()
-            .map(|x| if x.is_none() { Ok(None) } else { one(x).map(Some) })
+            .map(|x| {
+                if x.is_none() {
+                    Ok(None)
+                } else {
+                    one(x).map(Some)
+                }
+            })
             .collect::<PyResult<Vec<_>>>()?;
         return Ok(MaxLen::PerAxis(v));
     }
@@ -98,7 +109,10 @@ fn owned_to_numpy<'py>(py: Python<'py>, v: Values, shape: &[usize]) -> PyResult<
     flat.call_method1("reshape", (shape.to_vec(),))
 }
 
-fn capsules<'py>(py: Python<'py>, layout: &Layout) -> PyResult<(Bound<'py, PyCapsule>, Bound<'py, PyCapsule>)> {
+fn capsules<'py>(
+    py: Python<'py>,
+    layout: &Layout,
+) -> PyResult<(Bound<'py, PyCapsule>, Bound<'py, PyCapsule>)> {
     let l = layout.clone();
     let (schema, array) = run(py, move || arrow::export(&l))?;
     Ok((
@@ -301,9 +315,13 @@ pub(crate) fn from_awkward(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<P
         let np = py.import("numpy")?;
         let mut bufs: HashMap<String, Values> = HashMap::new();
         for (k, v) in container.iter() {
-            let arr = np.call_method1("asarray", (v,))?.call_method1("reshape", (-1,))?;
+            let arr = np
+                .call_method1("asarray", (v,))?
+                .call_method1("reshape", (-1,))?;
             // Buffers of dtypes grumpy lacks are skipped: their form node reports them.
-            let Ok(a) = arr.cast::<PyUntypedArray>() else { continue };
+            let Ok(a) = arr.cast::<PyUntypedArray>() else {
+                continue;
+            };
             if let Ok(Array {
                 layout: Layout::Leaf(l),
             }) = from_numpy(a, None)

@@ -57,7 +57,8 @@ pub fn append(array: &Array, path: impl AsRef<Path>) -> Result<()> {
 /// grumpy_zarr::append_frame(&df, &dir).unwrap();
 /// let back = grumpy_zarr::load_frame(&dir).unwrap();
 /// assert_eq!(back.len(), 4);
-/// assert_eq!(back.slice(2, 2).unwrap(), df);
+/// let x = |f: &Frame| f.column("x").unwrap().array.to_item();
+/// assert_eq!(x(&back.slice(2, 2).unwrap()), x(&df));
 /// std::fs::remove_dir_all(&dir).unwrap();
 /// ```
 pub fn append_frame(frame: &Frame, path: impl AsRef<Path>) -> Result<()> {

@@ -261,8 +261,12 @@ fn reductions_follow_numeric_only() {
 fn where_pairs_frames_and_carries_strings() {
     let df = mixed();
     let five = Scalar::Float(5.0);
-    let big = Frame::binary(BinaryOp::Gt, FrameOperand::Frame(&df), FrameOperand::Scalar(&five))
-        .unwrap();
+    let big = Frame::binary(
+        BinaryOp::Gt,
+        FrameOperand::Frame(&df),
+        FrameOperand::Scalar(&five),
+    )
+    .unwrap();
     let zero = Scalar::Int(0);
     let r = Frame::where_(
         FrameOperand::Frame(&big),
@@ -286,7 +290,10 @@ fn where_pairs_frames_and_carries_strings() {
         FrameOperand::Frame(&df),
     )
     .unwrap();
-    assert_eq!(r.get("seq").unwrap().to_item(), Item::list(vec![vec![0i64, 0].into(), vec![0i64].into()]));
+    assert_eq!(
+        r.get("seq").unwrap().to_item(),
+        Item::list(vec![vec![0i64, 0].into(), vec![0i64].into()])
+    );
     let part = df.select(&["x"]).unwrap();
     let e = Frame::where_(
         FrameOperand::Frame(&part),

@@ -135,7 +135,7 @@ fn unions_count_one_element_per_row() {
     let r = arr(Item::list(vec![vec![1i64, 2].into(), vec![3i64].into()]));
     let df = Frame::new(
         &["m", "r", "a"],
-        vec![("n".into(), nested), ("r".into(), r)],
+        vec![("n".into(), nested), ("r_id".into(), r)],
         &[],
     )
     .unwrap();

@@ -44,7 +44,11 @@ pub fn to_buffers(layout: &Layout) -> (Value, usize, HashMap<String, Values>) {
 }
 
 /// Rebuild a layout from `ak.to_buffers` output (see the module docs for what converts).
-pub fn from_buffers(form: &Value, length: usize, buffers: &HashMap<String, Values>) -> Result<Layout> {
+pub fn from_buffers(
+    form: &Value,
+    length: usize,
+    buffers: &HashMap<String, Values>,
+) -> Result<Layout> {
     Reader { buffers }.node(form, length)
 }
 
@@ -77,7 +81,10 @@ fn key(v: &Value) -> Result<&str> {
 }
 
 fn max_plus_one(idx: &[i64]) -> usize {
-    idx.iter().copied().max().map_or(0, |m| (m + 1).max(0) as usize)
+    idx.iter()
+        .copied()
+        .max()
+        .map_or(0, |m| (m + 1).max(0) as usize)
 }
 
 impl Reader<'_> {
@@ -269,7 +276,12 @@ impl Reader<'_> {
             parts.push(self.node(c, max_plus_one(&rows))?);
         }
         let n = parts.len();
-        union_of(parts, &tags, |c| usize::try_from(c).ok().filter(|&k| k < n), index)
+        union_of(
+            parts,
+            &tags,
+            |c| usize::try_from(c).ok().filter(|&k| k < n),
+            index,
+        )
     }
 }
 
@@ -278,7 +290,10 @@ fn ranges_to_offsets(starts: &[i64], stops: &[i64], child: &Layout) -> Result<(B
     let n = starts.len();
     for i in 0..n {
         if starts[i] < 0 || stops[i] < starts[i] || stops[i] as usize > child.len() {
-            return Err(bad(format!("ListArray row {i} has starts {} and stops {}", starts[i], stops[i])));
+            return Err(bad(format!(
+                "ListArray row {i} has starts {} and stops {}",
+                starts[i], stops[i]
+            )));
         }
     }
     let contiguous = (1..n).all(|i| starts[i] == stops[i - 1]);
@@ -310,7 +325,10 @@ fn list_or_string(v: &Value, offsets: Buf<i64>, child: Layout) -> Result<Layout>
                 if std::str::from_utf8(&bytes[lo..hi]).is_err() {
                     return Err(bad("a string is not valid UTF-8"));
                 }
-                Ok(Layout::Leaf(Leaf::valid(Values::Str(StrValues { offsets, bytes }))))
+                Ok(Layout::Leaf(Leaf::valid(Values::Str(StrValues {
+                    offsets,
+                    bytes,
+                }))))
             }
             _ => Err(bad("a string list must hold uint8 chars")),
         },
@@ -359,11 +377,20 @@ mod tests {
         let l = from_buffers(&form, 2, &bufs).unwrap();
         assert_eq!(
             l.to_item(),
-            Item::list(vec![Item::list(vec![2.5.into()]), Item::list(vec![1.5.into(), Item::Null])])
+            Item::list(vec![
+                Item::list(vec![2.5.into()]),
+                Item::list(vec![1.5.into(), Item::Null])
+            ])
         );
         let rec = json!({"class": "RecordArray", "contents": [], "form_key": "n0"});
-        assert_eq!(from_buffers(&rec, 0, &bufs).unwrap_err().code(), Code::Unsupported);
+        assert_eq!(
+            from_buffers(&rec, 0, &bufs).unwrap_err().code(),
+            Code::Unsupported
+        );
         let missing = json!({"class": "NumpyArray", "primitive": "int64", "form_key": "zz"});
-        assert_eq!(from_buffers(&missing, 1, &bufs).unwrap_err().code(), Code::Argument);
+        assert_eq!(
+            from_buffers(&missing, 1, &bufs).unwrap_err().code(),
+            Code::Argument
+        );
     }
 }

@@ -45,12 +45,19 @@ pub fn union_of(
     };
     let is_list = |p: &Layout| matches!(p, Layout::List(_));
     if parts.len() != 2 || parts.iter().any(|p| matches!(p, Layout::Union(_))) {
-        return Err(unsupported(format!("the union has {} contents", parts.len())));
+        return Err(unsupported(format!(
+            "the union has {} contents",
+            parts.len()
+        )));
     }
     let l = match (is_list(&parts[0]), is_list(&parts[1])) {
         (false, true) => 1,
         (true, false) => 0,
-        _ => return Err(unsupported("both contents are lists, or both scalars".into())),
+        _ => {
+            return Err(unsupported(
+                "both contents are lists, or both scalars".into(),
+            ))
+        }
     };
     let mut parts = parts;
     let mut list = parts.remove(l);
@@ -66,14 +73,18 @@ pub fn union_of(
     }
     let mut tags = Vec::with_capacity(codes.len());
     for (i, &c) in codes.iter().enumerate() {
-        let p = part_of(c).ok_or_else(|| unsupported(format!("row {i} has unknown type code {c}")))?;
+        let p =
+            part_of(c).ok_or_else(|| unsupported(format!("row {i} has unknown type code {c}")))?;
         let t = i8::from(p == l);
         let size = if t == 0 { scalar.len() } else { list.len() };
         if index[i] < 0 || index[i] as usize >= size {
             return Err(Error::new(
                 Code::Argument,
                 "invalid union",
-                format!("row {i} points at row {} of a content of {size} rows", index[i]),
+                format!(
+                    "row {i} points at row {} of a content of {size} rows",
+                    index[i]
+                ),
                 "pass a valid array",
             ));
         }

@@ -44,7 +44,10 @@ pub fn take_with_nulls(layout: &Layout, idx: &[i64]) -> Result<Layout> {
             let bits: Vec<bool> = (0..idx.len())
                 .map(|i| valid[i] && !l.is_null(rows[i]))
                 .collect();
-            Layout::Leaf(Leaf::new(values, normalize(Some(Bitmap::from_bools(&bits)))))
+            Layout::Leaf(Leaf::new(
+                values,
+                normalize(Some(Bitmap::from_bools(&bits))),
+            ))
         }
         Layout::List(l) => {
             let mut offsets = Vec::with_capacity(idx.len() + 1);

@@ -244,7 +244,11 @@ fn mixed_unions(ua: &Union, ub: &Union, depth: usize) -> Result<(Layout, Layout)
         u.scalar.take(&idx)
     };
     let (sa, sb) = pair(&scalars(ua), &scalars(ub), depth)?;
-    let (la, lb) = lists(&ua.take(&lrows).to_list()?, &ub.take(&lrows).to_list()?, depth)?;
+    let (la, lb) = lists(
+        &ua.take(&lrows).to_list()?,
+        &ub.take(&lrows).to_list()?,
+        depth,
+    )?;
     let (tags, index) = (Buf::from_vec(tags), Buf::from_vec(index));
     let mk = |s: Layout, l: Layout| {
         Layout::Union(Union {
@@ -415,8 +419,14 @@ mod tests {
             Item::list(vec![vec![1.0].into(), vec![5.0].into(), 2.0.into()])
         );
         // a scalar row spreads over a longer list row, also a deeper one
-        let c = lay(Item::list(vec![7.0.into(), vec![vec![1.0, 2.0], vec![3.0]].into()]));
-        let d = lay(Item::list(vec![vec![vec![1.0], vec![2.0, 3.0]].into(), 4.0.into()]));
+        let c = lay(Item::list(vec![
+            7.0.into(),
+            vec![vec![1.0, 2.0], vec![3.0]].into(),
+        ]));
+        let d = lay(Item::list(vec![
+            vec![vec![1.0], vec![2.0, 3.0]].into(),
+            4.0.into(),
+        ]));
         let (x, y) = broadcast_pair(&c, &d).unwrap();
         assert_eq!(
             x.to_item(),

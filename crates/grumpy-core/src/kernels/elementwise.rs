@@ -819,7 +819,12 @@ mod tests {
         let want: Item = vec![vec![80.0; 1000], vec![82.0; 1000]].into();
         for r in [
             sc(Mul, &s, Scalar::Float(2.0)).unwrap(),
-            binary(Mul, Operand::Scalar(&Scalar::Float(2.0)), Operand::Array(&s)).unwrap(),
+            binary(
+                Mul,
+                Operand::Scalar(&Scalar::Float(2.0)),
+                Operand::Array(&s),
+            )
+            .unwrap(),
             bin(Add, &s, &s).unwrap(),
             binary_scalar_owned(Mul, s.clone(), &Scalar::Float(2.0), false).unwrap(),
         ] {
@@ -828,18 +833,38 @@ mod tests {
         }
         // in place on an unshared whole array stays in place
         let y = sc(Mul, &x, Scalar::Float(1.0)).unwrap();
-        let p = y.layout.leaves()[0].values.as_slice::<f64>().unwrap().as_ptr();
+        let p = y.layout.leaves()[0]
+            .values
+            .as_slice::<f64>()
+            .unwrap()
+            .as_ptr();
         let z = binary_scalar_owned(Add, y, &Scalar::Float(1.0), false).unwrap();
-        assert_eq!(z.layout.leaves()[0].values.as_slice::<f64>().unwrap().as_ptr(), p);
+        assert_eq!(
+            z.layout.leaves()[0]
+                .values
+                .as_slice::<f64>()
+                .unwrap()
+                .as_ptr(),
+            p
+        );
         // a sliced union maps its own rows only
         let u = arr(Item::list(
             (0..100)
-                .map(|i| if i % 2 == 0 { (i as f64).into() } else { vec![i as f64; 10].into() })
+                .map(|i| {
+                    if i % 2 == 0 {
+                        (i as f64).into()
+                    } else {
+                        vec![i as f64; 10].into()
+                    }
+                })
                 .collect(),
         ));
         let r = sc(Mul, &u.slice(10, 2), Scalar::Float(2.0)).unwrap();
         assert_eq!(r.layout.leaves().iter().map(|l| l.len()).sum::<usize>(), 11);
-        assert_eq!(r.to_item(), Item::list(vec![20.0.into(), vec![22.0; 10].into()]));
+        assert_eq!(
+            r.to_item(),
+            Item::list(vec![20.0.into(), vec![22.0; 10].into()])
+        );
     }
 
     #[test]

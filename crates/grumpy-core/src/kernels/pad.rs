@@ -176,7 +176,9 @@ fn pad_value<T: Native>(pad: &Scalar) -> Result<T> {
             _ => Err(bad("a bool array pads with False/True (or 0/1)")),
         },
         _ => {
-            let v = as_int.ok_or_else(|| bad("an integer array cannot hold a fractional or non-finite pad"))?;
+            let v = as_int.ok_or_else(|| {
+                bad("an integer array cannot hold a fractional or non-finite pad")
+            })?;
             let fits = if let Ok(i) = i64::try_from(v) {
                 let t = T::from_i64(i);
                 t.to_i64() == i && (i >= 0 || d.is_signed())

@@ -496,7 +496,11 @@ mod tests {
         assert_eq!(u.kind(), "union");
         assert_eq!(Form::from_json(&u.to_json()).unwrap(), u);
         // A null scalar row masks content 0 only: content 1 is wrapped in UnmaskedArray.
-        let n = form_of(Item::list(vec![1.0.into(), Item::Null, Item::list(vec![2.0.into()])]));
+        let n = form_of(Item::list(vec![
+            1.0.into(),
+            Item::Null,
+            Item::list(vec![2.0.into()]),
+        ]));
         let j = n.to_json();
         assert_eq!(j["contents"][0]["class"], "BitMaskedArray");
         assert_eq!(j["contents"][1]["class"], "UnmaskedArray");

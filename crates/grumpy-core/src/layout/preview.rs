@@ -278,7 +278,7 @@ mod tests {
         }
         assert_eq!(
             text,
-            "[[0.0, 1.0, 2.0, ..., 997.0, 998.0, 999.0],\n [4.0, 5.0],\n [7.0]]"
+            "[[0.0, 1.0, 2.0, ..., 998.0, 999.0],\n [4.0, 5.0],\n [7.0]]"
         );
         // rows are elided in the middle
         let many: Item = (0..100i64).map(|i| vec![i]).collect::<Vec<_>>().into();

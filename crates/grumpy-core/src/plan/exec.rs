@@ -2,10 +2,11 @@
 
 use super::fuse::{MapOp, Step};
 use super::ir::{Arg, Op, PlanIr, Reg};
+use super::program::Program;
 use super::value::Value;
 use crate::array::Array;
-use super::program::Program;
 use crate::buffer::{Buf, Values};
+use crate::dtype::Scalar;
 use crate::error::{Code, Error, Result};
 use crate::frame::Frame;
 use crate::kernels::elementwise::{binary, binary_scalar_owned, Operand};
@@ -48,6 +49,14 @@ fn operand<'a>(regs: &'a [Option<Value>], a: &'a Arg) -> Result<Operand<'a>> {
         Arg::Scalar(s) => Operand::Scalar(s),
         Arg::Reg(r) => match get(regs, *r)? {
             Value::Array(x) => Operand::Array(x),
+            // A reduction over nothing gives Python's None, which arithmetic rejects with a
+            // TypeError: the Python body decides.
+            Value::Scalar(Scalar::Null) => {
+                return Err(unsupported(
+                    "None (a reduction over no values) as an elementwise operand",
+                    "Python raises a TypeError for None in arithmetic",
+                ))
+            }
             Value::Scalar(s) => Operand::Scalar(s),
             other => {
                 return Err(unsupported(
@@ -168,12 +177,12 @@ fn run_op(op: &Op, regs: &mut [Option<Value>], frames: &mut [Frame]) -> Result<V
 /// dtype (the caller then runs the eager kernels).
 fn fused_leaf(chain: &[MapOp], leaf: &Leaf) -> Option<Leaf> {
     let values = match &leaf.values {
-        Values::F64(b) => {
-            Values::F64(Buf::from_vec(Program::<f64>::compile(chain)?.map_vec(b.as_slice())))
-        }
-        Values::F32(b) => {
-            Values::F32(Buf::from_vec(Program::<f32>::compile(chain)?.map_vec(b.as_slice())))
-        }
+        Values::F64(b) => Values::F64(Buf::from_vec(
+            Program::<f64>::compile(chain)?.map_vec(b.as_slice()),
+        )),
+        Values::F32(b) => Values::F32(Buf::from_vec(
+            Program::<f32>::compile(chain)?.map_vec(b.as_slice()),
+        )),
         _ => return None,
     };
     Some(Leaf::new(values, leaf.validity.clone()))
@@ -321,7 +330,13 @@ mod tests {
         let rows: Vec<Vec<Vec<f64>>> = (0..n)
             .map(|p| {
                 (0..(p * 7 % 40 + 1))
-                    .map(|r| vec![p as f64 * 0.37 - 3.0, r as f64 * 1.1, (p * r) as f64 * -0.01])
+                    .map(|r| {
+                        vec![
+                            p as f64 * 0.37 - 3.0,
+                            r as f64 * 1.1,
+                            (p * r) as f64 * -0.01,
+                        ]
+                    })
                     .collect()
             })
             .collect();
@@ -337,7 +352,11 @@ mod tests {
             let r = arr(run(&p, &s));
             let Layout::List(l) = &r.layout else { panic!() };
             assert_eq!(l.offsets[0], 0);
-            assert_eq!(r.layout.leaves()[0].len(), n, "the leaf holds the slice only");
+            assert_eq!(
+                r.layout.leaves()[0].len(),
+                n,
+                "the leaf holds the slice only"
+            );
         }
         // float32 too, and the eager fallback (an int batch) as well
         let s32 = s.astype(crate::dtype::DType::Float32).unwrap();
@@ -374,14 +393,20 @@ mod tests {
             scalar_left: left,
         };
         let chains = vec![
-            vec![bin(BinaryOp::Mul, 2.0, false), bin(BinaryOp::Add, 1.0, false)],
+            vec![
+                bin(BinaryOp::Mul, 2.0, false),
+                bin(BinaryOp::Add, 1.0, false),
+            ],
             vec![bin(BinaryOp::Sub, 0.25, true)],
             vec![
                 MapOp::Unary(UnaryOp::Abs),
                 MapOp::Unary(UnaryOp::Sqrt),
                 bin(BinaryOp::Mul, 3.0, false),
             ],
-            vec![MapOp::Clip(Some(Scalar::Float(-1.0)), Some(Scalar::Float(2.0)))],
+            vec![MapOp::Clip(
+                Some(Scalar::Float(-1.0)),
+                Some(Scalar::Float(2.0)),
+            )],
         ];
         // big enough for the parallel paths, with regular and irregular groups, a slice,
         // float32 leaves, nulls, and a union

@@ -262,7 +262,8 @@ impl Op {
                     (None, None) => "k=None".into(),
                 };
                 let py_bool = if *keep_loops { "True" } else { "False" };
-                let call = format!("neighbors(r{query}, r{data}, {how}, dim={dim}, loop={py_bool})");
+                let call =
+                    format!("neighbors(r{query}, r{data}, {how}, dim={dim}, loop={py_bool})");
                 if matches!(self, Op::NeighborsCheck { .. }) {
                     format!("check {call} (result unused: only its input checks run)")
                 } else {
@@ -388,14 +389,19 @@ pub(crate) mod lit {
     pub(crate) mod opt {
         use super::*;
 
-        pub(crate) fn serialize<S: Serializer>(s: &Option<Scalar>, ser: S) -> Result<S::Ok, S::Error> {
+        pub(crate) fn serialize<S: Serializer>(
+            s: &Option<Scalar>,
+            ser: S,
+        ) -> Result<S::Ok, S::Error> {
             match s {
                 Some(v) => super::serialize(v, ser),
                 None => ser.serialize_none(),
             }
         }
 
-        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Scalar>, D::Error> {
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+            de: D,
+        ) -> Result<Option<Scalar>, D::Error> {
             Ok(match Option::<Scalar>::deserialize(de)? {
                 None | Some(Scalar::Null) => None,
                 Some(s) => Some(decode(s)),

@@ -202,12 +202,7 @@ impl Plan {
                 let one_by_one: Vec<Step> = (0..self.ir.ops.len())
                     .map(|index| Step::Op { index })
                     .collect();
-                exec::execute(
-                    &self.ir,
-                    &one_by_one,
-                    saved.clone(),
-                    saved_frames.clone(),
-                )
+                exec::execute(&self.ir, &one_by_one, saved.clone(), saved_frames.clone())
             }
             other => other,
         };

@@ -83,7 +83,8 @@ macro_rules! float_impl {
                 // are then the same real number, so they round the same way.
                 let r = 1.0 / self;
                 let pow2 = self.is_normal() && r.is_normal() && r * self == 1.0;
-                let mantissa_zero = (self.abs().to_bits() & ((1 << (<$t>::MANTISSA_DIGITS - 1)) - 1)) == 0;
+                let mantissa_zero =
+                    (self.abs().to_bits() & ((1 << (<$t>::MANTISSA_DIGITS - 1)) - 1)) == 0;
                 (pow2 && mantissa_zero).then_some(r)
             }
         }
@@ -154,7 +155,17 @@ impl<T: Float> Program<T> {
                     use UnaryOp::*;
                     let keeps = matches!(
                         u,
-                        Neg | Abs | Sign | Floor | Ceil | Round | Sqrt | Exp | Log | Log1p | Sin | Cos
+                        Neg | Abs
+                            | Sign
+                            | Floor
+                            | Ceil
+                            | Round
+                            | Sqrt
+                            | Exp
+                            | Log
+                            | Log1p
+                            | Sin
+                            | Cos
                     );
                     if !keeps {
                         return None;
@@ -164,10 +175,18 @@ impl<T: Float> Program<T> {
                 MapOp::Clip(lo, hi) => {
                     // clip = maximum(lo) then minimum(hi), each with weak promotion.
                     if let Some(l) = lo {
-                        ops.push(FOp::Bin(BinaryOp::Maximum, literal::<T>(BinaryOp::Maximum, l)?, false));
+                        ops.push(FOp::Bin(
+                            BinaryOp::Maximum,
+                            literal::<T>(BinaryOp::Maximum, l)?,
+                            false,
+                        ));
                     }
                     if let Some(h) = hi {
-                        ops.push(FOp::Bin(BinaryOp::Minimum, literal::<T>(BinaryOp::Minimum, h)?, false));
+                        ops.push(FOp::Bin(
+                            BinaryOp::Minimum,
+                            literal::<T>(BinaryOp::Minimum, h)?,
+                            false,
+                        ));
                     }
                 }
             }
@@ -241,46 +260,141 @@ macro_rules! with_op {
         use BinaryOp as B;
         use UnaryOp as U;
         match $op {
-            FOp::Bin(B::Add, c, false) => { let $f = move |x: $T| Arith::add(x, c); $body }
-            FOp::Bin(B::Add, c, true) => { let $f = move |x: $T| Arith::add(c, x); $body }
-            FOp::Bin(B::Sub, c, false) => { let $f = move |x: $T| Arith::sub(x, c); $body }
-            FOp::Bin(B::Sub, c, true) => { let $f = move |x: $T| Arith::sub(c, x); $body }
-            FOp::Bin(B::Mul, c, false) => { let $f = move |x: $T| Arith::mul(x, c); $body }
-            FOp::Bin(B::Mul, c, true) => { let $f = move |x: $T| Arith::mul(c, x); $body }
-            FOp::Bin(B::Div, c, false) => { let $f = move |x: $T| x / c; $body }
-            FOp::Bin(B::Div, c, true) => { let $f = move |x: $T| c / x; $body }
-            FOp::Bin(B::FloorDiv, c, false) => { let $f = move |x: $T| Arith::floor_div(x, c); $body }
-            FOp::Bin(B::FloorDiv, c, true) => { let $f = move |x: $T| Arith::floor_div(c, x); $body }
-            FOp::Bin(B::Rem, c, false) => { let $f = move |x: $T| Arith::rem(x, c); $body }
-            FOp::Bin(B::Rem, c, true) => { let $f = move |x: $T| Arith::rem(c, x); $body }
-            FOp::Bin(B::Pow, c, false) => { let $f = move |x: $T| Arith::pow(x, c); $body }
-            FOp::Bin(B::Pow, c, true) => { let $f = move |x: $T| Arith::pow(c, x); $body }
-            FOp::Bin(B::Minimum, c, false) => { let $f = move |x: $T| minimum(x, c); $body }
-            FOp::Bin(B::Minimum, c, true) => { let $f = move |x: $T| minimum(c, x); $body }
-            FOp::Bin(B::Maximum, c, false) => { let $f = move |x: $T| maximum(x, c); $body }
-            FOp::Bin(B::Maximum, c, true) => { let $f = move |x: $T| maximum(c, x); $body }
-            FOp::Un(U::Neg) => { let $f = move |x: $T| -x; $body }
-            FOp::Un(U::Abs) => { let $f = move |x: $T| Float::abs(x); $body }
+            FOp::Bin(B::Add, c, false) => {
+                let $f = move |x: $T| Arith::add(x, c);
+                $body
+            }
+            FOp::Bin(B::Add, c, true) => {
+                let $f = move |x: $T| Arith::add(c, x);
+                $body
+            }
+            FOp::Bin(B::Sub, c, false) => {
+                let $f = move |x: $T| Arith::sub(x, c);
+                $body
+            }
+            FOp::Bin(B::Sub, c, true) => {
+                let $f = move |x: $T| Arith::sub(c, x);
+                $body
+            }
+            FOp::Bin(B::Mul, c, false) => {
+                let $f = move |x: $T| Arith::mul(x, c);
+                $body
+            }
+            FOp::Bin(B::Mul, c, true) => {
+                let $f = move |x: $T| Arith::mul(c, x);
+                $body
+            }
+            FOp::Bin(B::Div, c, false) => {
+                let $f = move |x: $T| x / c;
+                $body
+            }
+            FOp::Bin(B::Div, c, true) => {
+                let $f = move |x: $T| c / x;
+                $body
+            }
+            FOp::Bin(B::FloorDiv, c, false) => {
+                let $f = move |x: $T| Arith::floor_div(x, c);
+                $body
+            }
+            FOp::Bin(B::FloorDiv, c, true) => {
+                let $f = move |x: $T| Arith::floor_div(c, x);
+                $body
+            }
+            FOp::Bin(B::Rem, c, false) => {
+                let $f = move |x: $T| Arith::rem(x, c);
+                $body
+            }
+            FOp::Bin(B::Rem, c, true) => {
+                let $f = move |x: $T| Arith::rem(c, x);
+                $body
+            }
+            FOp::Bin(B::Pow, c, false) => {
+                let $f = move |x: $T| Arith::pow(x, c);
+                $body
+            }
+            FOp::Bin(B::Pow, c, true) => {
+                let $f = move |x: $T| Arith::pow(c, x);
+                $body
+            }
+            FOp::Bin(B::Minimum, c, false) => {
+                let $f = move |x: $T| minimum(x, c);
+                $body
+            }
+            FOp::Bin(B::Minimum, c, true) => {
+                let $f = move |x: $T| minimum(c, x);
+                $body
+            }
+            FOp::Bin(B::Maximum, c, false) => {
+                let $f = move |x: $T| maximum(x, c);
+                $body
+            }
+            FOp::Bin(B::Maximum, c, true) => {
+                let $f = move |x: $T| maximum(c, x);
+                $body
+            }
+            FOp::Un(U::Neg) => {
+                let $f = move |x: $T| -x;
+                $body
+            }
+            FOp::Un(U::Abs) => {
+                let $f = move |x: $T| Float::abs(x);
+                $body
+            }
             FOp::Un(U::Sign) => {
                 let zero = <$T>::default();
                 let (p, n) = (<$T>::from_f64(1.0), <$T>::from_f64(-1.0));
-                let $f = move |x: $T| if x > zero { p } else if x < zero { n } else { x };
+                let $f = move |x: $T| {
+                    if x > zero {
+                        p
+                    } else if x < zero {
+                        n
+                    } else {
+                        x
+                    }
+                };
                 $body
             }
-            FOp::Un(U::Floor) => { let $f = move |x: $T| <$T>::from_f64(x.to_f64().floor()); $body }
-            FOp::Un(U::Ceil) => { let $f = move |x: $T| <$T>::from_f64(x.to_f64().ceil()); $body }
+            FOp::Un(U::Floor) => {
+                let $f = move |x: $T| <$T>::from_f64(x.to_f64().floor());
+                $body
+            }
+            FOp::Un(U::Ceil) => {
+                let $f = move |x: $T| <$T>::from_f64(x.to_f64().ceil());
+                $body
+            }
             FOp::Un(U::Round) => {
                 let $f = move |x: $T| <$T>::from_f64(x.to_f64().round_ties_even());
                 $body
             }
-            FOp::Un(U::Sqrt) => { let $f = move |x: $T| Float::sqrt(x); $body }
-            FOp::Un(U::Exp) => { let $f = move |x: $T| Float::exp(x); $body }
-            FOp::Un(U::Log) => { let $f = move |x: $T| Float::ln(x); $body }
-            FOp::Un(U::Log1p) => { let $f = move |x: $T| Float::ln_1p(x); $body }
-            FOp::Un(U::Sin) => { let $f = move |x: $T| Float::sin(x); $body }
-            FOp::Un(U::Cos) => { let $f = move |x: $T| Float::cos(x); $body }
+            FOp::Un(U::Sqrt) => {
+                let $f = move |x: $T| Float::sqrt(x);
+                $body
+            }
+            FOp::Un(U::Exp) => {
+                let $f = move |x: $T| Float::exp(x);
+                $body
+            }
+            FOp::Un(U::Log) => {
+                let $f = move |x: $T| Float::ln(x);
+                $body
+            }
+            FOp::Un(U::Log1p) => {
+                let $f = move |x: $T| Float::ln_1p(x);
+                $body
+            }
+            FOp::Un(U::Sin) => {
+                let $f = move |x: $T| Float::sin(x);
+                $body
+            }
+            FOp::Un(U::Cos) => {
+                let $f = move |x: $T| Float::cos(x);
+                $body
+            }
             // `compile` admits nothing else.
-            _ => { let $f = move |x: $T| x; $body }
+            _ => {
+                let $f = move |x: $T| x;
+                $body
+            }
         }
     }};
 }
@@ -407,7 +521,10 @@ mod tests {
             vec![bin(Div, 3.0, false)],
             vec![bin(Mul, 3.0, false), bin(Mul, 5.0, false)],
         ] {
-            assert!(matches!(Program::<f64>::compile(&chain), Some(Program::Ops(_))));
+            assert!(matches!(
+                Program::<f64>::compile(&chain),
+                Some(Program::Ops(_))
+            ));
         }
         // A chain that widens float32 (a float literal keeps it; a comparison does not).
         assert!(Program::<f32>::compile(&[bin(Mul, 2.5, false)]).is_some());
@@ -420,17 +537,27 @@ mod tests {
         let mut cur = x.clone();
         for m in chain {
             cur = match m {
-                MapOp::Binary { op, scalar, scalar_left: false } => {
-                    binary(*op, Operand::Array(&cur), Operand::Scalar(scalar)).unwrap()
-                }
-                MapOp::Binary { op, scalar, scalar_left: true } => {
-                    binary(*op, Operand::Scalar(scalar), Operand::Array(&cur)).unwrap()
-                }
+                MapOp::Binary {
+                    op,
+                    scalar,
+                    scalar_left: false,
+                } => binary(*op, Operand::Array(&cur), Operand::Scalar(scalar)).unwrap(),
+                MapOp::Binary {
+                    op,
+                    scalar,
+                    scalar_left: true,
+                } => binary(*op, Operand::Scalar(scalar), Operand::Array(&cur)).unwrap(),
                 MapOp::Unary(u) => unary(*u, &cur).unwrap(),
                 MapOp::Clip(lo, hi) => clip(&cur, lo.as_ref(), hi.as_ref()).unwrap(),
             };
         }
-        cur.layout.as_leaf().unwrap().values.as_slice::<f64>().unwrap().to_vec()
+        cur.layout
+            .as_leaf()
+            .unwrap()
+            .values
+            .as_slice::<f64>()
+            .unwrap()
+            .to_vec()
     }
 
     #[test]
@@ -438,7 +565,14 @@ mod tests {
         use BinaryOp::*;
         let xs: Vec<f64> = (0..3000)
             .map(|i| (i as f64 - 1500.0) * 0.37)
-            .chain([-0.0, 0.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1e-310])
+            .chain([
+                -0.0,
+                0.0,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NAN,
+                1e-310,
+            ])
             .collect();
         let x = Array::from_vec(xs.clone());
         let chains = [
@@ -448,16 +582,30 @@ mod tests {
             vec![bin(Sub, 2.0, true)],
             vec![bin(Div, 0.5, false), bin(Add, 1.0, true)],
             vec![bin(Add, 1.0, false), bin(Mul, 2.0, false)],
-            vec![MapOp::Unary(UnaryOp::Abs), MapOp::Unary(UnaryOp::Sqrt), bin(Rem, 3.0, false)],
+            vec![
+                MapOp::Unary(UnaryOp::Abs),
+                MapOp::Unary(UnaryOp::Sqrt),
+                bin(Rem, 3.0, false),
+            ],
             vec![
                 MapOp::Clip(Some(Scalar::Float(-10.0)), Some(Scalar::Int(10))),
                 bin(Pow, 2.0, false),
             ],
-            vec![bin(FloorDiv, 7.0, true), MapOp::Unary(UnaryOp::Round), MapOp::Unary(UnaryOp::Sign)],
-            vec![bin(Maximum, 0.0, true), bin(Minimum, 3.0, false), MapOp::Unary(UnaryOp::Exp)],
+            vec![
+                bin(FloorDiv, 7.0, true),
+                MapOp::Unary(UnaryOp::Round),
+                MapOp::Unary(UnaryOp::Sign),
+            ],
+            vec![
+                bin(Maximum, 0.0, true),
+                bin(Minimum, 3.0, false),
+                MapOp::Unary(UnaryOp::Exp),
+            ],
         ];
         let bits = |v: &[f64]| -> Vec<u64> {
-            v.iter().map(|x| if x.is_nan() { 1 } else { x.to_bits() }).collect()
+            v.iter()
+                .map(|x| if x.is_nan() { 1 } else { x.to_bits() })
+                .collect()
         };
         for chain in chains {
             let want = bits(&eager(&chain, &x));

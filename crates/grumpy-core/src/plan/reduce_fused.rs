@@ -28,7 +28,12 @@ pub(crate) fn try_fused(
     dim: Option<isize>,
     a: &Array,
 ) -> Result<Option<Reduced>> {
-    if chain.is_empty() || a.layout.leaves().iter().any(|l| l.values.dtype() != a.dtype()) {
+    if chain.is_empty()
+        || a.layout
+            .leaves()
+            .iter()
+            .any(|l| l.values.dtype() != a.dtype())
+    {
         return Ok(None);
     }
     match a.dtype() {

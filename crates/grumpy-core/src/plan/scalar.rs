@@ -44,9 +44,7 @@ pub(crate) fn first(a: &Array) -> Result<Scalar> {
         } else {
             l.values.scalar_at(0)
         }),
-        _ => Err(python_decides(
-            "a scalar op produced an array".to_owned(),
-        )),
+        _ => Err(python_decides("a scalar op produced an array".to_owned())),
     }
 }
 
@@ -133,7 +131,11 @@ fn int_op(op: BinaryOp, a: i64, b: i64) -> Option<Scalar> {
         }
         Rem => {
             let r = a.checked_rem(b)?;
-            i(Some(if r != 0 && ((r < 0) != (b < 0)) { r + b } else { r }))
+            i(Some(if r != 0 && ((r < 0) != (b < 0)) {
+                r + b
+            } else {
+                r
+            }))
         }
         Pow => {
             let e = u32::try_from(b).ok()?;
@@ -246,7 +248,10 @@ mod tests {
         let f = |op, a, b| binary(op, &Scalar::Float(a), &Scalar::Float(b));
         assert_eq!(f(BinaryOp::Rem, 7.0, -2.0).unwrap(), Scalar::Float(-1.0));
         assert_eq!(f(BinaryOp::Rem, -0.0, 5.0).unwrap(), Scalar::Float(0.0));
-        assert_eq!(f(BinaryOp::FloorDiv, 7.5, -2.0).unwrap(), Scalar::Float(-4.0));
+        assert_eq!(
+            f(BinaryOp::FloorDiv, 7.5, -2.0).unwrap(),
+            Scalar::Float(-4.0)
+        );
         assert!(f(BinaryOp::Pow, -8.0, 1.0 / 3.0).is_err());
         assert!(f(BinaryOp::Pow, 10.0, 400.0).is_err());
         assert_eq!(f(BinaryOp::Lt, 1.0, 2.0).unwrap(), Scalar::Bool(true));
@@ -259,7 +264,10 @@ mod tests {
         assert_eq!(i(BinaryOp::Div, 7, 2).unwrap(), Scalar::Float(3.5));
         assert!(i(BinaryOp::Mul, i64::MAX, 2).is_err());
         assert!(i(BinaryOp::Pow, 2, -1).is_err());
-        assert_eq!(i(BinaryOp::FloorDiv, i64::MIN, 1).unwrap(), Scalar::Int(i64::MIN));
+        assert_eq!(
+            i(BinaryOp::FloorDiv, i64::MIN, 1).unwrap(),
+            Scalar::Int(i64::MIN)
+        );
         assert!(i(BinaryOp::FloorDiv, i64::MIN, -1).is_err());
         assert!(binary(BinaryOp::Add, &Scalar::Bool(true), &Scalar::Bool(true)).is_err());
     }
@@ -270,13 +278,20 @@ mod tests {
             unary(UnaryOp::Sqrt, &Scalar::Float(4.0)).unwrap(),
             Scalar::Float(2.0)
         );
-        assert!(matches!(unary(UnaryOp::Sqrt, &Scalar::Float(-1.0)).unwrap(), Scalar::Float(x) if x.is_nan()));
+        assert!(
+            matches!(unary(UnaryOp::Sqrt, &Scalar::Float(-1.0)).unwrap(), Scalar::Float(x) if x.is_nan())
+        );
         assert_eq!(
             unary(UnaryOp::IsNan, &Scalar::Float(1.0)).unwrap(),
             Scalar::Bool(false)
         );
         assert_eq!(
-            clip(&Scalar::Float(6.0), Some(&Scalar::Int(0)), Some(&Scalar::Int(1))).unwrap(),
+            clip(
+                &Scalar::Float(6.0),
+                Some(&Scalar::Int(0)),
+                Some(&Scalar::Int(1))
+            )
+            .unwrap(),
             Scalar::Float(1.0)
         );
         assert!(unary(UnaryOp::Neg, &Scalar::Int(i64::MIN)).is_err());

@@ -58,9 +58,7 @@ mod tests {
 
     #[test]
     fn read_errors_pass_through() {
-        let plan = Arc::new(
-            Plan::from_json(r#"{"ops": [], "output": 0}"#).unwrap(),
-        );
+        let plan = Arc::new(Plan::from_json(r#"{"ops": [], "output": 0}"#).unwrap());
         let run = job(plan, |_| {
             Err(crate::Error::new(crate::Code::Store, "gone", "x", "y"))
         });

@@ -118,7 +118,12 @@ fn lit_num(s: &Scalar) -> Option<Num> {
     }
 }
 
-fn binary_kind(kind: BinaryOp, a: &Kind, b: &Kind, lits: (Option<&Scalar>, Option<&Scalar>)) -> Kind {
+fn binary_kind(
+    kind: BinaryOp,
+    a: &Kind,
+    b: &Kind,
+    lits: (Option<&Scalar>, Option<&Scalar>),
+) -> Kind {
     let arrays: Vec<&Kind> = [a, b]
         .into_iter()
         .filter(|k| matches!(k, Kind::Array { .. }))
@@ -166,10 +171,7 @@ fn binary_kind(kind: BinaryOp, a: &Kind, b: &Kind, lits: (Option<&Scalar>, Optio
     );
     let num = if kind.is_comparison() {
         Num::Bool
-    } else if float_arith
-        && nums.contains(&Num::Float)
-        && nums.iter().all(|n| *n != Num::Unknown)
-    {
+    } else if float_arith && nums.contains(&Num::Float) && nums.iter().all(|n| *n != Num::Unknown) {
         Num::Float
     } else {
         Num::Unknown
@@ -186,7 +188,13 @@ fn unary_num(kind: UnaryOp, num: Num) -> Num {
     }
 }
 
-fn reduce_kind(kind: ReduceOp, num: Num, ndim: Option<usize>, union: bool, dim: Option<isize>) -> Kind {
+fn reduce_kind(
+    kind: ReduceOp,
+    num: Num,
+    ndim: Option<usize>,
+    union: bool,
+    dim: Option<isize>,
+) -> Kind {
     let num = match (kind, num) {
         (ReduceOp::Count, _) => Num::Int,
         (ReduceOp::Any | ReduceOp::All, _) => Num::Bool,
@@ -282,7 +290,11 @@ pub(crate) fn check(ir: &PlanIr, input: &Value, frames: &[Frame]) -> Result<Vec<
                 match k {
                     Kind::Frame { .. } => return Err(not_here(i, op, FRAME_ARITH)),
                     Kind::Nothing => {
-                        return Err(not_here(i, op, "an operand is None (the function returned nothing)"))
+                        return Err(not_here(
+                            i,
+                            op,
+                            "an operand is None (the function returned nothing)",
+                        ))
                     }
                     _ => {}
                 }
@@ -376,30 +388,48 @@ pub(crate) fn check(ir: &PlanIr, input: &Value, frames: &[Frame]) -> Result<Vec<
                     return Err(not_here(
                         i,
                         op,
-                        format!("dot assignment needs a dataframe, got {}", describe(&reg(*frame))),
+                        format!(
+                            "dot assignment needs a dataframe, got {}",
+                            describe(&reg(*frame))
+                        ),
                     ));
                 };
-                if !matches!(v, Kind::Array { .. }) {
+                if !matches!(v, Kind::Array { .. } | Kind::Either | Kind::Scalar) {
                     return Err(not_here(
                         i,
                         op,
-                        format!("the assigned value is {}, not an array", describe(&v)),
+                        format!(
+                            "the assigned value is {}, not an array or scalar",
+                            describe(&v)
+                        ),
                     ));
                 }
                 let Some(f) = frames.get(root) else {
-                    return Err(not_here(i, op, "the dataframe is not available to the plan"));
+                    return Err(not_here(
+                        i,
+                        op,
+                        "the dataframe is not available to the plan",
+                    ));
                 };
                 let mut lvl = level;
                 for p in path {
                     match f.level_index(p).filter(|&l| l >= lvl) {
                         Some(l) => lvl = l,
                         None => {
-                            return Err(not_here(i, op, format!("{p:?} is not a level inside this view")))
+                            return Err(not_here(
+                                i,
+                                op,
+                                format!("{p:?} is not a level inside this view"),
+                            ))
                         }
                     }
                 }
                 if f.level_index(name).is_some() {
-                    return Err(not_here(i, op, format!("{name:?} names a level, not a column")));
+                    return Err(not_here(
+                        i,
+                        op,
+                        format!("{name:?} names a level, not a column"),
+                    ));
                 }
                 added.push((root, name.clone(), lvl, v));
                 Kind::Frame { root, level }
@@ -407,10 +437,15 @@ pub(crate) fn check(ir: &PlanIr, input: &Value, frames: &[Frame]) -> Result<Vec<
         };
         if ir.float_literals.contains(&i) {
             let operands: Vec<Kind> = op.inputs().into_iter().map(reg).collect();
-            if !operands
-                .iter()
-                .all(|k| matches!(k, Kind::Array { num: Num::Float, .. }))
-            {
+            if !operands.iter().all(|k| {
+                matches!(
+                    k,
+                    Kind::Array {
+                        num: Num::Float,
+                        ..
+                    }
+                )
+            }) {
                 return Err(not_here(
                     i,
                     op,
@@ -439,7 +474,13 @@ fn describe(k: &Kind) -> &'static str {
 }
 
 fn float_array(k: &Kind) -> bool {
-    matches!(k, Kind::Array { num: Num::Float, .. })
+    matches!(
+        k,
+        Kind::Array {
+            num: Num::Float,
+            ..
+        }
+    )
 }
 
 fn numeric_lit(a: &Arg) -> bool {
@@ -463,9 +504,8 @@ fn dead_op_safe(ir: &PlanIr, kinds: &[Kind], i: usize) -> bool {
         }
         Op::Unary { kind, src } => *kind != UnaryOp::Not && float_array(&k(*src)),
         Op::Clip { src, lo, hi } => {
-            let num = |s: &Option<Scalar>| {
-                matches!(s, None | Some(Scalar::Float(_) | Scalar::Int(_)))
-            };
+            let num =
+                |s: &Option<Scalar>| matches!(s, None | Some(Scalar::Float(_) | Scalar::Int(_)));
             float_array(&k(*src)) && num(lo) && num(hi)
         }
         Op::Reduce { src, dim, .. } => match k(*src) {

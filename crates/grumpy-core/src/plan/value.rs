@@ -93,11 +93,17 @@ pub(crate) fn set_column(
             format!("got {}", target.kind()),
         ));
     };
-    let Value::Array(a) = value else {
-        return Err(unsupported(
-            format!("dataframe column {name:?} needs an array value"),
-            format!("got {}", value.kind()),
-        ));
+    // An array is re-nested like eager dot assignment; a scalar (a `dim=None` reduction, or a
+    // reduction of a flat column) is broadcast to every entity of the level, as in Python.
+    let (array, scalar) = match value {
+        Value::Array(a) => (Some(a), None),
+        Value::Scalar(s) => (None, Some(s)),
+        _ => {
+            return Err(unsupported(
+                format!("dataframe column {name:?} needs an array or scalar value"),
+                format!("got {}", value.kind()),
+            ))
+        }
     };
     let frame = &mut frames[fr.root];
     let mut level = fr.level;
@@ -120,7 +126,11 @@ pub(crate) fn set_column(
             format!("assign a column inside the level: df.{name}.<column> = value"),
         ));
     }
-    frame.assign(level, name, a.clone())?;
+    match (array, scalar) {
+        (Some(a), _) => frame.assign(level, name, a.clone())?,
+        (None, Some(s)) => frame.fill(level, name, s, None)?,
+        (None, None) => unreachable!("matched above"),
+    }
     Ok(Value::Frame(FrameRef {
         root: fr.root,
         level: fr.level,

@@ -70,7 +70,10 @@ pub(crate) fn where_fn(
     a: &Bound<'_, PyAny>,
     b: &Bound<'_, PyAny>,
 ) -> PyResult<Option<Py<PyAny>>> {
-    if [cond, a, b].iter().all(|o| o.cast::<PyDataFrame>().is_err()) {
+    if [cond, a, b]
+        .iter()
+        .all(|o| o.cast::<PyDataFrame>().is_err())
+    {
         return Ok(None);
     }
     let (c, x, y) = (require_arg(cond)?, require_arg(a)?, require_arg(b)?);

@@ -79,7 +79,11 @@ fn share<T: Send + Sync + 'static>(b: &Buf<T>) -> Buffer {
 fn nulls(v: Option<&Bitmap>) -> Option<NullBuffer> {
     let v = v.filter(|b| b.null_count() > 0)?;
     let (bits, offset) = v.raw_parts();
-    Some(NullBuffer::new(BooleanBuffer::new(share(bits), offset, v.len())))
+    Some(NullBuffer::new(BooleanBuffer::new(
+        share(bits),
+        offset,
+        v.len(),
+    )))
 }
 
 fn leaf_data(l: &Leaf) -> Result<ArrayData> {

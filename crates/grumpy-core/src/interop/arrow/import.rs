@@ -98,7 +98,9 @@ impl Importer {
         } else {
             // SAFETY: valid for reads; unaligned reads copy each element.
             Ok(Buf::from_vec(
-                (0..len).map(|i| unsafe { p.add(i).read_unaligned() }).collect(),
+                (0..len)
+                    .map(|i| unsafe { p.add(i).read_unaligned() })
+                    .collect(),
             ))
         }
     }
@@ -115,7 +117,9 @@ impl Importer {
         let (n, off) = (arr.len(), arr.offset());
         // SAFETY: a validity buffer holds at least offset + length bits.
         let bytes = unsafe { self.share::<u8>(ptr, 0, (off + n).div_ceil(8))? };
-        Ok(normalize(Some(Bitmap::from_bytes(bytes, off + n).slice(off, n))))
+        Ok(normalize(Some(
+            Bitmap::from_bytes(bytes, off + n).slice(off, n),
+        )))
     }
 
     /// Offsets (buffer `i`) as i64, `n + 1` entries from the array's offset.

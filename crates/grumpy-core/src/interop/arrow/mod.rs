@@ -30,11 +30,11 @@
 mod export;
 mod import;
 
-pub use export::{data_type, export};
-pub use import::import;
 /// The C Data Interface structs (re-exported so bindings use the same arrow-rs version).
 pub use arrow_data::ffi::FFI_ArrowArray;
 pub use arrow_schema::ffi::FFI_ArrowSchema;
+pub use export::{data_type, export};
+pub use import::import;
 
 use arrow_schema::{DataType, Field, UnionFields};
 use std::sync::Arc;
@@ -62,9 +62,16 @@ mod tests {
         vec![
             vec![1.0, 2.0].into(),
             Item::list(vec![vec![1i64, 2].into(), Item::Null, Item::list(vec![])]),
-            Item::list(vec![Item::list(vec![true.into(), Item::Null]), vec![false].into()]),
+            Item::list(vec![
+                Item::list(vec![true.into(), Item::Null]),
+                vec![false].into(),
+            ]),
             Item::list(vec!["ab".into(), Item::Null, "".into()]),
-            Item::list(vec![1.0.into(), Item::list(vec![2.0.into(), Item::Null]), Item::Null]),
+            Item::list(vec![
+                1.0.into(),
+                Item::list(vec![2.0.into(), Item::Null]),
+                Item::Null,
+            ]),
             Item::list(vec![vec![vec![1.0], vec![]].into(), Item::list(vec![])]),
         ]
     }
@@ -87,14 +94,32 @@ mod tests {
     fn exported_values_are_shared() {
         let l = Layout::from_item(&vec![vec![1.0, 2.0], vec![3.0]].into(), None).unwrap();
         let leaf_ptr = match &l {
-            Layout::List(x) => x.child.as_leaf().unwrap().values.as_slice::<f64>().unwrap().as_ptr(),
+            Layout::List(x) => x
+                .child
+                .as_leaf()
+                .unwrap()
+                .values
+                .as_slice::<f64>()
+                .unwrap()
+                .as_ptr(),
             _ => unreachable!(),
         };
         let (s, arr) = export(&l).unwrap();
         assert_eq!(arr.child(0).buffer(1), leaf_ptr.cast());
         // SAFETY: exported just above with this schema.
         let back = unsafe { import(&s, arr) }.unwrap();
-        let Layout::List(b) = back else { unreachable!() };
-        assert_eq!(b.child.as_leaf().unwrap().values.as_slice::<f64>().unwrap().as_ptr(), leaf_ptr);
+        let Layout::List(b) = back else {
+            unreachable!()
+        };
+        assert_eq!(
+            b.child
+                .as_leaf()
+                .unwrap()
+                .values
+                .as_slice::<f64>()
+                .unwrap()
+                .as_ptr(),
+            leaf_ptr
+        );
     }
 }

@@ -193,7 +193,9 @@ pub(super) fn innermost<T: Copy + Sync, A: Acc, M: Mapper<T, Out = A::In>>(
         // Every row has w > 0 values, none null (a null row is empty): fold w-wide chunks of
         // the leaf straight into results, which are all valid.
         let vals = &src.vals[..rows.len() * w];
-        return Leaf::valid(A::Out::wrap(Buf::from_vec(regular_rows::<T, A, M>(vals, w, m))));
+        return Leaf::valid(A::Out::wrap(Buf::from_vec(regular_rows::<T, A, M>(
+            vals, w, m,
+        ))));
     }
     let mut out = vec![A::empty(); rows.len()];
     let body = |(i, a): (usize, &mut A)| fold_range(a, src, span(o, base, i), m);

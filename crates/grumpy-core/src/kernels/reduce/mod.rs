@@ -327,7 +327,11 @@ pub fn reduce_with<T: Reducible, M: Mapper<T, Out = T>>(
     if a.dtype() != T::DTYPE {
         return Err(Error::new(
             Code::DType,
-            format!("reduce_with over {} values got a {} array", T::DTYPE, a.dtype()),
+            format!(
+                "reduce_with over {} values got a {} array",
+                T::DTYPE,
+                a.dtype()
+            ),
             "the mapper's input type must be the leaf dtype",
             "cast the array first, or pick the mapper for its dtype",
         ));

@@ -340,7 +340,10 @@ fn deep_unions_reduce_with_scalar_rows_wrapped_to_full_depth() {
         }
     }
     assert_eq!(red(&u, ReduceOp::Sum, None), f(10.0));
-    assert_eq!(red(&u, ReduceOp::Count, Some(0)), l(vec![l(vec![vec![3i64, 1].into()])]));
+    assert_eq!(
+        red(&u, ReduceOp::Count, Some(0)),
+        l(vec![l(vec![vec![3i64, 1].into()])])
+    );
     // a union nested inside list rows: [[2, [[0, 5]]]] ≡ [[[[2]], [[0, 5]]]]
     let v = arr(l(vec![l(vec![i(2), l(vec![vec![0i64, 5].into()])])]));
     assert_eq!(red(&v, ReduceOp::Count, None), i(3));
@@ -354,7 +357,11 @@ fn deep_unions_reduce_with_scalar_rows_wrapped_to_full_depth() {
 fn reduce_with_a_mapper_equals_reduce_of_the_mapped_array() {
     use super::map::FnMap;
     let rows: Vec<Vec<Vec<f64>>> = (0..300)
-        .map(|p| (0..(p % 7 + 1)).map(|r| vec![p as f64 * 0.1, r as f64, -0.5]).collect())
+        .map(|p| {
+            (0..(p % 7 + 1))
+                .map(|r| vec![p as f64 * 0.1, r as f64, -0.5])
+                .collect()
+        })
         .collect();
     let a = arr(rows.into());
     let mapped = crate::kernels::elementwise::binary(
@@ -375,7 +382,9 @@ fn reduce_with_a_mapper_equals_reduce_of_the_mapped_array() {
     }
     let ints = arr(vec![vec![1i64, 2]].into());
     assert_eq!(
-        reduce_with(&ints, ReduceOp::Sum, None, &m).unwrap_err().code(),
+        reduce_with(&ints, ReduceOp::Sum, None, &m)
+            .unwrap_err()
+            .code(),
         Code::DType
     );
 }
