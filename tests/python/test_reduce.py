@@ -334,3 +334,16 @@ def test_ptp_of_bool_is_a_dtype_error():
 def test_module_function_rejects_bad_input():
     with pytest.raises(gr.ArgumentError):
         gr.mean([[1.0]], dim=5)
+
+
+def test_dim_argument_is_checked_and_axis_is_numpys_name():
+    x = gr.array([[1.0, 2.0], [3.0]])
+    assert x.sum(axis=1).to_list() == x.sum(dim=1).to_list() == [3.0, 3.0]
+    assert gr.mean(x, axis=-1).to_list() == [1.5, 3.0]
+    assert x.max(dim=np.int64(1)).to_list() == [2.0, 3.0]
+    for bad in ({"dim": 1.5}, {"dim": "a"}, {"dim": True}, {"dim": 1, "axis": 1}):
+        with pytest.raises(gr.ArgumentError) as e:
+            x.sum(**bad)
+        assert e.value.fix
+        with pytest.raises(gr.ArgumentError):
+            gr.prod(x, **bad)

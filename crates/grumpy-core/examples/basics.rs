@@ -1,6 +1,7 @@
 //! Build ragged arrays from Rust, slice them without copying, and cast them.
 //!
 //! Run: `cargo run -p grumpy-core --example basics`
+#![allow(clippy::print_stdout)] // an example prints its results
 
 use grumpy_core::buffer::{Buf, Values};
 use grumpy_core::layout::{Item, Layout};

@@ -27,6 +27,7 @@ pub mod kernels;
 pub mod layout;
 pub mod neighbors;
 pub mod plan;
+pub mod pool;
 
 pub use array::Array;
 pub use dtype::{DType, Scalar};

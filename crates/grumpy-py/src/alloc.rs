@@ -68,7 +68,7 @@ mod tests {
             v.iter().map(|&x| u64::from(x)).sum::<u64>(),
             (9 << 20) - 1 + 7
         );
-        let s = vec![3u32; 10];
+        let s = [3u32; 10];
         assert_eq!(s.len(), 10);
     }
 }

@@ -129,6 +129,25 @@ pub(crate) fn run<T: Send>(
 ) -> PyResult<T> {
     let r = py.detach(|| {
         let _g = Guarded::enter();
+        // On this process's pool (rebuilt after fork(): DataLoader workers).
+        catch_unwind(AssertUnwindSafe(|| grumpy_core::pool::install(f)))
+    });
+    match r {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(to_py(e)),
+        Err(p) => Err(to_py(panic_error(&*p))),
+    }
+}
+
+/// Like [`run`] for calls that *wait* on other threads (a stream's next batch): the GIL is
+/// released but the call stays on the calling thread. Blocking inside a pool thread would let
+/// Rayon's work stealing stack the wait on top of a job the waited-for work needs: a deadlock.
+pub(crate) fn run_wait<T: Send>(
+    py: Python<'_>,
+    f: impl FnOnce() -> grumpy_core::Result<T> + Send,
+) -> PyResult<T> {
+    let r = py.detach(|| {
+        let _g = Guarded::enter();
         catch_unwind(AssertUnwindSafe(f))
     });
     match r {

@@ -76,7 +76,8 @@ fn weak(obj: &Bound<'_, PyAny>) -> PyResult<Option<Arg>> {
 /// `str_`, fall back to the weak Python value).
 fn numpy_scalar(obj: &Bound<'_, PyAny>) -> PyResult<Option<Arg>> {
     let zero_d = obj.cast::<PyUntypedArray>().is_ok_and(|a| a.ndim() == 0);
-    if !zero_d && !(obj.hasattr("dtype")? && obj.hasattr("item")? && !obj.hasattr("__len__")?) {
+    let generic = obj.hasattr("dtype")? && obj.hasattr("item")? && !obj.hasattr("__len__")?;
+    if !(zero_d || generic) {
         return Ok(None);
     }
     let item = obj.call_method0("item")?;

@@ -5,7 +5,7 @@
 //! Python object into an `Arc<dyn BatchSource<Batch = Array>>`.
 
 use crate::array::PyGrumpyArray;
-use crate::errors::{err, run, IntoPy};
+use crate::errors::{err, run, run_wait, IntoPy};
 use grumpy_core::plan::{Outcome, Plan, Value};
 use grumpy_core::{Array, Code};
 use grumpy_zarr::stream::{
@@ -150,7 +150,7 @@ impl PyPlanIter {
     }
     fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<(bool, Py<PyAny>)>> {
         let it = &mut self.inner;
-        let Some(r) = run(py, || Ok(it.next()))? else {
+        let Some(r) = run_wait(py, || Ok(it.next()))? else {
             return Ok(None);
         };
         let none = py.None().into_bound(py);
@@ -173,7 +173,7 @@ impl PyStreamIter {
     }
     fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<PyGrumpyArray>> {
         let it = &mut self.inner;
-        match run(py, || Ok(it.next()))? {
+        match run_wait(py, || Ok(it.next()))? {
             None => Ok(None),
             Some(r) => Ok(Some(PyGrumpyArray::new(r.py()?))),
         }

@@ -1,5 +1,6 @@
 //! Save a ragged array, read a row range lazily, append, and load it back.
 //! Run: `cargo run -p grumpy-zarr --example roundtrip`.
+#![allow(clippy::print_stdout)] // an example prints its results
 
 use grumpy_core::Array;
 use grumpy_zarr::{append, load, open, save, SaveOptions};

@@ -252,7 +252,7 @@ impl Ctx<'_> {
         self.meta.node_rows(self.old, id)
     }
 
-    fn new(&self, id: usize, role: Role) -> Option<&Values> {
+    fn new_buf(&self, id: usize, role: Role) -> Option<&Values> {
         self.new_bufs.get(&crate::form::buffer_name(id, role))
     }
 
@@ -260,18 +260,18 @@ impl Ctx<'_> {
         if id == 0 {
             return self.batch_len;
         }
-        if let Some(t) = self.new(id, Role::Tags) {
+        if let Some(t) = self.new_buf(id, Role::Tags) {
             return t.len();
         }
-        if let Some(o) = self.new(id, Role::Offsets) {
+        if let Some(o) = self.new_buf(id, Role::Offsets) {
             return o.len().saturating_sub(1);
         }
-        self.new(id, Role::Data).map_or(0, Values::len)
+        self.new_buf(id, Role::Data).map_or(0, Values::len)
     }
 
     /// `(first element written, values)` for one buffer (local spec).
     fn appended(&self, s: &BufferSpec) -> Result<(usize, Values)> {
-        let new = self.new(s.id, s.role);
+        let new = self.new_buf(s.id, s.role);
         let old_len = self.old_len(s.id, s.role);
         let empty = || Values::empty(s.dtype);
         Ok(match s.role {
@@ -294,7 +294,7 @@ impl Ctx<'_> {
             }
             Role::Index => {
                 let tags = self
-                    .new(s.id, Role::Tags)
+                    .new_buf(s.id, Role::Tags)
                     .and_then(|v| v.as_slice::<i8>())
                     .unwrap_or(&[]);
                 let (scalar, list) = match find(&self.part.form, s.id) {
@@ -326,7 +326,7 @@ impl Ctx<'_> {
                     let b0 = old_rows / 8;
                     (b0, vec![true; old_rows - b0 * 8])
                 };
-                if old_len > 0 && old_rows % 8 != 0 {
+                if old_len > 0 && !old_rows.is_multiple_of(8) {
                     let name = self.part.path(s.id, Role::Mask);
                     let arr = zio::open_array(self.store, &name, s.dtype)?;
                     let cl = zio::chunk_len(&arr)? as usize;

@@ -87,7 +87,7 @@ impl Meta {
                     level: 0,
                     form,
                 };
-                bufs.extend(b.into_iter().map(|(k, v)| (k, v)));
+                bufs.extend(b);
                 parts.push(part);
                 Vec::new()
             }

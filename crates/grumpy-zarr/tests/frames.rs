@@ -30,7 +30,7 @@ fn frame(n_res: &[usize], seed: usize) -> Frame {
         let mut x = Vec::new();
         for _ in 0..nr {
             k += 1;
-            c.push(if k % 4 == 0 {
+            c.push(if k.is_multiple_of(4) {
                 Item::Null
             } else {
                 (k as f64).into()

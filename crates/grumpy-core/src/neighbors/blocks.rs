@@ -79,6 +79,7 @@ impl<const D: usize> Blocks<D> {
     /// Copy the coordinates in `idx` order into the axis arrays and compute the boxes.
     fn fill(&mut self, data: &[f64]) {
         let nb = self.n.div_ceil(B);
+        #[allow(clippy::needless_range_loop)] // several arrays indexed in lockstep
         for a in 0..D {
             let xs = &mut self.xs[a];
             xs.clear();
@@ -106,6 +107,7 @@ impl<const D: usize> Blocks<D> {
     fn spread(&self) -> f64 {
         let nb = self.lo[0].len();
         let (mut blocks, mut whole) = (0.0, 0.0);
+        #[allow(clippy::needless_range_loop)] // several arrays indexed in lockstep
         for a in 0..D {
             let (lo, hi) = (&self.lo[a], &self.hi[a]);
             blocks += hi.iter().zip(lo).map(|(h, l)| h - l).sum::<f64>() / nb as f64;
@@ -131,6 +133,7 @@ impl<const D: usize> Blocks<D> {
     fn bounds(&mut self, q: &[f64; D]) {
         let lb = &mut self.lb[..];
         lb.fill(0.0);
+        #[allow(clippy::needless_range_loop)] // several arrays indexed in lockstep
         for a in 0..D {
             let (lo, hi) = (&self.lo[a][..lb.len()], &self.hi[a][..lb.len()]);
             let x = q[a];
@@ -149,6 +152,7 @@ impl<const D: usize> Blocks<D> {
     #[inline(always)]
     fn block_d2(&self, b: usize, q: &[f64; D]) -> [f64; B] {
         let mut d = [0.0; B];
+        #[allow(clippy::needless_range_loop)] // several arrays indexed in lockstep
         for a in 0..D {
             let xs: &[f64; B] = self.xs[a][b * B..b * B + B]
                 .try_into()

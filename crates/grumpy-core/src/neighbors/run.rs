@@ -366,6 +366,7 @@ impl<'a, M: Metric, const D: usize> Ctx<'a, M, D> {
         self.load(t, s);
         let c = self.count(t.group, k);
         let base = offsets[t.q0] as usize;
+        #[allow(clippy::needless_range_loop)] // several arrays indexed in lockstep
         for qi in t.q0..t.q1 {
             self.knn_one(t, qi, c, s);
             let (d2s, js) = s.best.items();
@@ -426,6 +427,7 @@ impl<'a, M: Metric, const D: usize> Ctx<'a, M, D> {
             .zip(slabs)
             .for_each(|((t, (_, d2s, js)), mut slab)| {
                 let base = offsets[t.q0] as usize;
+                #[allow(clippy::needless_range_loop)] // several arrays indexed in lockstep
                 for qi in t.q0..t.q1 {
                     let (a, b) = (offsets[qi] as usize - base, offsets[qi + 1] as usize - base);
                     self.put(&mut slab, a, t.group, qi, &d2s[a..b], &js[a..b]);
@@ -475,6 +477,7 @@ impl<'a, M: Metric, const D: usize> Ctx<'a, M, D> {
             |(s, d2s, js), (t, mut slab)| {
                 self.load(t, s);
                 let base = offsets[t.q0] as usize;
+                #[allow(clippy::needless_range_loop)] // several arrays indexed in lockstep
                 for qi in t.q0..t.q1 {
                     self.within_one(t, qi, r2, s);
                     d2s.clear();

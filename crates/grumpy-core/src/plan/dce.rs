@@ -157,7 +157,7 @@ fn plainly_valid(q: &Array, k: Option<i64>, radius: Option<f64>, dim: isize) -> 
                     return false;
                 }
                 return finite(&leaf.values)
-                    && points.is_some_and(|p| p.len() == 0 || p.regular_size().is_some());
+                    && points.is_some_and(|p| p.is_empty() || p.regular_size().is_some());
             }
             Layout::Union(_) => return false,
         }

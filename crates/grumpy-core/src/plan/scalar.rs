@@ -102,7 +102,7 @@ fn float_op(op: BinaryOp, a: f64, b: f64) -> Option<Scalar> {
             // complex results, ZeroDivisionError (0 ** -1) and OverflowError stay Python's
             let surprising = (r.is_nan() && !a.is_nan() && !b.is_nan())
                 || (r.is_infinite() && a.is_finite() && b.is_finite());
-            (!surprising).then(|| Scalar::Float(r))
+            (!surprising).then_some(Scalar::Float(r))
         }
         Eq => Some(Scalar::Bool(a == b)),
         Ne => Some(Scalar::Bool(a != b)),

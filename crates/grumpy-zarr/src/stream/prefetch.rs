@@ -109,7 +109,7 @@ impl<T: Send + 'static> Prefetcher<T> {
     }
 }
 
-fn worker<T>(shared: &Shared<T>, f: &(dyn Fn(usize) -> Result<T> + Send + Sync)) {
+fn worker<T: Send>(shared: &Shared<T>, f: &(dyn Fn(usize) -> Result<T> + Send + Sync)) {
     loop {
         let i = {
             let mut st = shared.lock();
@@ -125,7 +125,9 @@ fn worker<T>(shared: &Shared<T>, f: &(dyn Fn(usize) -> Result<T> + Send + Sync))
             st.next_claim += 1;
             st.next_claim - 1
         };
-        let r = catch_unwind(AssertUnwindSafe(|| f(i))).unwrap_or_else(|p| Err(panic_to_error(p)));
+        // Each job runs on this process's pool (fork-safe; see grumpy_core::pool).
+        let r = catch_unwind(AssertUnwindSafe(|| grumpy_core::pool::install(|| f(i))))
+            .unwrap_or_else(|p| Err(panic_to_error(p)));
         let mut st = shared.lock();
         if st.stopped {
             return;

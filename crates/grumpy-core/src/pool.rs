@@ -1,0 +1,84 @@
+//! The process's worker pool for parallel kernels, safe across `fork()`.
+//!
+//! Rayon's global pool does not survive `fork()`: the child inherits the pool's bookkeeping but
+//! not its threads, so the first parallel call in the child waits forever. PyTorch's DataLoader
+//! forks its workers on Linux, after the parent has usually run a parallel save, load or kernel.
+//! Every parallel entry point therefore runs inside [`install`], which uses one pool per process:
+//! the pool is built on first use and rebuilt when the process id changes (i.e. in a forked
+//! child). Nested Rayon calls (ours and zarrs' codecs) run on the current pool.
+//!
+//! ```
+//! use rayon::prelude::*;
+//! let total: u64 = grumpy_core::pool::install(|| (0..1000u64).into_par_iter().sum());
+//! assert_eq!(total, 499_500);
+//! assert!(grumpy_core::pool::threads() >= 1);
+//! ```
+
+use std::sync::{Arc, Mutex};
+
+static POOL: Mutex<Option<(u32, Arc<rayon::ThreadPool>)>> = Mutex::new(None);
+
+/// This process's pool (built on first use, rebuilt after a fork). `RAYON_NUM_THREADS` sets
+/// its size, as for Rayon's own global pool.
+pub fn current() -> Arc<rayon::ThreadPool> {
+    let pid = std::process::id();
+    let mut slot = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((p, pool)) = slot.as_ref() {
+        if *p == pid {
+            return Arc::clone(pool);
+        }
+        // A forked child: the parent's pool has no threads here. Leak it rather than drop it
+        // (dropping would try to stop threads that do not exist in this process).
+        std::mem::forget(slot.take());
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .thread_name(|i| format!("grumpy-{i}"))
+        .build()
+        .map(Arc::new)
+        .or_else(|_| {
+            // Cannot start that many threads (e.g. a hard limit): one worker thread.
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .map(Arc::new)
+        })
+        .expect("cannot start a worker thread");
+    *slot = Some((pid, Arc::clone(&pool)));
+    pool
+}
+
+/// Run `f` on this process's pool: Rayon calls inside `f` use it.
+pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if rayon::current_thread_index().is_some() {
+        // Already on a pool thread (nested call): stay there.
+        return f();
+    }
+    current().install(f)
+}
+
+/// Number of threads of this process's pool.
+pub fn threads() -> usize {
+    current().current_num_threads()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rayon::prelude::*;
+
+    #[test]
+    fn nested_installs_run_inline() {
+        let v: Vec<u64> = install(|| {
+            (0..8u64)
+                .into_par_iter()
+                .map(|i| install(|| (0..i).into_par_iter().sum::<u64>()))
+                .collect()
+        });
+        assert_eq!(v, [0, 0, 1, 3, 6, 10, 15, 21]);
+    }
+
+    #[test]
+    fn same_pool_within_a_process() {
+        assert!(Arc::ptr_eq(&current(), &current()));
+    }
+}
