@@ -1,11 +1,12 @@
-//! The process's worker pool for parallel kernels, safe across `fork()`.
+//! The worker pool for parallel kernels, safe across `fork()`.
 //!
 //! Rayon's global pool does not survive `fork()`: the child inherits the pool's bookkeeping but
 //! not its threads, so the first parallel call in the child waits forever. PyTorch's DataLoader
 //! forks its workers on Linux, after the parent has usually run a parallel save, load or kernel.
-//! Every parallel entry point therefore runs inside [`install`], which uses one pool per process:
-//! the pool is built on first use and rebuilt when the process id changes (i.e. in a forked
-//! child). Nested Rayon calls (ours and zarrs' codecs) run on the current pool.
+//! Every parallel entry point therefore runs inside [`install`]: in the process that first
+//! called it, that is a plain call (Rayon's global pool, no overhead); in a forked child it runs
+//! on a pool of the child's own, built on first use. Nested Rayon calls (ours and zarrs' codecs)
+//! run on the current pool.
 //!
 //! ```
 //! use rayon::prelude::*;
@@ -14,12 +15,14 @@
 //! assert!(grumpy_core::pool::threads() >= 1);
 //! ```
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 static POOL: Mutex<Option<(u32, Arc<rayon::ThreadPool>)>> = Mutex::new(None);
+/// The process that first ran parallel work through [`install`] (its global pool is alive).
+static FIRST_PID: OnceLock<u32> = OnceLock::new();
 
-/// This process's pool (built on first use, rebuilt after a fork). `RAYON_NUM_THREADS` sets
-/// its size, as for Rayon's own global pool.
+/// A pool owned by this process (built on first use, rebuilt after a fork). `RAYON_NUM_THREADS`
+/// sets its size, as for Rayon's own global pool.
 pub fn current() -> Arc<rayon::ThreadPool> {
     let pid = std::process::id();
     let mut slot = POOL.lock().unwrap_or_else(|e| e.into_inner());
@@ -47,18 +50,20 @@ pub fn current() -> Arc<rayon::ThreadPool> {
     pool
 }
 
-/// Run `f` on this process's pool: Rayon calls inside `f` use it.
+/// Run `f` where its Rayon calls have live threads: directly in the first process (Rayon's
+/// global pool), on [`current`] in a forked child.
 pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    if rayon::current_thread_index().is_some() {
-        // Already on a pool thread (nested call): stay there.
+    let pid = std::process::id();
+    if *FIRST_PID.get_or_init(|| pid) == pid || rayon::current_thread_index().is_some() {
+        // The global pool is ours, or we are already on a pool thread (nested call).
         return f();
     }
     current().install(f)
 }
 
-/// Number of threads of this process's pool.
+/// Number of threads parallel kernels use in this process.
 pub fn threads() -> usize {
-    current().current_num_threads()
+    install(rayon::current_num_threads)
 }
 
 #[cfg(test)]
