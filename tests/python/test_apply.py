@@ -224,7 +224,7 @@ def test_memory_stays_bounded_on_a_long_stream(tmp_path):
     for sched, cpu in (("rust", 2), ("python", 2), ("python", 1)):
         app = st_.apply(affine, scheduler=sched, cpu=cpu, prefetch=3)
 
-        def epoch():
+        def epoch(app=app):
             peak = 0.0
             for k, out in enumerate(app):
                 assert out.size == width
