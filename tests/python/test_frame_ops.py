@@ -377,3 +377,34 @@ def test_value_errors_name_the_column(df):
     with pytest.raises(gr.ArgumentError, match="out of bounds"):
         gr.dataframe({"k": gr.array([1, 2], dtype=gr.int8)}) + 1000
     assert (df[["n"]].residue * 2).n.to_list() == [2, 4, 6]
+
+
+@pytest.mark.parametrize(
+    "scalar",
+    [2, 2.5, np.float32(2), np.float64(2.5), np.int8(3), np.int64(-4), np.uint16(7), True],
+    ids=repr,
+)
+@pytest.mark.parametrize("dtype", ["float32", "int8", "int32", "uint8", "bool"])
+def test_frame_operands_promote_like_arrays_nep50(scalar, dtype):
+    """`df ⊕ s` gives each column exactly what `column ⊕ s` gives (weak Python scalars,
+    strong NumPy scalars), and that matches NumPy 2 on the flat values."""
+    vals = [[1, 0], [3]]
+    col = gr.array(vals, dtype=dtype)
+    df = gr.dataframe({"c": col, "name": [["a", "b"], ["c"]]}, schema=["row", "item"])
+    flat = np.array([1, 0, 3], dtype=dtype)
+    for op in (operator.add, operator.mul, operator.truediv):
+        want = op(flat, scalar)
+        got = op(df, scalar).c
+        assert got.dtype == op(col, scalar).dtype == str(want.dtype), (op, got.dtype, want.dtype)
+        np.testing.assert_allclose(got.values, want)
+        assert op(df, scalar).name.to_list() == [["a", "b"], ["c"]]
+
+
+def test_frame_big_ints_follow_numpy():
+    df = gr.dataframe({"n": gr.array([[1, 2], [3]], dtype=gr.int64)}, schema=["row", "item"])
+    with pytest.raises(gr.GrumpyError):
+        df + 2**70  # NumPy 2: OverflowError
+    assert (df < 2**70).n.to_list() == [[True, True], [True]]
+    assert (df / 2**70).n.dtype == "float64"
+    r = gr.where(df > 1, df, np.int8(0))
+    assert r.n.to_list() == [[0, 2], [3]] and r.n.dtype == "int64"

@@ -8,6 +8,7 @@
 use grumpy_core::buffer::{Buf, Values};
 use grumpy_core::frame::FrameOperand;
 use grumpy_core::kernels::elementwise::BinaryOp;
+use grumpy_core::kernels::operand::Arg;
 use grumpy_core::kernels::reduce::ReduceOp;
 use grumpy_core::{Array, Frame, Result, Scalar};
 
@@ -73,7 +74,7 @@ fn main() -> Result<()> {
     let half = Frame::binary(
         BinaryOp::Mul,
         FrameOperand::Frame(&df),
-        FrameOperand::Scalar(&Scalar::Float(0.5)),
+        FrameOperand::Arg(&Arg::Weak(Scalar::Float(0.5))),
     )?;
     println!("{half}");
 

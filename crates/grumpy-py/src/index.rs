@@ -13,6 +13,7 @@ use crate::array::PyGrumpyArray;
 use crate::convert::{from_py, scalar_to_py};
 use crate::dtype::parse_dtype;
 use crate::errors::{err, run};
+use crate::operand::Arg;
 use grumpy_core::kernels::index::{self, Got, Index, Value};
 use grumpy_core::kernels::{cat as catk, fill};
 use grumpy_core::layout::Layout;
@@ -263,36 +264,21 @@ pub(crate) fn py_scalar(obj: &Bound<'_, PyAny>) -> PyResult<Option<Scalar>> {
     if obj.is_none() {
         return Ok(Some(Scalar::Null));
     }
-    if let Ok(b) = obj.cast::<PyBool>() {
-        return Ok(Some(Scalar::Bool(b.is_true())));
-    }
-    if let Ok(i) = obj.cast::<PyInt>() {
-        return Ok(Some(match (i.extract::<i64>(), i.extract::<u64>()) {
-            (Ok(v), _) => Scalar::Int(v),
-            (_, Ok(u)) => Scalar::UInt(u),
-            // Beyond 64 bits: fine for a float target, out of bounds for an integer one
-            // (checked by the assignment, as NumPy does).
-            _ => Scalar::Float(i.extract::<f64>().map_err(|_| {
-                err(
-                    Code::Value,
-                    "integer out of range",
-                    "the value does not even fit in a float64",
-                    "use a smaller number",
-                )
-            })?),
-        }));
-    }
-    if let Ok(f) = obj.cast::<PyFloat>() {
-        return Ok(Some(Scalar::Float(f.value())));
-    }
-    if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Some(Scalar::Str(s.to_cow()?.into_owned())));
-    }
-    let zero_d = obj.cast::<PyUntypedArray>().is_ok_and(|a| a.ndim() == 0);
-    if zero_d || (obj.hasattr("dtype")? && obj.hasattr("item")? && !obj.hasattr("__len__")?) {
-        return py_scalar(&obj.call_method0("item")?);
-    }
-    Ok(None)
+    Ok(match crate::operand::scalar_arg(obj)? {
+        Some(Arg::Weak(s) | Arg::Strong(s, _)) => Some(s),
+        // Beyond 64 bits: fine for a float target, out of bounds for an integer one (checked
+        // by the assignment, as NumPy does).
+        Some(Arg::BigInt(_, f)) if f.is_finite() => Some(Scalar::Float(f)),
+        Some(Arg::BigInt(..)) => {
+            return Err(err(
+                Code::Value,
+                "integer out of range",
+                "the value does not even fit in a float64",
+                "use a smaller number",
+            ))
+        }
+        Some(Arg::Array(_)) | None => None,
+    })
 }
 
 fn got_to_py(py: Python<'_>, g: Got) -> PyResult<Py<PyAny>> {

@@ -13,6 +13,7 @@ mod index;
 mod interop;
 mod neighbors;
 mod operand;
+mod operators;
 mod ops;
 mod plan;
 mod reduce;

@@ -13,8 +13,9 @@ use crate::array::PyGrumpyArray;
 use crate::convert::row_to_py_obj;
 use crate::errors::{err, run};
 use crate::frame::PyDataFrame;
-use crate::operand::{apply2, as_array, require_arg, to_arg, Arg};
+use crate::operand::{require_arg, to_arg, Arg};
 use grumpy_core::kernels::elementwise::{BinaryOp, Operand};
+use grumpy_core::kernels::operand::apply;
 use grumpy_core::kernels::unary::{
     clip_bound_is_noop, null_mask, round_to, unary, where_, UnaryOp,
 };
@@ -43,12 +44,12 @@ fn op2(
     let Some(o) = to_arg(other)? else {
         return Ok(py.NotImplemented());
     };
-    let me = Arg::Arr(this.inner.clone());
+    let me = Arg::Array(this.inner.clone());
     let r = run(py, || {
         if reflected {
-            apply2(op, &o, &me)
+            apply(op, &o, &me)
         } else {
-            apply2(op, &me, &o)
+            apply(op, &me, &o)
         }
     })?;
     wrap(py, r)
@@ -109,7 +110,7 @@ fn fn2(
     }
     let (x, y) = (require_arg(a)?, require_arg(b)?);
     let scalars = x.is_scalar() && y.is_scalar();
-    let r = run(py, || apply2(op, &x, &y))?;
+    let r = run(py, || apply(op, &x, &y))?;
     if scalars {
         row_to_py_obj(py, &r.layout, 0)
     } else {
@@ -125,7 +126,7 @@ fn map1(
 ) -> PyResult<Py<PyAny>> {
     let x = require_arg(a)?;
     let scalar = x.is_scalar();
-    let r = run(py, || f(&as_array(&x)?))?;
+    let r = run(py, || f(&x.to_array()?))?;
     if scalar {
         row_to_py_obj(py, &r.layout, 0)
     } else {
@@ -140,44 +141,10 @@ fn fn1(py: Python<'_>, op: UnaryOp, a: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>>
     map1(py, a, |x| unary(op, x))
 }
 
+crate::operators::binary_operators!(PyGrumpyArray, op2);
+
 #[pymethods]
 impl PyGrumpyArray {
-    fn __add__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        op2(py, BinaryOp::Add, self, o, false)
-    }
-    fn __radd__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        op2(py, BinaryOp::Add, self, o, true)
-    }
-    fn __sub__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        op2(py, BinaryOp::Sub, self, o, false)
-    }
-    fn __rsub__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        op2(py, BinaryOp::Sub, self, o, true)
-    }
-    fn __mul__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        op2(py, BinaryOp::Mul, self, o, false)
-    }
-    fn __rmul__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        op2(py, BinaryOp::Mul, self, o, true)
-    }
-    fn __truediv__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        op2(py, BinaryOp::Div, self, o, false)
-    }
-    fn __rtruediv__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        op2(py, BinaryOp::Div, self, o, true)
-    }
-    fn __floordiv__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        op2(py, BinaryOp::FloorDiv, self, o, false)
-    }
-    fn __rfloordiv__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        op2(py, BinaryOp::FloorDiv, self, o, true)
-    }
-    fn __mod__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        op2(py, BinaryOp::Rem, self, o, false)
-    }
-    fn __rmod__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        op2(py, BinaryOp::Rem, self, o, true)
-    }
     fn __pow__(
         &self,
         py: Python<'_>,
@@ -195,24 +162,6 @@ impl PyGrumpyArray {
     ) -> PyResult<Py<PyAny>> {
         no_modulo(modulo)?;
         op2(py, BinaryOp::Pow, self, o, true)
-    }
-    fn __and__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        op2(py, BinaryOp::And, self, o, false)
-    }
-    fn __rand__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        op2(py, BinaryOp::And, self, o, true)
-    }
-    fn __or__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        op2(py, BinaryOp::Or, self, o, false)
-    }
-    fn __ror__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        op2(py, BinaryOp::Or, self, o, true)
-    }
-    fn __xor__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        op2(py, BinaryOp::Xor, self, o, false)
-    }
-    fn __rxor__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        op2(py, BinaryOp::Xor, self, o, true)
     }
     /// `x == other` elementwise; `x == None` is the null test (true where a value is null).
     fn __eq__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
@@ -423,11 +372,11 @@ fn clip_impl(
             let skip = match bound {
                 None | Some(Arg::Weak(Scalar::Null)) => true,
                 Some(Arg::Weak(s)) => clip_bound_is_noop(out.dtype(), s, lower),
-                Some(Arg::Big(_, f)) => out.dtype().is_integer() && ((*f < 0.0) == lower),
+                Some(Arg::BigInt(_, f)) => out.dtype().is_integer() && ((*f < 0.0) == lower),
                 _ => false,
             };
             if let (false, Some(b)) = (skip, bound) {
-                out = apply2(op, &Arg::Arr(out), b).map_err(|e| e.context("gr.clip"))?;
+                out = apply(op, &Arg::Array(out), b).map_err(|e| e.context("gr.clip"))?;
             }
         }
         Ok(out)
@@ -476,7 +425,7 @@ fn where_py(
         let arrays: Vec<Option<Array>> = args
             .iter()
             .map(|x| match x {
-                Arg::Strong(..) | Arg::Big(..) => as_array(x).map(Some),
+                Arg::Strong(..) | Arg::BigInt(..) => x.to_array().map(Some),
                 _ => Ok(None),
             })
             .collect::<grumpy_core::Result<_>>()?;
@@ -485,7 +434,7 @@ fn where_py(
             .zip(&arrays)
             .map(|(x, owned)| match (x, owned) {
                 (_, Some(o)) => Operand::Array(o),
-                (Arg::Arr(a), None) => Operand::Array(a),
+                (Arg::Array(a), None) => Operand::Array(a),
                 (Arg::Weak(s), None) => Operand::Scalar(s),
                 (_, None) => Operand::Scalar(&NULL),
             })

@@ -11,10 +11,11 @@
 
 use crate::array::PyGrumpyArray;
 use crate::errors::{err, run};
-use crate::operand::{apply2, as_array, to_arg, Arg};
+use crate::operand::{to_arg, Arg};
 use crate::ops::{no_out, positive, wrap};
 use grumpy_core::dtype::promote;
 use grumpy_core::kernels::elementwise::{binary, BinaryOp, Operand};
+use grumpy_core::kernels::operand::apply;
 use grumpy_core::kernels::unary::{unary, UnaryOp};
 use grumpy_core::{Array, Code, DType, Result, Scalar};
 use pyo3::prelude::*;
@@ -75,8 +76,8 @@ fn unary_op(name: &str) -> Option<UnaryOp> {
 /// Truthiness as a bool operand (NumPy's `logical_*`: non-zero and NaN are true).
 fn truth(a: &Arg) -> Result<Arg> {
     Ok(match a {
-        Arg::Arr(x) if x.dtype() == DType::Bool => Arg::Arr(x.clone()),
-        Arg::Arr(x) => Arg::Arr(binary(
+        Arg::Array(x) if x.dtype() == DType::Bool => Arg::Array(x.clone()),
+        Arg::Array(x) => Arg::Array(binary(
             BinaryOp::Ne,
             Operand::Array(x),
             Operand::Scalar(&Scalar::Int(0)),
@@ -89,14 +90,14 @@ fn truth(a: &Arg) -> Result<Arg> {
             Scalar::Str(s) => !s.is_empty(),
             Scalar::Null => false,
         })),
-        Arg::Big(..) => Arg::Weak(Scalar::Bool(true)),
+        Arg::BigInt(..) => Arg::Weak(Scalar::Bool(true)),
     })
 }
 
 /// Run the ufunc `name` on converted inputs; `None` when grumpy does not implement it.
 fn dispatch(name: &str, args: &[Arg]) -> Result<Option<Array>> {
     if let (Some(op), [a, b]) = (binary_op(name), args) {
-        return apply2(op, a, b).map(Some);
+        return apply(op, a, b).map(Some);
     }
     let logical = match name {
         "logical_and" => Some(BinaryOp::And),
@@ -105,10 +106,10 @@ fn dispatch(name: &str, args: &[Arg]) -> Result<Option<Array>> {
         _ => None,
     };
     if let (Some(op), [a, b]) = (logical, args) {
-        return apply2(op, &truth(a)?, &truth(b)?).map(Some);
+        return apply(op, &truth(a)?, &truth(b)?).map(Some);
     }
     if let (Some(op), [a]) = (unary_op(name), args) {
-        let mut x = as_array(a)?;
+        let mut x = a.to_array()?;
         let d = x.dtype();
         if op == UnaryOp::Round && (d.is_integer() || d == DType::Bool) {
             // np.rint is a float function: integers become floats first (float16 → float32).
@@ -117,8 +118,8 @@ fn dispatch(name: &str, args: &[Arg]) -> Result<Option<Array>> {
         return unary(op, &x).map(Some);
     }
     match (name, args) {
-        ("positive", [a]) => positive(&as_array(a)?).map(Some),
-        ("logical_not", [a]) => unary(UnaryOp::Not, &as_array(&truth(a)?)?).map(Some),
+        ("positive", [a]) => positive(&a.to_array()?).map(Some),
+        ("logical_not", [a]) => unary(UnaryOp::Not, &truth(a)?.to_array()?).map(Some),
         _ => Ok(None),
     }
 }

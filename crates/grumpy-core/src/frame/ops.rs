@@ -23,12 +23,13 @@
 //! ```
 //! use grumpy_core::{Array, Frame, Scalar};
 //! use grumpy_core::frame::FrameOperand;
+//! use grumpy_core::kernels::operand::Arg;
 //! use grumpy_core::kernels::{elementwise::BinaryOp, reduce::{ReduceOp, Reduced}, unary::UnaryOp};
 //! let x = Array::from_item(&vec![vec![1.0, 4.0], vec![9.0]].into(), None).unwrap();
 //! let name = Array::from_item(&vec!["a", "b"].into(), None).unwrap();
 //! let df = Frame::new(&["mol", "res"], vec![("x".into(), x), ("name".into(), name)], &[]).unwrap();
-//! let two = Scalar::Float(2.0);
-//! let y = Frame::binary(BinaryOp::Mul, FrameOperand::Frame(&df), FrameOperand::Scalar(&two)).unwrap();
+//! let two = Arg::Weak(Scalar::Float(2.0));
+//! let y = Frame::binary(BinaryOp::Mul, FrameOperand::Frame(&df), FrameOperand::Arg(&two)).unwrap();
 //! assert_eq!(y.get("x").unwrap().to_item(), vec![vec![2.0, 8.0], vec![18.0]].into());
 //! assert_eq!(y.get("name").unwrap(), df.get("name").unwrap()); // strings are carried
 //! let r = df.unary(UnaryOp::Sqrt).unwrap();
@@ -42,18 +43,18 @@ use crate::array::Array;
 use crate::dtype::{DType, Scalar};
 use crate::error::{Code, Error, Result};
 use crate::kernels::elementwise::{binary, BinaryOp, Operand};
+use crate::kernels::operand::{apply, Arg};
 use crate::kernels::reduce::{reduce, ReduceOp, Reduced};
 use crate::kernels::unary::{clip, unary, where_, UnaryOp};
 
-/// One operand of [`Frame::binary`]: a frame, an array or a (weak, Python) scalar.
+/// One operand of [`Frame::binary`]: a frame, or an array or scalar with its NumPy 2
+/// promotion kind (see [`crate::kernels::operand`]).
 #[derive(Clone, Copy, Debug)]
 pub enum FrameOperand<'a> {
     /// A frame (its columns pair with the other frame's by name).
     Frame(&'a Frame),
-    /// An array, broadcast against every column.
-    Array(&'a Array),
-    /// A scalar, broadcast everywhere.
-    Scalar(&'a Scalar),
+    /// An array (broadcast against every column) or a scalar (broadcast everywhere).
+    Arg(&'a Arg),
 }
 
 /// An elementwise operation named like a NumPy ufunc (for `__array_ufunc__`).
@@ -120,18 +121,9 @@ impl FrameOp {
     }
 }
 
-/// The array or scalar side of `frame ⊕ x`.
-fn plain(o: FrameOperand<'_>) -> Result<Operand<'_>> {
-    match o {
-        FrameOperand::Array(a) => Ok(Operand::Array(a)),
-        FrameOperand::Scalar(s) => Ok(Operand::Scalar(s)),
-        FrameOperand::Frame(_) => Err(Error::new(
-            Code::Argument,
-            "internal: a frame operand where an array or scalar was expected",
-            "frame ⊕ frame pairs columns by name",
-            "report this as a bug",
-        )),
-    }
+/// A column as an operand.
+fn col(c: &Column) -> Arg {
+    Arg::Array(c.array.clone())
 }
 
 /// Strings never take part in elementwise ops or reductions (other than `count`).
@@ -207,14 +199,8 @@ impl Frame {
                     binary(op, Operand::Array(&c.array), Operand::Array(other))
                 })
             }
-            (F::Frame(x), o) => {
-                let o = plain(o)?;
-                x.map_columns(&what, |c| binary(op, Operand::Array(&c.array), o))
-            }
-            (o, F::Frame(y)) => {
-                let o = plain(o)?;
-                y.map_columns(&what, |c| binary(op, o, Operand::Array(&c.array)))
-            }
+            (F::Frame(x), F::Arg(o)) => x.map_columns(&what, |c| apply(op, &col(c), o)),
+            (F::Arg(o), F::Frame(y)) => y.map_columns(&what, |c| apply(op, o, &col(c))),
             _ => Err(Error::new(
                 Code::Argument,
                 "Frame::binary needs a frame operand",
@@ -233,11 +219,12 @@ impl Frame {
     /// use grumpy_core::{Array, Frame, Scalar};
     /// use grumpy_core::frame::FrameOperand as F;
     /// use grumpy_core::kernels::elementwise::BinaryOp;
+    /// use grumpy_core::kernels::operand::Arg;
     /// let x = Array::from_item(&vec![vec![1.0, -4.0], vec![-9.0]].into(), None).unwrap();
     /// let df = Frame::new(&["mol", "res"], vec![("x".into(), x)], &[]).unwrap();
-    /// let zero = Scalar::Float(0.0);
-    /// let pos = Frame::binary(BinaryOp::Gt, F::Frame(&df), F::Scalar(&zero)).unwrap();
-    /// let r = Frame::where_(F::Frame(&pos), F::Frame(&df), F::Scalar(&zero)).unwrap();
+    /// let zero = Arg::Weak(Scalar::Float(0.0));
+    /// let pos = Frame::binary(BinaryOp::Gt, F::Frame(&df), F::Arg(&zero)).unwrap();
+    /// let r = Frame::where_(F::Frame(&pos), F::Frame(&df), F::Arg(&zero)).unwrap();
     /// assert_eq!(r.get("x").unwrap().to_item(), vec![vec![1.0, 0.0], vec![0.0]].into());
     /// ```
     pub fn where_(
@@ -267,16 +254,33 @@ impl Frame {
         for f in &frames {
             base.check_pairs(f, "gr.where")?;
         }
+        // Strong (NumPy) scalars take part as one-element arrays of their dtype.
+        let owned = |o: FrameOperand<'_>| match o {
+            F::Arg(x @ (Arg::Strong(..) | Arg::BigInt(..))) => x.to_array().map(Some),
+            _ => Ok(None),
+        };
+        let owned = [owned(cond)?, owned(a)?, owned(b)?];
+        static NULL: Scalar = Scalar::Null;
         /// The operand for column `name`: a frame's column of that name, else the operand.
-        fn pick<'a>(o: FrameOperand<'a>, name: &str) -> Result<Operand<'a>> {
-            Ok(match o {
-                FrameOperand::Frame(f) => Operand::Array(f.get(name)?),
-                FrameOperand::Array(x) => Operand::Array(x),
-                FrameOperand::Scalar(s) => Operand::Scalar(s),
+        fn pick<'a>(
+            o: FrameOperand<'a>,
+            owned: &'a Option<Array>,
+            name: &str,
+        ) -> Result<Operand<'a>> {
+            Ok(match (o, owned) {
+                (_, Some(x)) => Operand::Array(x),
+                (F::Frame(f), None) => Operand::Array(f.get(name)?),
+                (F::Arg(Arg::Array(x)), None) => Operand::Array(x),
+                (F::Arg(Arg::Weak(s)), None) => Operand::Scalar(s),
+                (F::Arg(_), None) => Operand::Scalar(&NULL),
             })
         }
         base.map_columns("gr.where", |c| {
-            where_(pick(cond, &c.name)?, pick(a, &c.name)?, pick(b, &c.name)?)
+            where_(
+                pick(cond, &owned[0], &c.name)?,
+                pick(a, &owned[1], &c.name)?,
+                pick(b, &owned[2], &c.name)?,
+            )
         })
     }
 

@@ -4,6 +4,7 @@
 use super::*;
 use crate::dtype::{DType, Scalar};
 use crate::kernels::elementwise::{binary, BinaryOp, Operand};
+use crate::kernels::operand::Arg;
 use crate::kernels::reduce::{reduce, ReduceOp, Reduced};
 use crate::kernels::unary::{unary, UnaryOp};
 use crate::layout::Item;
@@ -45,7 +46,7 @@ fn scalar_ops_apply_where_the_dtype_allows() {
     let r = Frame::binary(
         BinaryOp::Add,
         FrameOperand::Frame(&df),
-        FrameOperand::Scalar(&two),
+        FrameOperand::Arg(&Arg::Weak(two.clone())),
     )
     .unwrap();
     for c in ["x", "seq", "core"] {
@@ -63,7 +64,7 @@ fn scalar_ops_apply_where_the_dtype_allows() {
     let ten = Scalar::Float(10.0);
     let r = Frame::binary(
         BinaryOp::Sub,
-        FrameOperand::Scalar(&ten),
+        FrameOperand::Arg(&Arg::Weak(ten.clone())),
         FrameOperand::Frame(&df),
     )
     .unwrap();
@@ -107,7 +108,7 @@ fn unary_carries_bool_where_numpy_refuses() {
     let gt = Frame::binary(
         BinaryOp::Gt,
         FrameOperand::Frame(&df),
-        FrameOperand::Scalar(&one),
+        FrameOperand::Arg(&Arg::Weak(one.clone())),
     )
     .unwrap();
     assert_eq!(gt.get("x").unwrap().dtype(), DType::Bool);
@@ -125,7 +126,7 @@ fn op_errors() {
     let e = Frame::binary(
         BinaryOp::FloorDiv,
         FrameOperand::Frame(&df),
-        FrameOperand::Scalar(&zero),
+        FrameOperand::Arg(&Arg::Weak(zero.clone())),
     )
     .unwrap_err();
     assert!(e.summary().contains("column \"seq\""), "{e}");
@@ -133,14 +134,14 @@ fn op_errors() {
     let e = Frame::binary(
         BinaryOp::Add,
         FrameOperand::Frame(&df),
-        FrameOperand::Array(&a),
+        FrameOperand::Arg(&Arg::Array(a.clone())),
     )
     .unwrap_err();
     assert_eq!(e.code(), Code::Broadcast);
     let e = Frame::binary(
         BinaryOp::Add,
-        FrameOperand::Array(&a),
-        FrameOperand::Array(&a),
+        FrameOperand::Arg(&Arg::Array(a.clone())),
+        FrameOperand::Arg(&Arg::Array(a.clone())),
     )
     .unwrap_err();
     assert_eq!(e.code(), Code::Argument);
@@ -153,7 +154,7 @@ fn frame_with_array_broadcasts_per_column() {
     let r = Frame::binary(
         BinaryOp::Mul,
         FrameOperand::Frame(&df),
-        FrameOperand::Array(&w),
+        FrameOperand::Arg(&Arg::Array(w.clone())),
     )
     .unwrap();
     assert_eq!(
@@ -264,14 +265,14 @@ fn where_pairs_frames_and_carries_strings() {
     let big = Frame::binary(
         BinaryOp::Gt,
         FrameOperand::Frame(&df),
-        FrameOperand::Scalar(&five),
+        FrameOperand::Arg(&Arg::Weak(five.clone())),
     )
     .unwrap();
     let zero = Scalar::Int(0);
     let r = Frame::where_(
         FrameOperand::Frame(&big),
         FrameOperand::Frame(&df),
-        FrameOperand::Scalar(&zero),
+        FrameOperand::Arg(&Arg::Weak(zero.clone())),
     )
     .unwrap();
     assert_eq!(
@@ -285,8 +286,8 @@ fn where_pairs_frames_and_carries_strings() {
     // A scalar condition with frame values, and an error for unpaired frames.
     let t = Scalar::Bool(true);
     let r = Frame::where_(
-        FrameOperand::Scalar(&t),
-        FrameOperand::Scalar(&zero),
+        FrameOperand::Arg(&Arg::Weak(t.clone())),
+        FrameOperand::Arg(&Arg::Weak(zero.clone())),
         FrameOperand::Frame(&df),
     )
     .unwrap();
@@ -298,7 +299,7 @@ fn where_pairs_frames_and_carries_strings() {
     let e = Frame::where_(
         FrameOperand::Frame(&part),
         FrameOperand::Frame(&df),
-        FrameOperand::Scalar(&zero),
+        FrameOperand::Arg(&Arg::Weak(zero.clone())),
     )
     .unwrap_err();
     assert_eq!(e.code(), Code::Schema);

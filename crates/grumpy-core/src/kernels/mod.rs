@@ -9,6 +9,7 @@ pub mod concat;
 pub mod elementwise;
 pub mod fill;
 pub mod index;
+pub mod operand;
 pub mod pad;
 pub mod reduce;
 pub mod unary;

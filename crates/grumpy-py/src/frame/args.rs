@@ -5,19 +5,18 @@ use super::PyDataFrame;
 use crate::array::PyGrumpyArray;
 use crate::convert::from_py;
 use crate::errors::err;
+use crate::operand::Arg as OpArg;
 use grumpy_core::frame::Frame;
 use grumpy_core::{Array, Code, DType, Scalar};
 use pyo3::prelude::*;
 use pyo3::types::{
-    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PyMemoryView, PySet,
-    PyString, PyTuple,
+    PyByteArray, PyBytes, PyDict, PyFrozenSet, PyList, PyMemoryView, PySet, PyString, PyTuple,
 };
 
-/// An owned operand of a frame operation.
+/// An owned operand of a frame operation: a frame, or an array or scalar operand.
 pub(crate) enum Arg {
     Frame(Frame),
-    Array(Array),
-    Scalar(Scalar),
+    Other(crate::operand::Arg),
 }
 
 impl Arg {
@@ -25,8 +24,7 @@ impl Arg {
         use grumpy_core::frame::FrameOperand as O;
         match self {
             Arg::Frame(f) => O::Frame(f),
-            Arg::Array(a) => O::Array(a),
-            Arg::Scalar(s) => O::Scalar(s),
+            Arg::Other(a) => O::Arg(a),
         }
     }
 }
@@ -37,75 +35,19 @@ pub(crate) fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .map_or_else(|_| "?".to_owned(), |n| n.to_string())
 }
 
-/// A Python scalar (`bool`, `int`, `float`, `str`) as a core scalar.
-fn py_scalar(obj: &Bound<'_, PyAny>) -> PyResult<Option<Scalar>> {
-    if let Ok(b) = obj.cast::<PyBool>() {
-        return Ok(Some(Scalar::Bool(b.is_true())));
-    }
-    if let Ok(i) = obj.cast::<PyInt>() {
-        return Ok(Some(match i.extract::<i64>() {
-            Ok(v) => Scalar::Int(v),
-            Err(_) => match i.extract::<u64>() {
-                Ok(u) => Scalar::UInt(u),
-                Err(_) => Scalar::Float(i.extract::<f64>()?),
-            },
-        }));
-    }
-    if let Ok(f) = obj.cast::<PyFloat>() {
-        return Ok(Some(Scalar::Float(f.value())));
-    }
-    if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Some(Scalar::Str(s.to_cow()?.into_owned())));
-    }
-    Ok(None)
-}
-
-/// A NumPy scalar (`np.float32(1)`) or 0-d array, as a scalar with its NumPy dtype.
-fn numpy_scalar(obj: &Bound<'_, PyAny>) -> PyResult<Option<(Scalar, Option<DType>)>> {
-    let zero_d = obj
-        .cast::<numpy::PyUntypedArray>()
-        .is_ok_and(|a| numpy::PyUntypedArrayMethods::ndim(a) == 0);
-    let generic =
-        !zero_d && obj.hasattr("dtype")? && obj.hasattr("item")? && !obj.hasattr("__len__")?;
-    if !zero_d && !generic {
-        return Ok(None);
-    }
-    let item = obj.call_method0("item")?;
-    let Some(s) = py_scalar(&item)? else {
-        return Ok(None);
-    };
-    let name: String = obj.getattr("dtype")?.getattr("name")?.extract()?;
-    Ok(Some((s, DType::parse(&name).ok())))
-}
-
-/// Convert an operand of `frame ⊕ x`; `None` means "not an operand type" (→ `NotImplemented`).
+/// Convert an operand of `frame ⊕ x` like an array operator's (NumPy scalars strong, NEP 50);
+/// `None` means "not an operand type" (→ `NotImplemented`).
 pub(crate) fn to_arg(obj: &Bound<'_, PyAny>) -> PyResult<Option<Arg>> {
     if let Ok(df) = obj.cast::<PyDataFrame>() {
         return Ok(Some(Arg::Frame(df.borrow().frame()?)));
     }
-    if let Ok(g) = obj.cast::<PyGrumpyArray>() {
-        return Ok(Some(Arg::Array(g.borrow().inner.clone())));
-    }
-    if let Some(s) = py_scalar(obj)? {
-        return Ok(Some(Arg::Scalar(s)));
-    }
-    // NumPy scalars are weak, as in the array operators.
-    if let Some((s, _)) = numpy_scalar(obj)? {
-        return Ok(Some(Arg::Scalar(s)));
-    }
-    if obj.cast::<PyList>().is_ok()
-        || obj.cast::<PyTuple>().is_ok()
-        || obj.cast::<numpy::PyUntypedArray>().is_ok()
-    {
-        return Ok(Some(Arg::Array(from_py(obj, None)?)));
-    }
-    Ok(None)
+    Ok(crate::operand::to_arg(obj)?.map(Arg::Other))
 }
 
 /// Like [`to_arg`] for the module functions (`gr.add(df, x)`): anything else is an error.
 pub(crate) fn require_arg(obj: &Bound<'_, PyAny>) -> PyResult<Arg> {
     if obj.is_none() {
-        return Ok(Arg::Scalar(Scalar::Null));
+        return Ok(Arg::Other(crate::operand::Arg::Weak(Scalar::Null)));
     }
     to_arg(obj)?.ok_or_else(|| {
         err(
@@ -141,11 +83,11 @@ pub(crate) fn assigned(name: &str, value: &Bound<'_, PyAny>) -> PyResult<Assigne
     if value.is_none() {
         return Ok(Assigned::Scalar(Scalar::Null, None));
     }
-    if let Some(s) = py_scalar(value)? {
-        return Ok(Assigned::Scalar(s, None));
-    }
-    if let Some((s, d)) = numpy_scalar(value)? {
-        return Ok(Assigned::Scalar(s, d));
+    match crate::operand::scalar_arg(value)? {
+        Some(OpArg::Weak(s)) => return Ok(Assigned::Scalar(s, None)),
+        Some(OpArg::Strong(s, d)) => return Ok(Assigned::Scalar(s, Some(d))),
+        Some(OpArg::BigInt(_, f)) => return Ok(Assigned::Scalar(Scalar::Float(f), None)),
+        Some(OpArg::Array(_)) | None => {}
     }
     if value.cast::<PyDataFrame>().is_ok() {
         return Err(bad_value(
