@@ -87,7 +87,18 @@ def bar(
 
 
 def enabled(progress: bool | None) -> bool:
-    """True when a bar may be shown for ``progress`` (tqdm installed and not turned off)."""
+    """Whether a bar may be shown under this ``progress`` setting.
+
+    Parameters
+    ----------
+    progress : bool or None
+        As for :func:`bar`.
+
+    Returns
+    -------
+    bool
+        True when tqdm is installed and ``progress`` is not False.
+    """
     return progress is not False and _tqdm() is not None
 
 

@@ -180,5 +180,97 @@ def test_rust_excerpts_are_copied_from_examples_that_run():
         assert any(block in ex for ex in examples), f"not in any example:\n{block}"
 
 
+# ---------------------------------------------------------------- typed, documented surface
+
+PY_MODULES = ["grumpy", "grumpy.stream", "grumpy.torch", "grumpy.progress", "grumpy._config"]
+
+
+def _public(module):
+    import importlib
+
+    mod = importlib.import_module(module)
+    names = getattr(mod, "__all__", None) or [n for n in dir(mod) if not n.startswith("_")]
+    return [(f"{module}.{n}", getattr(mod, n)) for n in names if n != "__version__"]
+
+
+def test_every_public_name_has_its_own_docstring():
+    import inspect
+
+    missing = []
+    for qual, obj in (pair for m in PY_MODULES for pair in _public(m)):
+        if not (callable(obj) or inspect.ismodule(obj)):
+            continue  # dtype instances such as gr.float64
+        doc = inspect.getdoc(obj) or ""
+        inherited = inspect.isclass(obj) and any(
+            doc == (inspect.getdoc(base) or "") for base in obj.__mro__[1:]
+        )
+        if len(doc) < 20 or inherited:
+            missing.append(qual)
+    assert not missing, f"public names without a docstring: {missing}"
+
+
+def test_python_functions_document_their_parameters_numpy_style():
+    import inspect
+
+    bad = []
+    for qual, obj in (pair for m in PY_MODULES for pair in _public(m)):
+        if not inspect.isfunction(obj):
+            continue  # Rust functions carry their docs from the doc comments
+        params = [p for p in inspect.signature(obj).parameters if p not in ("self",)]
+        doc = inspect.getdoc(obj) or ""
+        if params and "Parameters\n----------" not in doc:
+            bad.append(qual)
+    assert not bad, f"functions without a NumPy-style Parameters section: {bad}"
+
+
+def test_help_of_stream_names_every_parameter():
+    import inspect
+
+    import grumpy as gr
+
+    text = inspect.getdoc(gr.stream)
+    for name in inspect.signature(gr.stream).parameters:
+        assert name in text, name
+    assert ">>> " in text and "Returns" in text
+
+
+def test_every_core_name_is_in_the_stub():
+    import ast
+
+    import grumpy._core as core
+
+    stub = ast.parse((ROOT / "python" / "grumpy" / "_core.pyi").read_text())
+    top = {}
+    for node in stub.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            top[node.name] = node
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            top[node.target.id] = node
+        elif isinstance(node, ast.Assign):
+            top.update({t.id: node for t in node.targets if isinstance(t, ast.Name)})
+    names = [n for n in dir(core) if not (n.startswith("__") and n != "__version__")]
+    assert not [n for n in names if n not in top], "missing from _core.pyi"
+    for n in names:
+        obj = getattr(core, n)
+        if not isinstance(obj, type):
+            continue
+        in_stub = {m.name for m in top[n].body if isinstance(m, ast.FunctionDef)}
+        public = [m for m in vars(obj) if not m.startswith("__") and m != "_from_state" or (
+            m in ("__len__", "__iter__", "__getitem__")
+        )]
+        absent = [m for m in public if m not in in_stub]
+        assert not absent, f"{n}: {absent} missing from _core.pyi"
+    stale = [n for n in top if not n.startswith("_") and not hasattr(core, n)]
+    assert not stale, f"_core.pyi names what the extension does not have: {stale}"
+
+
+def test_package_is_marked_typed():
+    import grumpy
+
+    pkg = Path(grumpy.__file__).parent  # the installed wheel in CI: maturin must ship these
+    assert (pkg / "py.typed").exists()
+    assert (pkg / "_core.pyi").exists()
+
+
 if __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == "--run":
     sys.exit(_run(sys.argv[2]))
