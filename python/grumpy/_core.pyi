@@ -4,21 +4,20 @@
 # extension appears here.
 
 import os
-from typing import Any, Callable, Iterable, Iterator, Literal, Sequence, overload
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Literal, overload
 
 import numpy as np
 import numpy.typing as npt
+from typing_extensions import TypeAlias
 
 from .stream import StreamApply
 
 __version__: str
 
-_Path = str | os.PathLike[str]
-_DTypeLike = DType | str | type | np.dtype[Any]
-_Dim = int | None
-_Scalar = bool | int | float | str
-_Operand = GrumpyArray | _Scalar | npt.ArrayLike
-_Batch = GrumpyArray | DataFrame
+_Path: TypeAlias = str | os.PathLike[str]
+_Dim: TypeAlias = int | None
+_Scalar: TypeAlias = bool | int | float | str
 
 class DType:
     """A grumpy dtype (``gr.float64``, ``gr.string``, ...)."""
@@ -82,11 +81,15 @@ class GrumpyArray:
     ) -> tuple[list[int], int]: ...
     def to_arrow(self) -> Any: ...
     def to_awkward(self) -> Any: ...
-    def __arrow_c_array__(self, requested_schema: object | None = None) -> tuple[object, object]: ...
+    def __arrow_c_array__(
+        self, requested_schema: object | None = None
+    ) -> tuple[object, object]: ...
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray: ...
     def round(self, decimals: int = 0, out: None = None) -> GrumpyArray: ...
     def clip(
-        self, min: _Scalar | GrumpyArray | None = None, max: _Scalar | GrumpyArray | None = None,
+        self,
+        min: _Scalar | GrumpyArray | None = None,
+        max: _Scalar | GrumpyArray | None = None,
         out: None = None,
     ) -> GrumpyArray: ...
     def sum(self, dim: _Dim = None, *, axis: _Dim = None) -> Any: ...
@@ -176,6 +179,10 @@ class DataFrame:
     def __sub__(self, other: Any) -> DataFrame: ...
     def __mul__(self, other: Any) -> DataFrame: ...
     def __truediv__(self, other: Any) -> DataFrame: ...
+
+_DTypeLike: TypeAlias = DType | str | type | np.dtype[Any]
+_Operand: TypeAlias = GrumpyArray | _Scalar | npt.ArrayLike
+_Batch: TypeAlias = GrumpyArray | DataFrame
 
 class Store:
     """A lazy handle on a store (``gr.open``): ``len``, ``[i]``, ``[a:b]``, ``info()``."""
@@ -269,6 +276,7 @@ class Plan:
     def __len__(self) -> int: ...
 
 class _BufferOwner: ...
+
 class _RowIter(Iterator[Any]):
     def __iter__(self) -> _RowIter: ...
     def __next__(self) -> Any: ...

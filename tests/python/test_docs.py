@@ -255,9 +255,13 @@ def test_every_core_name_is_in_the_stub():
         if not isinstance(obj, type):
             continue
         in_stub = {m.name for m in top[n].body if isinstance(m, ast.FunctionDef)}
-        public = [m for m in vars(obj) if not m.startswith("__") and m != "_from_state" or (
-            m in ("__len__", "__iter__", "__getitem__")
-        )]
+        public = [
+            m
+            for m in vars(obj)
+            if not m.startswith("__")
+            and m != "_from_state"
+            or (m in ("__len__", "__iter__", "__getitem__"))
+        ]
         absent = [m for m in public if m not in in_stub]
         assert not absent, f"{n}: {absent} missing from _core.pyi"
     stale = [n for n in top if not n.startswith("_") and not hasattr(core, n)]
