@@ -88,6 +88,17 @@ def _run(spec_path: str) -> int:
     return 1 if failures else 0
 
 
+def _env() -> dict:
+    """The environment for the runner: it must import the grumpy this test imports (a relative
+    PYTHONPATH such as ``python`` would not resolve from the temporary working directory)."""
+    import os
+
+    import grumpy
+
+    parent = str(Path(grumpy.__file__).resolve().parents[1])
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([parent, os.environ.get("PYTHONPATH", "")]))
+
+
 def _missing(modules: str) -> list[str]:
     return [m for m in re.split(r"[,\s]+", modules) if m and importlib.util.find_spec(m) is None]
 
@@ -115,6 +126,7 @@ def test_doc_examples_run_and_print_what_they_say(path, tmp_path):
     proc = subprocess.run(
         [sys.executable, "-W", "error::UserWarning", __file__, "--run", str(spec)],
         cwd=work,
+        env=_env(),
         capture_output=True,
         text=True,
         timeout=300,
