@@ -81,9 +81,10 @@ def stream(
 
     Parameters
     ----------
-    path_or_obj : str, os.PathLike, GrumpyArray, DataFrame, Store or array-like
-        A store path (local directory or URL), an open store (``gr.open``), or in-memory data
-        (converted with ``gr.array`` when it is not a grumpy object).
+    path_or_obj : str, os.PathLike, Store, GrumpyArray or array-like
+        A store path (local directory or URL; array or dataframe stores), an open store
+        (``gr.open``), or an in-memory array (converted with ``gr.array`` when it is not a
+        grumpy array). An in-memory ``DataFrame`` is not accepted yet: save it first.
     batch_size : int, default 32
         Outer rows per batch, or with ``batch_on`` about this many entities of that level.
     drop_last : bool, default False
