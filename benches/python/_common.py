@@ -5,13 +5,19 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import sys
 import time
 from typing import Callable
 
 import numpy as np
 
+#: Quick mode (``--quick`` on the command line or ``GRUMPY_BENCH_QUICK=1``, as
+#: ``run_all.py --quick`` sets it): a quarter of the data and fewer repeats, for smoke runs.
+QUICK = "--quick" in sys.argv or os.environ.get("GRUMPY_BENCH_QUICK", "") not in ("", "0")
+N_PROTEINS = 1024 if QUICK else 4096
 
-def protein_data(n_proteins: int = 4096, lo: int = 128, hi: int = 384, seed: int = 0):
+
+def protein_data(n_proteins: int = N_PROTEINS, lo: int = 128, hi: int = 384, seed: int = 0):
     """Chain-like proteins: per protein 128..384 residues of xyz, 3.8 Å random-walk steps.
 
     Returns ``(coords (N, 3) float64, offsets (n_proteins + 1,) int64)``.
@@ -29,7 +35,10 @@ def protein_data(n_proteins: int = 4096, lo: int = 128, hi: int = 384, seed: int
 
 
 def timeit(fn: Callable[[], object], repeat: int = 7, min_time: float = 0.05) -> float:
-    """Median seconds per call over ``repeat`` rounds (each round loops until ``min_time``)."""
+    """Median seconds per call over ``repeat`` rounds (each round loops until ``min_time``;
+    at most 3 rounds in quick mode)."""
+    if QUICK:
+        repeat = min(repeat, 3)
     fn()
     samples = []
     for _ in range(repeat):

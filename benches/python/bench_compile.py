@@ -28,9 +28,9 @@ import grumpy as gr
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import protein_data
+from _common import N_PROTEINS, protein_data
 
-N_PROTEINS, BATCH, CPU = 4096, 32, 2
+BATCH, CPU = 32, 2
 
 
 def normalize_and_pool(batch):

@@ -14,12 +14,17 @@ buffers and times, in one run:
 
 from __future__ import annotations
 
+import os
 import pickle
 import statistics
 import time
 
 import grumpy as gr
 import numpy as np
+
+# run_all.py --quick sets GRUMPY_BENCH_QUICK: the two smaller sizes only
+QUICK = os.environ.get("GRUMPY_BENCH_QUICK", "") not in ("", "0")
+SIZES = (256, 1024) if QUICK else (256, 1024, 4096)
 
 
 def build(n_proteins: int, seed: int = 0):
@@ -58,7 +63,7 @@ def main() -> None:
         f"{'peel+read us':>12} {'assign GB/s':>11} {'np.copy GB/s':>12}"
         + (f" {'ak.flatten us':>13}" if ak else "")
     )
-    for n in (256, 1024, 4096):
+    for n in SIZES:
         df, n_res, n_atoms, coords = build(n)
         mb = n_atoms * 3 * 8 / 1e6
         t_peel = best(lambda df=df: df.residue.coords, number=200)
@@ -86,7 +91,7 @@ def main() -> None:
         f"{'proteins':>8} {'data MB':>8} {'df*2.0 ms':>10} {'numpy ms':>9} "
         f"{'repr ms':>8} {'pickle GB/s':>11}"
     )
-    for n in (256, 1024, 4096):
+    for n in SIZES:
         df, n_res, n_atoms, coords = build(n)
         mb = (n_atoms * 3 * 8 + n_res * 8) / 1e6
         flat = np.asarray(coords.values)

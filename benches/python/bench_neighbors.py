@@ -6,7 +6,8 @@ Prints medians of repeats: wall time, queries/s, queries per CPU-second of this 
 fair number on a shared machine), and ratios (competitor time / grumpy time). Run with a
 release build:
 ``./scripts/dev-build --release && PYTHONPATH=python python benches/python/bench_neighbors.py``
-(``BENCH_THREADS`` sets the thread count, default 2; ``BENCH_REPEATS`` the repeats, default 7).
+(``BENCH_THREADS`` sets the thread count, default 2; ``BENCH_REPEATS`` the repeats, default 7;
+``GRUMPY_BENCH_QUICK=1``: 1024 proteins, 50,000 points, 3 repeats).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from __future__ import annotations
 import os
 
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
-REPEATS = int(os.environ.get("BENCH_REPEATS", "7"))
+QUICK = os.environ.get("GRUMPY_BENCH_QUICK", "") not in ("", "0")  # run_all.py --quick
+REPEATS = int(os.environ.get("BENCH_REPEATS", "3" if QUICK else "7"))
+N_PROTEINS, N_CLOUD = (1024, 50_000) if QUICK else (4096, 200_000)
 # thread pools read these when they start: set them before importing anything that has one
 os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
 os.environ.setdefault("RAYON_NUM_THREADS", str(THREADS))
@@ -28,7 +31,7 @@ import numpy as np
 K = 16
 
 
-def proteins(n=4096, seed=0):
+def proteins(n=N_PROTEINS, seed=0):
     rng = np.random.default_rng(seed)
     lens = rng.integers(128, 385, size=n)
     steps = rng.normal(size=(int(lens.sum()), 3))
@@ -131,7 +134,7 @@ def workload_a():
 
 def workload_b():
     rng = np.random.default_rng(0)
-    cloud = rng.uniform(0, 100, size=(200_000, 3))
+    cloud = rng.uniform(0, 100, size=(N_CLOUD, 3))
     g = gr.array(cloud)
     n = len(cloud)
     print(f"B: one cloud of {n} points, k={K}")

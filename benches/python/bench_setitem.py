@@ -10,11 +10,11 @@ import sys
 
 import grumpy as gr
 import numpy as np
-from _common import report, timeit
+from _common import QUICK, report, timeit
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 30_000_000
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else (3_000_000 if QUICK else 30_000_000)
     rng = np.random.default_rng(0)
     lens = rng.integers(5, 16, size=n // 10)
     offsets = np.zeros(len(lens) + 1, dtype=np.int64)

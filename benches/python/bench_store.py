@@ -21,9 +21,10 @@ from pathlib import Path
 import grumpy as gr
 import numpy as np
 
-N_PROTEINS = 4096
+QUICK = os.environ.get("GRUMPY_BENCH_QUICK", "") not in ("", "0")  # run_all.py --quick
+N_PROTEINS = 1024 if QUICK else 4096
 BATCH = 32
-REPEAT = 7
+REPEAT = 3 if QUICK else 7
 
 
 def proteins(seed=0):

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from . import errors
+from ._config import show_config
 from ._core import (
     DataFrame,
     DType,
@@ -162,6 +163,7 @@ __all__ = [
     "remainder",
     "round",
     "save",
+    "show_config",
     "sign",
     "sin",
     "sqrt",

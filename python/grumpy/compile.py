@@ -27,7 +27,18 @@ from .errors import CompileWarning, GrumpyError, Unsupported
 
 
 def build_plan(prog: Program) -> tuple[_core.Plan | None, str | None]:
-    """The Rust plan of a program, or ``(None, reason)`` naming the op's source line."""
+    """The Rust plan of an analysed program.
+
+    Parameters
+    ----------
+    prog : grumpy.compiler.Program
+        The result of :func:`grumpy.compiler.analyze`.
+
+    Returns
+    -------
+    (Plan, None) or (None, str)
+        The plan, or ``None`` and the reason Rust rejected it (naming the op's source line).
+    """
     try:
         return _core.Plan(prog.to_json()), None
     except GrumpyError as e:
@@ -71,6 +82,7 @@ class CompiledTransform:
 
     @property
     def is_compiled(self) -> bool:
+        """True when analysis produced a plan (calls run in Rust)."""
         return self.plan is not None
 
     def warn_once(self, reason: str) -> None:
@@ -120,5 +132,25 @@ def compile(fn: Callable[[Any], Any]) -> CompiledTransform:
     ``gr.neighbors(batch, batch, k=, dim=, loop=)``, dataframe column reads
     ``batch.level.column`` and dot assignments ``batch.level.name = value``. Literal
     expressions fold at decoration; module globals are not read (they may be rebound).
+
+    Parameters
+    ----------
+    fn : callable
+        A function of one argument, the batch (an array or a dataframe).
+
+    Returns
+    -------
+    CompiledTransform
+        Callable like ``fn``, with ``.is_compiled``, ``.compile_error``, ``.plan`` (its
+        ``explain()`` prints the ops and what was fused) and ``.fn``.
+
+    Examples
+    --------
+    >>> import grumpy as gr
+    >>> @gr.compile
+    ... def pool(batch):
+    ...     return (batch * 0.1).mean(dim=1)
+    >>> pool.is_compiled, pool(gr.array([[10.0, 20.0], [30.0]])).to_list()
+    (True, [1.5, 3.0])
     """
     return CompiledTransform(fn)

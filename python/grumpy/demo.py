@@ -14,13 +14,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import sys
 import tempfile
 import time
 
 import numpy as np
 
 import grumpy as gr
+from grumpy.progress import bar
 
 
 @gr.compile
@@ -44,26 +44,22 @@ def residue_centers(batch):
     return batch
 
 
-def _progress(it, total, label, enabled):
-    if not enabled:
-        yield from it
-        return
-    try:
-        from tqdm import tqdm  # optional
-    except ImportError:
-        tqdm = None
-    if tqdm is not None:
-        yield from tqdm(it, total=total, desc=label, leave=False)
-        return
-    for i, x in enumerate(it, 1):
-        if i == total or i % max(1, total // 20) == 0:
-            print(f"\r  {label}: {i}/{total}", end="", file=sys.stderr, flush=True)
-        yield x
-    print(file=sys.stderr)
-
-
 def make_proteins(n: int, seed: int = 0):
-    """Coordinates (residues × 3) and protein offsets for ``n`` chain-like proteins."""
+    """Coordinates and offsets of ``n`` chain-like proteins.
+
+    Parameters
+    ----------
+    n : int
+        Number of proteins (128..384 residues each).
+    seed : int, default 0
+
+    Returns
+    -------
+    coords : numpy.ndarray, shape (residues, 3)
+        Random-walk chains with 3.8 Å steps, each starting at the origin.
+    offsets : numpy.ndarray of int64, shape (n + 1,)
+        Protein boundaries.
+    """
     rng = np.random.default_rng(seed)
     lens = rng.integers(128, 385, size=n)
     offsets = np.zeros(n + 1, dtype=np.int64)
@@ -75,8 +71,23 @@ def make_proteins(n: int, seed: int = 0):
     return coords, offsets
 
 
-def run_pipeline(st, compiled: bool, cpu: int, progress: bool):
-    """One epoch: normalized coords → (graph, pooled features, frame with residue centers)."""
+def run_pipeline(st, compiled: bool, cpu: int, progress: bool | None):
+    """One epoch: normalized coords → (graph, pooled features, frame with residue centers).
+
+    Parameters
+    ----------
+    st : grumpy.Stream
+        The stored proteins.
+    compiled : bool
+        The compiled path (Rust scheduler, ``cpu`` threads) or the plain Python one.
+    cpu : int
+    progress : bool or None
+        Progress bar policy (see :mod:`grumpy.progress`).
+
+    Returns
+    -------
+    (seconds, kNN edges, pooled features, sum of residue centers)
+    """
     if compiled:
         kw = {"compile": True, "scheduler": "rust", "cpu": cpu}
     else:
@@ -86,7 +97,8 @@ def run_pipeline(st, compiled: bool, cpu: int, progress: bool):
     centers = 0.0
     t0 = time.perf_counter()
     norm = st.apply(normalize, **kw)
-    for batch in _progress(norm, len(st), "compiled" if compiled else "python", progress):
+    label = f"epoch, {'compiled' if compiled else 'plain Python'}"
+    for batch in bar(norm, desc=label, progress=progress):
         g = contact_graph(batch) if compiled else contact_graph.fn(batch)
         p = pool(batch) if compiled else pool.fn(batch)
         df = gr.dataframe({"coords": batch}, schema=["protein", "residue"])
@@ -100,12 +112,17 @@ def run_pipeline(st, compiled: bool, cpu: int, progress: bool):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m grumpy.demo", description=__doc__.splitlines()[0])
-    ap.add_argument("--proteins", type=int, default=2048)
-    ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument("--cpu", type=int, default=2)
-    ap.add_argument("--out", default=None, help="directory to keep the store in")
-    ap.add_argument("--no-progress", action="store_true")
+    ap.add_argument("--proteins", type=int, default=2048, help="dataset size (default 2048)")
+    ap.add_argument("--batch-size", type=int, default=32, help="proteins per batch (32)")
+    ap.add_argument("--cpu", type=int, default=2, help="threads of the compiled path (2)")
+    ap.add_argument("--out", default=None, help="keep the store in this directory")
+    ap.add_argument(
+        "--no-progress", action="store_true", help="no progress bars (shown when tqdm is installed)"
+    )
     args = ap.parse_args(argv)
+    for name in ("proteins", "batch_size", "cpu"):
+        if getattr(args, name) < 1:
+            ap.error(f"--{name.replace('_', '-')} must be at least 1")
     progress = not args.no_progress
     workdir = args.out or tempfile.mkdtemp(prefix="grumpy-demo-")
     os.makedirs(workdir, exist_ok=True)
@@ -116,7 +133,9 @@ def main(argv=None) -> int:
         x = gr.from_offsets(coords, offsets)
         t_gen = time.perf_counter() - t0
         t0 = time.perf_counter()
-        gr.save(x, path)
+        step = 256  # proteins per saved batch: the bar advances per batch
+        parts = (x[a : a + step] for a in range(0, len(x), step))
+        gr.save(bar(parts, total=-(-len(x) // step), desc="saving", progress=progress), path)
         t_save = time.perf_counter() - t0
         st = gr.stream(path, batch_size=args.batch_size)
         t_py, e_py, pooled_py, c_py = run_pipeline(st, False, 1, progress)

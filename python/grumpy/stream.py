@@ -74,13 +74,59 @@ def stream(
 ) -> Stream:
     """Stream batches of a store (path) or an in-memory array.
 
-    ``batch_size`` outer rows per batch (or, with ``batch_on=<level>``, whole rows holding about
-    ``batch_size`` entities of that level); ``shuffle=True`` permutes the batch order,
-    ``shuffle=<level>`` also the entities of that level inside each batch, seeded by
-    ``(seed, epoch)``; ``world_size``/``rank`` (default: torch.distributed when initialized)
-    give each rank a disjoint, equally long share. ``workers`` reader threads keep ``prefetch``
-    batches ready. Every argument is validated here (``ArgumentError``), and a missing store
-    raises ``StoreError`` at once.
+    Reading, batching and prefetching happen in Rust reader threads; iterating the returned
+    :class:`Stream` yields arrays (or dataframes) of ``batch_size`` outer rows, in order.
+    Every argument is validated here: a bad value raises :class:`grumpy.ArgumentError`, a
+    missing store :class:`grumpy.StoreError`, at once.
+
+    Parameters
+    ----------
+    path_or_obj : str, os.PathLike, Store, GrumpyArray or array-like
+        A store path (local directory or URL; array or dataframe stores), an open store
+        (``gr.open``), or an in-memory array (converted with ``gr.array`` when it is not a
+        grumpy array). An in-memory ``DataFrame`` is not accepted yet: save it first.
+    batch_size : int, default 32
+        Outer rows per batch, or with ``batch_on`` about this many entities of that level.
+    drop_last : bool, default False
+        Drop a final batch shorter than ``batch_size``.
+    shuffle : bool or str, default False
+        ``True`` permutes the batch order; a level name (``"residue"``) also permutes the
+        entities of that level inside each batch, consistently across columns. Seeded by
+        ``(seed, epoch)``; the epoch changes only with ``st.set_epoch(e)``.
+    seed : int, optional
+        Shuffle seed (a fixed default when None, so runs repeat).
+    batch_on : str or int, optional
+        A level (name or axis): batches are whole outer rows holding about ``batch_size``
+        entities of that level.
+    world_size, rank : int, optional
+        Distributed split: each rank gets a disjoint, equally long share of the batches.
+        Default: from ``torch.distributed`` when it is initialized, else 1 and 0.
+    workers : int, default 2
+        Reader threads.
+    prefetch : int, default 4
+        Batches kept ready ahead of the consumer (bounds memory).
+    in_memory : bool, default False
+        Load the whole store first, then batch from memory.
+
+    Returns
+    -------
+    Stream
+        Iterable with ``len``; ``st[i]``, ``st[a:b]``, ``st[[...]]`` select batches;
+        ``st.apply(fns, cpu=1, compile="auto", scheduler="auto", prefetch=None)`` transforms
+        them (see :class:`StreamApply`); ``st.set_epoch(e)``; ``st.to_torch()``.
+
+    See Also
+    --------
+    grumpy.save, grumpy.open, StreamApply, grumpy.torch.StreamDataset
+
+    Examples
+    --------
+    >>> import grumpy as gr
+    >>> st = gr.stream(gr.array([[1.0, 2.0], [3.0], [4.0]]), batch_size=2)
+    >>> len(st), [b.to_list() for b in st]
+    (2, [[[1.0, 2.0], [3.0]], [[4.0]]])
+    >>> [b.sum() for b in st.apply(lambda b: b * 2.0)]
+    [12.0, 8.0]
     """
     for name, v in (("drop_last", drop_last), ("in_memory", in_memory)):
         if not isinstance(v, bool):
@@ -129,6 +175,29 @@ class StreamApply:
     function tries its own plan, and one that does not apply runs its Python body with a
     one-time ``CompileWarning`` (once per ``CompiledTransform``; for plain functions, once per
     function per ``apply`` call).
+
+    Parameters
+    ----------
+    stream : Stream
+        The batches.
+    fns : callable or list of callables
+        Applied in order to every batch.
+    cpu : int, default 1
+        Threads running batches at the same time.
+    compile : {"auto", True, "force", False, "never"}, default "auto"
+        See above.
+    scheduler : {"auto", "rust", "python"}, default "auto"
+        See above.
+    prefetch : int, optional
+        Batches in flight (default ``2 * cpu``).
+
+    Examples
+    --------
+    >>> import grumpy as gr
+    >>> st = gr.stream(gr.array([[1.0, 2.0], [3.0]]), batch_size=1)
+    >>> app = st.apply(lambda b: b.mean(dim=1), cpu=2)
+    >>> app.is_compiled, [o.to_list() for o in app]
+    (True, [[1.5], [3.0]])
     """
 
     def __init__(self, stream, fns, cpu=1, compile="auto", scheduler="auto", prefetch=None):

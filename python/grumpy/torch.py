@@ -78,6 +78,18 @@ class StreamDataset(_Base):
     the order DataLoader interleaves them in, so the loader's output is the stream's order.
     ``state_dict()`` counts batches yielded in this process (with ``num_workers=0``); with
     worker processes, pass the count you consumed: ``state_dict(batches_done=k)``.
+
+    Parameters
+    ----------
+    stream : grumpy.Stream
+        The batches (``gr.stream(...)``); use the loader with ``batch_size=None``.
+
+    Examples
+    --------
+    >>> import grumpy as gr
+    >>> ds = StreamDataset(gr.stream(gr.array([[1.0], [2.0], [3.0]]), batch_size=2))
+    >>> len(ds), [b.to_list() for b in ds.shard(0, 1)]
+    (2, [[[1.0], [2.0]], [[3.0]]])
     """
 
     def __init__(self, stream):
@@ -184,40 +196,139 @@ def _split_outer(batch):
 
 
 def padded_numpy(batch, pad=0, max_len=None):
-    """``(values, mask)`` NumPy arrays: ``batch.to_padded(pad, max_len)`` (every ragged axis
-    padded to its longest row; trailing regular axes such as xyz stay dense)."""
+    """Pad a ragged batch into NumPy arrays (no torch needed).
+
+    Parameters
+    ----------
+    batch : GrumpyArray
+        Any batch (list, union or with nulls).
+    pad : scalar, default 0
+        Value written into the padding.
+    max_len : int or sequence of int, optional
+        Cap on the padded length of the ragged axes (longer rows are truncated).
+
+    Returns
+    -------
+    values : numpy.ndarray
+        Every ragged axis padded to its longest row; trailing regular axes (xyz) stay dense.
+    mask : numpy.ndarray of bool
+        True where ``values`` holds data, shaped like ``values`` without the dense axes.
+
+    Examples
+    --------
+    >>> import grumpy as gr
+    >>> v, m = padded_numpy(gr.array([[1.0, 2.0], [3.0]]))
+    >>> v.tolist(), m.tolist()
+    ([[1.0, 2.0], [3.0, 0.0]], [[True, True], [True, False]])
+    """
     return batch.to_padded(pad, max_len)
 
 
 def jagged_numpy(batch):
-    """``(values, offsets)``: the flat rows (zero copy) and zero-based int64 offsets."""
+    """The rows of a batch ragged only at its outer level, as flat values and offsets.
+
+    Parameters
+    ----------
+    batch : GrumpyArray
+        A list batch whose axes below the first are regular (e.g. proteins → residues → xyz).
+
+    Returns
+    -------
+    values : numpy.ndarray
+        The rows' entries stacked, shaped ``(total, *inner)``; shares the batch's memory.
+    offsets : numpy.ndarray of int64
+        Zero-based row boundaries (``len(batch) + 1`` entries).
+
+    Raises
+    ------
+    ShapeError
+        The batch is ragged below its outer level (use :func:`padded_numpy`).
+    Unsupported
+        A union batch.
+
+    Examples
+    --------
+    >>> import grumpy as gr
+    >>> v, o = jagged_numpy(gr.array([[1.0, 2.0], [3.0]]))
+    >>> v.tolist(), o.tolist()
+    ([1.0, 2.0, 3.0], [0, 2, 3])
+    """
     lens, values = _split_outer(batch)
     offsets = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
     return values, offsets
 
 
 def to_padded(batch, pad=0, max_len=None):
-    """``(tensor, mask)``: the batch padded along its ragged axes (see ``padded_numpy``)."""
+    """Pad a ragged batch into torch tensors (see :func:`padded_numpy` for the rules).
+
+    Parameters
+    ----------
+    batch : GrumpyArray
+    pad : scalar, default 0
+    max_len : int or sequence of int, optional
+
+    Returns
+    -------
+    (torch.Tensor, torch.Tensor)
+        Values and boolean mask, sharing memory with the padded NumPy arrays.
+
+    Raises
+    ------
+    Unsupported
+        torch is not installed.
+    """
     torch = _require_torch()
     v, m = padded_numpy(batch, pad, max_len)
     return _tensor(torch, v), _tensor(torch, m)
 
 
 def to_nested(batch):
-    """A jagged nested tensor over the batch's values (shares their memory where possible)."""
+    """A jagged nested tensor (``torch.nested``, layout ``torch.jagged``) over the batch.
+
+    Parameters
+    ----------
+    batch : GrumpyArray
+        Ragged only at its outer level (see :func:`jagged_numpy`).
+
+    Returns
+    -------
+    torch.Tensor
+        A nested tensor sharing the batch's memory where possible.
+    """
     torch = _require_torch()
     v, o = jagged_numpy(batch)
     return torch.nested.nested_tensor_from_jagged(_tensor(torch, v), torch.from_numpy(o))
 
 
 def collate_padded(batch, pad=0, max_len=None):
-    """``{"values": tensor, "mask": tensor}`` for ``DataLoader(collate_fn=...)``."""
+    """``collate_fn`` for ``DataLoader``: ``{"values": tensor, "mask": tensor}``.
+
+    Parameters
+    ----------
+    batch : GrumpyArray
+        A batch from a :class:`StreamDataset` (``batch_size=None`` in the loader).
+    pad, max_len
+        As for :func:`to_padded`.
+
+    Returns
+    -------
+    dict
+    """
     v, m = to_padded(batch, pad, max_len)
     return {"values": v, "mask": m}
 
 
 def collate_nested(batch):
-    """A nested tensor for ``DataLoader(collate_fn=...)``."""
+    """``collate_fn`` for ``DataLoader``: the batch as a nested tensor (see :func:`to_nested`).
+
+    Parameters
+    ----------
+    batch : GrumpyArray
+
+    Returns
+    -------
+    torch.Tensor
+    """
     return to_nested(batch)
 
 

@@ -92,7 +92,7 @@ pub(crate) fn parse_dtype(obj: &Bound<'_, PyAny>) -> PyResult<DType> {
     ))
 }
 
-/// `gr.dtype(name)`.
+/// `gr.dtype(name)`: the grumpy dtype named `name` (`"float64"`, a NumPy dtype, `float`, ...).
 #[pyfunction]
 #[pyo3(name = "dtype")]
 pub(crate) fn py_dtype(obj: &Bound<'_, PyAny>) -> PyResult<PyDType> {

@@ -1,5 +1,5 @@
 //! `grumpy._core`: the PyO3 extension. This crate only converts arguments and results; the work
-//! happens in `grumpy-core` / `grumpy-zarr`, always through [`errors::run`] (GIL released,
+//! happens in `grumpy-core` / `grumpy-zarr`, always through `errors::run` (GIL released,
 //! panics caught, errors mapped to `grumpy.errors`).
 
 mod alloc;

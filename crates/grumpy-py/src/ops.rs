@@ -310,12 +310,12 @@ macro_rules! unary_fns {
 
 unary_fns! {
     sqrt => Sqrt, "`gr.sqrt(x)` (negative → nan; small ints → float32, other ints → float64).";
-    exp => Exp, "`gr.exp(x)`.";
+    exp => Exp, "`gr.exp(x)`: e to the power x, elementwise (ints → float, as in `gr.sqrt`).";
     log => Log, "`gr.log(x)`: natural logarithm (negative → nan, 0 → -inf).";
     log1p => Log1p, "`gr.log1p(x)`: `log(1 + x)`.";
-    sin => Sin, "`gr.sin(x)`.";
-    cos => Cos, "`gr.cos(x)`.";
-    abs => Abs, "`gr.abs(x)`.";
+    sin => Sin, "`gr.sin(x)`: sine of x in radians, elementwise (ints → float, as in `gr.sqrt`).";
+    cos => Cos, "`gr.cos(x)`: cosine of x in radians, elementwise (ints → float, as in `gr.sqrt`).";
+    abs => Abs, "`gr.abs(x)`: absolute value, elementwise (the dtype is kept).";
     sign => Sign, "`gr.sign(x)`: -1, 0 or 1 (nan stays nan).";
     floor => Floor, "`gr.floor(x)` (integers unchanged).";
     ceil => Ceil, "`gr.ceil(x)` (integers unchanged).";

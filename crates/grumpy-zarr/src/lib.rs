@@ -16,7 +16,7 @@
 //! shared schema level stored once in the root group (see [`group`]).
 //!
 //! Tour: [`form`] (form JSON ⇄ layout), [`group`] ([`Data`], column parts and paths), [`meta`]
-//! (attributes), [`write`] ([`save`], [`save_frame`], [`StoreWriter`]), [`append`](mod@append)
+//! (attributes), [`write`](mod@write) ([`save`], [`save_frame`], [`StoreWriter`]), [`append`](mod@append)
 //! ([`append()`], [`append_frame`]), [`conform`] (fitting a batch to the store's form),
 //! [`read`] ([`StoreReader`], [`load`], [`load_frame`]), [`path`] (atomic temp dir + rename),
 //! [`remote`] (http(s), s3, gs behind cargo features), [`error`], and [`stream`] (ordered,

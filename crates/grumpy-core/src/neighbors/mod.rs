@@ -22,8 +22,8 @@
 //!
 //! Groups (and the queries of large groups) run in parallel on the current Rayon pool. Groups
 //! of up to 4096 points with 1–4 coordinates use bounding boxes over blocks of 8 points
-//! ([`blocks`]); larger ones a kd-tree ([`kdtree`]); points with more coordinates a brute-force
-//! scan ([`brute`]). Results are written straight into their final buffers ([`sink`]).
+//! (`blocks`); larger ones a kd-tree (`kdtree`); points with more coordinates a brute-force
+//! scan (`brute`). Results are written straight into their final buffers (`sink`).
 //!
 //! ```
 //! use grumpy_core::array::Array;

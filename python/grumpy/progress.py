@@ -1,0 +1,105 @@
+"""Progress bars for long loops over batches: tqdm when installed, silent otherwise.
+
+The rule, everywhere in grumpy: a bar appears only when tqdm is installed **and** the loop is
+long (it has run for :data:`DELAY` seconds), or when asked with ``progress=True``;
+``progress=False`` never shows one. A bar advances once per batch, never per element, so it
+costs nothing measurable.
+
+>>> from grumpy.progress import bar
+>>> list(bar(range(3), progress=False))
+[0, 1, 2]
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
+
+#: Seconds a loop runs before its bar appears (``progress=None``).
+DELAY = 2.0
+
+
+def _tqdm():
+    """The ``tqdm.auto.tqdm`` class, or None when tqdm is not installed."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm
+
+
+def bar(
+    iterable: Iterable[T],
+    total: int | None = None,
+    desc: str | None = None,
+    progress: bool | None = None,
+) -> Iterator[T]:
+    """Iterate over ``iterable``, showing a progress bar when that is useful.
+
+    Parameters
+    ----------
+    iterable : iterable
+        The batches (any iterable: a generator of arrays for ``gr.save``, a ``Stream``,
+        ``st.apply(...)``). Items are passed through unchanged and lazily.
+    total : int, optional
+        The number of items, when ``len(iterable)`` is not available.
+    desc : str, optional
+        The bar's label.
+    progress : bool or None, default None
+        ``None``: a bar only when tqdm is installed and the loop has run for :data:`DELAY`
+        seconds; ``True``: a bar at once when tqdm is installed; ``False``: never.
+
+    Yields
+    ------
+    object
+        The items of ``iterable``.
+
+    Examples
+    --------
+    >>> import grumpy as gr
+    >>> from grumpy.progress import bar
+    >>> st = gr.stream(gr.array([[1.0], [2.0, 3.0]]), batch_size=1)
+    >>> [b.to_list() for b in bar(st, desc="epoch", progress=False)]
+    [[[1.0]], [[2.0, 3.0]]]
+    """
+    if progress is not None and not isinstance(progress, bool):
+        from .errors import ArgumentError, _make
+
+        raise _make(
+            ArgumentError,
+            "progress must be None, True or False",
+            f"got {progress!r}",
+            "pass progress=False to turn bars off, True to always show one",
+        )
+    tqdm = None if progress is False else _tqdm()
+    if tqdm is None:
+        return iter(iterable)
+    if total is None:
+        try:
+            total = len(iterable)  # type: ignore[arg-type]
+        except TypeError:
+            total = None
+    delay = 0.0 if progress else DELAY
+    return iter(tqdm(iterable, total=total, desc=desc, delay=delay, leave=False, file=sys.stderr))
+
+
+def enabled(progress: bool | None) -> bool:
+    """Whether a bar may be shown under this ``progress`` setting.
+
+    Parameters
+    ----------
+    progress : bool or None
+        As for :func:`bar`.
+
+    Returns
+    -------
+    bool
+        True when tqdm is installed and ``progress`` is not False.
+    """
+    return progress is not False and _tqdm() is not None
+
+
+__all__ = ["DELAY", "bar", "enabled"]

@@ -1,0 +1,186 @@
+"""gr.show_config() reports what is really installed, and grumpy.progress follows its rule
+(a bar only with tqdm and a long loop, or when asked; never with progress=False)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import io
+import os
+import subprocess
+import sys
+import time
+from typing import ClassVar
+
+import grumpy as gr
+import numpy as np
+import pytest
+from grumpy import _config, progress
+
+
+def installed(dist):
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def test_show_config_prints_versions_threads_and_peers():
+    buf = io.StringIO()
+    info = gr.show_config(file=buf)
+    text = buf.getvalue()
+    assert info["grumpy"] == gr.__version__
+    assert info["core"] == gr._core.__version__
+    assert info["numpy"] == np.__version__
+    assert info["python"] == ".".join(map(str, sys.version_info[:3]))
+    assert f"grumpy          {gr.__version__}" in text
+    assert f"numpy           {np.__version__}" in text
+    assert info["cpu_count"] == len(os.sched_getaffinity(0))
+    assert isinstance(info["rayon_threads"], int) and info["rayon_threads"] >= 1
+    # every peer line agrees with the package metadata, installed or not
+    for name, dist in [("awkward", "awkward"), ("scipy", "scipy"), ("sklearn", "scikit-learn")]:
+        assert info["peers"][name] == installed(dist)
+        shown = text.split(f"\n{name}", 1)[1].splitlines()[0].strip()
+        assert shown == (installed(dist) or "not installed")
+    assert "cargo features" in text
+    assert "rayon threads" in text
+
+
+def test_show_config_does_not_import_the_peers():
+    code = (
+        "import sys, grumpy as gr; gr.show_config(file=None); "
+        "print(sorted(m for m in ('torch', 'awkward', 'scipy', 'zarr', 'sklearn') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
+
+
+def test_show_config_file_none_prints_nothing(capsys):
+    info = gr.show_config(file=None)
+    assert capsys.readouterr().out == ""
+    assert set(info) >= {"grumpy", "core", "numpy", "peers", "cargo_features", "rayon_threads"}
+
+
+def test_rayon_threads_follow_the_environment():
+    code = "import grumpy as gr; print(gr.show_config(file=None)['rayon_threads'])"
+    env = dict(os.environ, RAYON_NUM_THREADS="3")
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    ).stdout
+    assert out.strip() == "3"
+
+
+def test_cargo_features_fall_back_when_the_extension_does_not_report_them(monkeypatch):
+    monkeypatch.setattr(_config._core, "features", lambda: ["http", "arrow"], raising=False)
+    assert gr.show_config(file=None)["cargo_features"] == ["arrow", "http"]
+    monkeypatch.delattr(_config._core, "features", raising=False)
+    buf = io.StringIO()
+    assert gr.show_config(file=buf)["cargo_features"] is None
+    assert "(not reported by this build)" in buf.getvalue()
+
+
+# ---------------------------------------------------------------- progress bars
+
+
+class FakeTqdm:
+    """Records what a bar was asked to show; iterates like tqdm."""
+
+    made: ClassVar[list[dict]] = []
+
+    def __init__(self, iterable, **kw):
+        self.iterable, self.kw = iterable, kw
+        FakeTqdm.made.append(kw)
+
+    def __iter__(self):
+        yield from self.iterable
+
+
+@pytest.fixture
+def fake_tqdm(monkeypatch):
+    FakeTqdm.made = []
+    monkeypatch.setattr(progress, "_tqdm", lambda: FakeTqdm)
+    return FakeTqdm
+
+
+def test_no_bar_when_turned_off_or_without_tqdm(fake_tqdm, monkeypatch):
+    assert list(progress.bar(range(5), progress=False)) == [0, 1, 2, 3, 4]
+    assert fake_tqdm.made == []
+    monkeypatch.setattr(progress, "_tqdm", lambda: None)
+    for p in (None, True):
+        assert list(progress.bar(range(3), progress=p)) == [0, 1, 2]
+    assert fake_tqdm.made == []
+
+
+def test_bar_waits_for_a_long_loop_unless_asked(fake_tqdm):
+    list(progress.bar(range(4), desc="x"))
+    list(progress.bar(range(4), progress=True))
+    assert [m["delay"] for m in fake_tqdm.made] == [progress.DELAY, 0.0]
+    assert fake_tqdm.made[0]["total"] == 4 and fake_tqdm.made[0]["desc"] == "x"
+
+
+def test_bar_is_lazy_and_per_batch_over_real_streams(fake_tqdm):
+    x = gr.array([[float(i)] * (i % 3) for i in range(10)])
+    st = gr.stream(x, batch_size=3)
+    app = st.apply(lambda b: b * 2.0)
+    got = [b.to_list() for b in progress.bar(app, desc="epoch", progress=True)]
+    assert got == [[[v * 2.0 for v in row] for row in x[i : i + 3].to_list()] for i in (0, 3, 6, 9)]
+    assert fake_tqdm.made[-1]["total"] == len(st) == 4
+
+    def gen():
+        yield from (x[a : a + 4] for a in (0, 4, 8))
+
+    it = progress.bar(gen(), total=3, progress=True)
+    assert fake_tqdm.made[-1]["total"] == 3
+    assert next(it).to_list() == x[:4].to_list()  # lazy: one batch at a time
+
+
+def test_save_of_an_iterable_through_a_bar(tmp_path, fake_tqdm):
+    x = gr.array([[1.0, 2.0], [], [3.0], [4.0, 5.0, 6.0]])
+    gen = (x[a : a + 2] for a in (0, 2))
+    gr.save(progress.bar(gen, total=2, desc="saving", progress=True), tmp_path / "s.gr")
+    assert gr.load(tmp_path / "s.gr").to_list() == x.to_list()
+
+
+def test_real_tqdm_bar_appears_only_when_asked_or_long():
+    pytest.importorskip("tqdm")
+    code = (
+        "import time, grumpy.progress as p\n"
+        "p.DELAY = 0.2\n"
+        "list(p.bar(range(3), desc='short'))\n"
+        "list(p.bar(range(3), desc='asked', progress=True))\n"
+        "def slow():\n"
+        "    for i in range(3):\n"
+        "        time.sleep(0.15)\n"
+        "        yield i\n"
+        "list(p.bar(slow(), total=3, desc='long'))\n"
+        "list(p.bar(slow(), total=3, desc='off', progress=False))\n"
+    )
+    err = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stderr
+    assert "asked" in err and "long" in err
+    assert "short" not in err and "off" not in err
+
+
+def test_bad_progress_value_is_an_argument_error():
+    with pytest.raises(gr.ArgumentError):
+        progress.bar([1], progress="yes")
+
+
+def test_demo_runs_small_and_cleans_up(tmp_path, capsys):
+    from grumpy import demo
+
+    before = set(os.listdir(os.environ.get("TMPDIR", "/tmp")))
+    t0 = time.perf_counter()
+    assert demo.main(["--proteins", "24", "--batch-size", "8", "--no-progress"]) == 0
+    assert time.perf_counter() - t0 < 120
+    out = capsys.readouterr().out
+    assert "results identical: True" in out
+    assert "epoch, compiled (cpu=2)" in out
+    after = set(os.listdir(os.environ.get("TMPDIR", "/tmp")))
+    assert not [d for d in after - before if d.startswith("grumpy-demo-")]
+    keep = tmp_path / "kept"
+    assert demo.main(["--proteins", "10", "--out", str(keep), "--no-progress"]) == 0
+    assert len(gr.open(keep / "proteins.gr")) == 10
