@@ -54,9 +54,17 @@ def _source(path_or_obj):
     if isinstance(path_or_obj, (str, os.PathLike)):
         path = os.fspath(path_or_obj)
         return _core.open(path)
-    if isinstance(path_or_obj, (_core.GrumpyArray, _core.Store)):
+    if isinstance(path_or_obj, (_core.GrumpyArray, _core.DataFrame, _core.Store)):
         return path_or_obj
     return _core.array(path_or_obj)
+
+
+def _restore(source, kwargs, epoch, selection):
+    """Unpickle a Stream (see ``Stream.__reduce__``): rebuild it from its source and options,
+    then set its epoch and re-apply its selection of batches."""
+    st = Stream(_source(source), **kwargs)
+    st.set_epoch(epoch)
+    return st if selection is None else st[list(selection)]
 
 
 def stream(
@@ -72,15 +80,21 @@ def stream(
     prefetch=4,
     in_memory=False,
 ) -> Stream:
-    """Stream batches of a store (path) or an in-memory array.
+    """Stream batches of a store (path) or an in-memory array or dataframe.
 
-    ``batch_size`` outer rows per batch (or, with ``batch_on=<level>``, whole rows holding about
-    ``batch_size`` entities of that level); ``shuffle=True`` permutes the batch order,
-    ``shuffle=<level>`` also the entities of that level inside each batch, seeded by
-    ``(seed, epoch)``; ``world_size``/``rank`` (default: torch.distributed when initialized)
-    give each rank a disjoint, equally long share. ``workers`` reader threads keep ``prefetch``
-    batches ready. Every argument is validated here (``ArgumentError``), and a missing store
-    raises ``StoreError`` at once.
+    Batches are ``GrumpyArray`` (array source) or ``DataFrame`` (dataframe source or store):
+    batch ``k`` equals ``gr.load(path)[a:b]`` / ``df[a:b]`` for its row range ``(a, b)``
+    (``st.row_ranges()``). ``batch_size`` outer rows per batch (or, with ``batch_on=<level>``,
+    whole rows holding about ``batch_size`` entities of that level); ``shuffle=True`` permutes
+    the batch order, ``shuffle=<level>`` also the entities of that level inside each batch
+    (for a dataframe, one permutation for every column at that level, deeper levels moving
+    whole with their parent), seeded by ``(seed, epoch)``. Levels are schema names
+    (``"residue"``) or int depths (1 = the first nested level); ``world_size``/``rank``
+    (default: torch.distributed when initialized) give each rank a disjoint, equally long
+    share. ``workers`` reader threads keep ``prefetch`` batches ready. Every argument is validated here (``ArgumentError``), and a missing store
+    raises ``StoreError`` at once. A Stream pickles (the store path or the in-memory data, the
+    options with the seed resolved, the epoch and the selection), so spawn/forkserver
+    DataLoader workers get the same batches.
     """
     for name, v in (("drop_last", drop_last), ("in_memory", in_memory)):
         if not isinstance(v, bool):
