@@ -1,4 +1,7 @@
-//! A grumpy store as a [`BatchSource`]: batches read only the chunks their rows need. An
+//! A grumpy store as a [`BatchSource`]: batches read only the chunks their rows need,
+//! through the reader's byte-bounded LRU cache of decoded chunks
+//! ([`crate::read::DEFAULT_CACHE_BYTES`], 64 MiB, per open store; `open_with_cache` sets
+//! another bound), so batches sharing a chunk decode it once and memory stays bounded. An
 //! array store yields [`Data::Array`] batches, a dataframe store [`Data::Frame`] batches
 //! (`read_data_rows`, the reader `gr.open` uses: one read of the shared offsets per level,
 //! every column built on them). A frame store's levels are its schema.
@@ -67,5 +70,52 @@ impl BatchSource for StoreReader {
             }
             a = b;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stream::{Shuffle, Stream, StreamOptions};
+    use grumpy_core::Array;
+    use std::sync::Arc;
+
+    /// A store 30× bigger than its chunk cache streams a shuffled epoch with the cache never
+    /// holding more than its bound, and every batch still right.
+    #[test]
+    fn chunk_cache_stays_within_its_bound() {
+        let dir = std::env::temp_dir().join(format!("grumpy-cache-bound-{}", std::process::id()));
+        let rows: Vec<Vec<f64>> = (0..20000)
+            .map(|i| (0..(i % 13)).map(|j| (i * 20 + j) as f64).collect())
+            .collect();
+        let a = Array::from_item(&rows.into(), None).unwrap();
+        let o = crate::SaveOptions {
+            chunk_size: Some(100),
+            ..Default::default()
+        };
+        crate::save(&a, &dir, &o).unwrap();
+        let cap = 16 << 10;
+        let reader = Arc::new(StoreReader::open_with_cache(&dir, cap).unwrap());
+        let stored: usize = a.layout.nbytes();
+        assert!(stored > 30 * cap, "{stored} bytes of data");
+        let st = Stream::new(
+            reader.clone(),
+            StreamOptions {
+                batch_size: 50,
+                shuffle: Shuffle::Batches,
+                seed: Some(1),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let mut peak = 0;
+        for (b, r) in st.iter().zip(st.row_ranges()) {
+            let b = b.unwrap().into_array().unwrap();
+            assert_eq!(b.to_item(), a.slice(r.start, r.len()).to_item());
+            peak = peak.max(reader.cache_bytes());
+        }
+        assert!(peak > 0, "the cache was used");
+        assert!(peak <= cap, "cache held {peak} bytes, bound {cap}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
