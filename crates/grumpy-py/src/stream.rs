@@ -31,7 +31,9 @@ enum Origin {
 
 /// Turn a Python object into a batch source: a `GrumpyArray` or `DataFrame` streams from
 /// memory (a dataframe view streams the frame seen from its level), a `Store` from disk.
-fn source_from_py(obj: &Bound<'_, PyAny>) -> PyResult<(Arc<dyn BatchSource<Batch = Data>>, Origin)> {
+fn source_from_py(
+    obj: &Bound<'_, PyAny>,
+) -> PyResult<(Arc<dyn BatchSource<Batch = Data>>, Origin)> {
     let memory = |d: Data| -> (Arc<dyn BatchSource<Batch = Data>>, Origin) {
         (Arc::new(MemorySource::from_data(d)), Origin::Memory)
     };
@@ -317,7 +319,10 @@ impl PyStream {
     /// Pickle support: `(grumpy.stream._restore, (source, options, epoch, selection))`. The
     /// source is the store's path (also with `in_memory=True`: the child reloads it) or the
     /// in-memory array/dataframe; the seed is the resolved one, so the child's order matches.
-    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
         let src = match &self.origin {
             Origin::Store(p) => PyString::new(py, p).into_any(),
             Origin::Memory => {
@@ -514,13 +519,11 @@ fn read_and_run(
 
 /// A plan result as Python: a frame value is a `DataFrame` over the (updated) frame table
 /// entry 0, the batch the plan ran on.
-fn outcome_to_py(
-    py: Python<'_>,
-    v: Value,
-    frames: Vec<grumpy_core::Frame>,
-) -> PyResult<Py<PyAny>> {
+fn outcome_to_py(py: Python<'_>, v: Value, frames: Vec<grumpy_core::Frame>) -> PyResult<Py<PyAny>> {
     let batch = match frames.first() {
-        Some(f) => Py::new(py, PyDataFrame::from_frame(f.clone()))?.into_bound(py).into_any(),
+        Some(f) => Py::new(py, PyDataFrame::from_frame(f.clone()))?
+            .into_bound(py)
+            .into_any(),
         None => py.None().into_bound(py),
     };
     crate::plan::from_value(py, v, frames, &batch)

@@ -60,9 +60,7 @@ fn unreached(f: &Frame, depth: usize) -> Error {
     Error::new(
         Code::Argument,
         format!("no column reaches level {name:?}"),
-        format!(
-            "the frame's columns stop above {name:?}, so it has no {name:?} entities to count"
-        ),
+        format!("the frame's columns stop above {name:?}, so it has no {name:?} entities to count"),
         "batch on a level that some column is nested down to",
     )
 }
@@ -72,7 +70,11 @@ fn check_depth(f: &Frame, depth: usize) -> Result<()> {
         return Err(Error::new(
             Code::Argument,
             format!("level {depth} does not exist"),
-            format!("the schema {:?} has {} levels", f.schema(), f.schema().len()),
+            format!(
+                "the schema {:?} has {} levels",
+                f.schema(),
+                f.schema().len()
+            ),
             format!(
                 "pass a level name from the schema or a depth below {}",
                 f.schema().len()

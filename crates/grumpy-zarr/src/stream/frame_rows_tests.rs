@@ -16,11 +16,7 @@ fn proteins(n: usize) -> Frame {
             rr.push(r);
             let ids: Vec<i64> = (0..r % 3).map(|k| a + k).collect();
             a += r % 3;
-            xx.push(
-                ids.iter()
-                    .map(|&i| vec![i as f64; 3])
-                    .collect::<Vec<_>>(),
-            );
+            xx.push(ids.iter().map(|&i| vec![i as f64; 3]).collect::<Vec<_>>());
             aa.push(ids);
             r += 1;
         }
@@ -70,7 +66,8 @@ fn data_items(d: &Data) -> (Vec<String>, Vec<(String, usize, Item)>) {
 
 /// residue id → (its atom ids, its xyz rows), the residue's "subtree".
 fn residues(f: &Frame) -> BTreeMap<i64, Item> {
-    let (Item::List(r), Item::List(a), Item::List(x)) = (col(f, "rid"), col(f, "aid"), col(f, "xyz"))
+    let (Item::List(r), Item::List(a), Item::List(x)) =
+        (col(f, "rid"), col(f, "aid"), col(f, "xyz"))
     else {
         panic!()
     };
@@ -90,7 +87,11 @@ fn residues(f: &Frame) -> BTreeMap<i64, Item> {
 fn shuffle_by_level_moves_every_column_alike() {
     let df = proteins(9).slice(2, 6).unwrap();
     let p = df.permute_level(1, 7).unwrap();
-    assert_eq!(col(&p, "pid"), col(&df, "pid"), "columns above the level stay");
+    assert_eq!(
+        col(&p, "pid"),
+        col(&df, "pid"),
+        "columns above the level stay"
+    );
     assert_eq!(residues(&p), residues(&df), "each residue keeps its atoms");
     // residues stay inside their protein
     let (Item::List(a), Item::List(b)) = (col(&p, "rid"), col(&df, "rid")) else {
@@ -135,8 +136,14 @@ fn counts_and_concat() {
     let src = MemorySource::from_frame(df.clone());
     let d = src.take_rows(&[5, 6, 1]).unwrap();
     assert_eq!(items(&d), items(&df.take(&[5, 6, 1]).unwrap()));
-    let mixed = [Data::Frame(df.clone()), Data::Array(Array::from_vec(vec![1.0]))];
-    assert_eq!(Data::concat_rows(&mixed).unwrap_err().code(), Code::Argument);
+    let mixed = [
+        Data::Frame(df.clone()),
+        Data::Array(Array::from_vec(vec![1.0])),
+    ];
+    assert_eq!(
+        Data::concat_rows(&mixed).unwrap_err().code(),
+        Code::Argument
+    );
 }
 
 fn opts(bs: usize) -> StreamOptions {
@@ -151,7 +158,11 @@ fn opts(bs: usize) -> StreamOptions {
 fn frame_stream_batches_are_slices() {
     let df = proteins(23);
     let src = Arc::new(MemorySource::from_data(Data::Frame(df.clone())));
-    for (on, want) in [(None, None), (Some("residue"), Some(1)), (Some("atom"), Some(2))] {
+    for (on, want) in [
+        (None, None),
+        (Some("residue"), Some(1)),
+        (Some("atom"), Some(2)),
+    ] {
         let o = StreamOptions {
             batch_on: on.map(|n| LevelRef::Name(n.into())),
             shuffle: Shuffle::Batches,
@@ -190,7 +201,10 @@ fn frame_store_streams_like_memory() {
     let mem: Arc<dyn BatchSource<Batch = Data>> =
         Arc::new(MemorySource::from_data(Data::Frame(df.clone())));
     assert_eq!(store.nesting(), 2);
-    assert_eq!(store.entity_counts(2).unwrap(), df.entity_counts(2).unwrap());
+    assert_eq!(
+        store.entity_counts(2).unwrap(),
+        df.entity_counts(2).unwrap()
+    );
     for in_memory in [false, true] {
         let o = StreamOptions {
             batch_on: Some(LevelRef::Depth(1)),
