@@ -54,9 +54,17 @@ def _source(path_or_obj):
     if isinstance(path_or_obj, (str, os.PathLike)):
         path = os.fspath(path_or_obj)
         return _core.open(path)
-    if isinstance(path_or_obj, (_core.GrumpyArray, _core.Store)):
+    if isinstance(path_or_obj, (_core.GrumpyArray, _core.DataFrame, _core.Store)):
         return path_or_obj
     return _core.array(path_or_obj)
+
+
+def _restore(source, kwargs, epoch, selection):
+    """Unpickle a Stream (see ``Stream.__reduce__``): rebuild it from its source and options,
+    then set its epoch and re-apply its selection of batches."""
+    st = Stream(_source(source), **kwargs)
+    st.set_epoch(epoch)
+    return st if selection is None else st[list(selection)]
 
 
 def stream(
@@ -72,26 +80,29 @@ def stream(
     prefetch=4,
     in_memory=False,
 ) -> Stream:
-    """Stream batches of a store (path) or an in-memory array.
+    """Stream batches of a store (path) or an in-memory array or dataframe.
 
     Reading, batching and prefetching happen in Rust reader threads; iterating the returned
-    :class:`Stream` yields arrays (or dataframes) of ``batch_size`` outer rows, in order.
+    :class:`Stream` yields arrays (or dataframes) of ``batch_size`` outer rows, in order:
+    batch ``k`` equals ``gr.load(path)[a:b]`` / ``df[a:b]`` for its row range ``(a, b)``
+    (``st.row_ranges()``).
     Every argument is validated here: a bad value raises :class:`grumpy.ArgumentError`, a
     missing store :class:`grumpy.StoreError`, at once.
 
     Parameters
     ----------
-    path_or_obj : str, os.PathLike, Store, GrumpyArray or array-like
+    path_or_obj : str, os.PathLike, Store, GrumpyArray, DataFrame or array-like
         A store path (local directory or URL; array or dataframe stores), an open store
-        (``gr.open``), or an in-memory array (converted with ``gr.array`` when it is not a
-        grumpy array). An in-memory ``DataFrame`` is not accepted yet: save it first.
+        (``gr.open``), an in-memory ``DataFrame`` (a view streams that view), or an in-memory
+        array (converted with ``gr.array`` when it is not a grumpy array).
     batch_size : int, default 32
         Outer rows per batch, or with ``batch_on`` about this many entities of that level.
     drop_last : bool, default False
         Drop a final batch shorter than ``batch_size``.
     shuffle : bool or str, default False
         ``True`` permutes the batch order; a level name (``"residue"``) also permutes the
-        entities of that level inside each batch, consistently across columns. Seeded by
+        entities of that level inside each batch (for a dataframe, one permutation for every
+        column at that level, deeper levels moving whole with their parent). Seeded by
         ``(seed, epoch)``; the epoch changes only with ``st.set_epoch(e)``.
     seed : int, optional
         Shuffle seed (a fixed default when None, so runs repeat).
@@ -113,7 +124,10 @@ def stream(
     Stream
         Iterable with ``len``; ``st[i]``, ``st[a:b]``, ``st[[...]]`` select batches;
         ``st.apply(fns, cpu=1, compile="auto", scheduler="auto", prefetch=None)`` transforms
-        them (see :class:`StreamApply`); ``st.set_epoch(e)``; ``st.to_torch()``.
+        them (see :class:`StreamApply`); ``st.set_epoch(e)``; ``st.to_torch()``. A Stream
+        pickles (the store path or the in-memory data, the options with the seed resolved,
+        the epoch and the selection), so spawn/forkserver DataLoader workers get the same
+        batches.
 
     See Also
     --------

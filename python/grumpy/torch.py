@@ -5,7 +5,9 @@
   no duplicates; ``set_epoch``, ``state_dict()``/``load_state_dict()`` resume mid-epoch. Use it
   with ``DataLoader(ds, batch_size=None)``: the stream already batches.
 - :func:`to_padded` → ``(tensor, mask)``; :func:`to_nested` → a jagged nested tensor;
-  :func:`collate_padded`, :func:`collate_nested` for ``DataLoader(collate_fn=...)``.
+  :func:`collate_padded`, :func:`collate_nested` for ``DataLoader(collate_fn=...)``. They take
+  one array: for a DataFrame batch (a frame stream) pick a column, ``to_padded(b["coords"])``;
+  a DataFrame raises ``ArgumentError`` saying so.
 
 Padding is Rust's ``GrumpyArray.to_padded`` (every ragged axis padded, trailing regular axes
 such as xyz kept dense; see its docstring); ``padded_numpy`` and ``jagged_numpy`` return NumPy
@@ -165,6 +167,21 @@ class StreamDataset(_Base):
         self._start, self._done = done, 0
 
 
+def _one_array(batch, fn):
+    """The batch as a GrumpyArray; a DataFrame batch (a frame stream) is an ArgumentError that
+    says to pick a column: tensors hold one column's values (and its own mask/offsets)."""
+    if isinstance(batch, _core.DataFrame):
+        cols = list(batch.columns)
+        example = cols[0] if cols else "<column>"
+        raise _make(
+            ArgumentError,
+            f"{fn} needs one array, not a DataFrame",
+            f"the batch is a dataframe with columns {cols}; each column pads or nests differently",
+            f'pick a column: {fn}(batch["{example}"]), or one call per column',
+        )
+    return batch
+
+
 def _split_outer(batch):
     """(lengths, child values shaped (total, *inner)) for a batch ragged at its outer level."""
     if batch.layout == "union":
@@ -201,7 +218,8 @@ def padded_numpy(batch, pad=0, max_len=None):
     Parameters
     ----------
     batch : GrumpyArray
-        Any batch (list, union or with nulls).
+        Any batch (list, union or with nulls); a DataFrame batch raises ``ArgumentError``:
+        pass one column, ``batch["coords"]``.
     pad : scalar, default 0
         Value written into the padding.
     max_len : int or sequence of int, optional
@@ -221,7 +239,7 @@ def padded_numpy(batch, pad=0, max_len=None):
     >>> v.tolist(), m.tolist()
     ([[1.0, 2.0], [3.0, 0.0]], [[True, True], [True, False]])
     """
-    return batch.to_padded(pad, max_len)
+    return _one_array(batch, "padded_numpy").to_padded(pad, max_len)
 
 
 def jagged_numpy(batch):
@@ -253,7 +271,7 @@ def jagged_numpy(batch):
     >>> v.tolist(), o.tolist()
     ([1.0, 2.0, 3.0], [0, 2, 3])
     """
-    lens, values = _split_outer(batch)
+    lens, values = _split_outer(_one_array(batch, "jagged_numpy"))
     offsets = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
     return values, offsets
 
@@ -264,6 +282,7 @@ def to_padded(batch, pad=0, max_len=None):
     Parameters
     ----------
     batch : GrumpyArray
+        One array (a DataFrame batch raises ``ArgumentError``: pass one column).
     pad : scalar, default 0
     max_len : int or sequence of int, optional
 
@@ -277,6 +296,7 @@ def to_padded(batch, pad=0, max_len=None):
     Unsupported
         torch is not installed.
     """
+    _one_array(batch, "to_padded")
     torch = _require_torch()
     v, m = padded_numpy(batch, pad, max_len)
     return _tensor(torch, v), _tensor(torch, m)
@@ -295,6 +315,7 @@ def to_nested(batch):
     torch.Tensor
         A nested tensor sharing the batch's memory where possible.
     """
+    _one_array(batch, "to_nested")
     torch = _require_torch()
     v, o = jagged_numpy(batch)
     return torch.nested.nested_tensor_from_jagged(_tensor(torch, v), torch.from_numpy(o))

@@ -1,37 +1,74 @@
-//! `grumpy._core.Stream`: batch streaming over a store or an in-memory array. Argument
-//! conversion only; planning, reading and prefetching live in `grumpy_zarr::stream`.
+//! `grumpy._core.Stream`: batch streaming over a store (array or dataframe) or an in-memory
+//! array or dataframe. Argument conversion only; planning, reading and prefetching live in
+//! `grumpy_zarr::stream`. Batches are [`Data`]: a `GrumpyArray` or a `DataFrame` in Python.
 //!
-//! A store plugs in through [`source_from_py`]: add one arm that turns the store reader's
-//! Python object into an `Arc<dyn BatchSource<Batch = Array>>`.
+//! A source plugs in through [`source_from_py`]. Pickling (`__reduce__`) rebuilds the stream
+//! from its source (a store's path, or the in-memory data), its options with the seed
+//! resolved, its epoch and its selection (`grumpy.stream._restore`), so spawn/forkserver
+//! DataLoader workers get the same batches.
 
 use crate::array::PyGrumpyArray;
 use crate::errors::{err, run, run_wait, IntoPy};
-use grumpy_core::plan::{Outcome, Plan, Value};
-use grumpy_core::{Array, Code};
+use crate::frame::PyDataFrame;
+use grumpy_core::plan::{FrameRef, Outcome, Plan, Value};
+use grumpy_core::Code;
 use grumpy_zarr::stream::{
     count_arg, BatchSource, LevelRef, MemorySource, Prefetcher, Shuffle, Stream, StreamOptions,
 };
+use grumpy_zarr::Data;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyInt, PySlice, PyString};
+use pyo3::types::{PyBool, PyDict, PyInt, PyList, PySlice, PyString, PyTuple};
 use std::sync::Arc;
 
-/// Turn a Python object into a batch source (a `GrumpyArray` streams from memory).
-pub(crate) fn source_from_py(
+/// Where a stream's rows come from (what pickling records).
+#[derive(Clone, Debug)]
+enum Origin {
+    /// A store, by path or URL.
+    Store(String),
+    /// Data held in memory (pickled as the data itself).
+    Memory,
+}
+
+/// Turn a Python object into a batch source: a `GrumpyArray` or `DataFrame` streams from
+/// memory (a dataframe view streams the frame seen from its level), a `Store` from disk.
+fn source_from_py(
     obj: &Bound<'_, PyAny>,
-) -> PyResult<Arc<dyn BatchSource<Batch = Array>>> {
+) -> PyResult<(Arc<dyn BatchSource<Batch = Data>>, Origin)> {
+    let memory = |d: Data| -> (Arc<dyn BatchSource<Batch = Data>>, Origin) {
+        (Arc::new(MemorySource::from_data(d)), Origin::Memory)
+    };
     if let Ok(a) = obj.cast::<PyGrumpyArray>() {
-        return Ok(Arc::new(MemorySource::from_array(a.borrow().inner.clone())));
+        return Ok(memory(Data::Array(a.borrow().inner.clone())));
+    }
+    if let Ok(df) = obj.cast::<PyDataFrame>() {
+        return Ok(memory(Data::Frame(df.borrow().frame()?)));
     }
     if let Ok(st) = obj.cast::<crate::storage::PyStore>() {
-        let reader: Arc<dyn BatchSource<Batch = Array>> = st.get().reader.clone();
-        return Ok(reader);
+        let reader = st.get().reader.clone();
+        let path = reader.path().to_string_lossy().into_owned();
+        let src: Arc<dyn BatchSource<Batch = Data>> = reader;
+        return Ok((src, Origin::Store(path)));
     }
     Err(err(
         Code::Argument,
         "cannot stream this object",
         format!("got {}", obj.get_type().name()?),
-        "pass a store path or a grumpy array (gr.array(...))",
+        "pass a store path, a grumpy array (gr.array(...)) or a dataframe (gr.dataframe(...))",
     ))
+}
+
+fn data_to_py(py: Python<'_>, d: Data) -> PyResult<Py<PyAny>> {
+    Ok(match d {
+        Data::Array(a) => Py::new(py, PyGrumpyArray::new(a))?.into_any(),
+        Data::Frame(f) => Py::new(py, PyDataFrame::from_frame(f))?.into_any(),
+    })
+}
+
+fn level_to_py<'py>(py: Python<'py>, l: &LevelRef) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match l {
+        LevelRef::Depth(d) => d.into_pyobject(py)?.into_any(),
+        LevelRef::Name(n) => PyString::new(py, n).into_any(),
+    })
 }
 
 /// An int argument (bools and other types rejected) at least `min`.
@@ -123,16 +160,18 @@ fn seed_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u64>> {
     }
 }
 
-/// Batches of a store or array for training loops (see `gr.stream`).
+/// Batches of a store, array or dataframe for training loops (see `gr.stream`).
 #[pyclass(name = "Stream", module = "grumpy")]
 pub(crate) struct PyStream {
-    inner: Stream<Array>,
+    inner: Stream<Data>,
+    origin: Origin,
+    opts: StreamOptions,
 }
 
 /// Iterator over a stream's batches (reader threads stop when it is dropped).
 #[pyclass(name = "StreamIterator", module = "grumpy")]
 pub(crate) struct PyStreamIter {
-    inner: Prefetcher<Array>,
+    inner: Prefetcher<Data>,
 }
 
 /// Results of a compiled plan over a stream, in batch order: `(True, result)`, or
@@ -153,12 +192,9 @@ impl PyPlanIter {
         let Some(r) = run_wait(py, || Ok(it.next()))? else {
             return Ok(None);
         };
-        let none = py.None().into_bound(py);
         Ok(Some(match r.py()? {
-            Outcome::Done(v, frames) => (true, crate::plan::from_value(py, v, frames, &none)?),
-            Outcome::Fallback(v, frames, _) => {
-                (false, crate::plan::from_value(py, v, frames, &none)?)
-            }
+            Outcome::Done(v, frames) => (true, outcome_to_py(py, v, frames)?),
+            Outcome::Fallback(v, frames, _) => (false, outcome_to_py(py, v, frames)?),
         }))
     }
     fn __len__(&self) -> usize {
@@ -171,11 +207,11 @@ impl PyStreamIter {
     fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
         slf
     }
-    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<PyGrumpyArray>> {
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         let it = &mut self.inner;
         match run_wait(py, || Ok(it.next()))? {
             None => Ok(None),
-            Some(r) => Ok(Some(PyGrumpyArray::new(r.py()?))),
+            Some(r) => Ok(Some(data_to_py(py, r.py()?)?)),
         }
     }
     fn __len__(&self) -> usize {
@@ -223,9 +259,12 @@ impl PyStream {
             prefetch: opt(prefetch, "prefetch", 1, d.prefetch)?,
             in_memory,
         };
-        let src = source_from_py(source)?;
+        let (src, origin) = source_from_py(source)?;
+        let o = opts.clone();
         Ok(PyStream {
-            inner: run(py, move || Stream::new(src, opts))?,
+            inner: run(py, move || Stream::new(src, o))?,
+            origin,
+            opts,
         })
     }
 
@@ -253,7 +292,7 @@ impl PyStream {
             let i = self.position(key)?;
             let st = &self.inner;
             let b = run(py, || st.get(i))?;
-            return Ok(Py::new(py, PyGrumpyArray::new(b))?.into_any());
+            return data_to_py(py, b);
         }
         if key.is_instance_of::<PyString>() || !key.hasattr("__len__")? {
             return Err(err(
@@ -275,6 +314,47 @@ impl PyStream {
         let e = int_arg(epoch, "epoch", 0)?;
         self.inner.set_epoch(e as u64);
         Ok(())
+    }
+
+    /// Pickle support: `(grumpy.stream._restore, (source, options, epoch, selection))`. The
+    /// source is the store's path (also with `in_memory=True`: the child reloads it) or the
+    /// in-memory array/dataframe; the seed is the resolved one, so the child's order matches.
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let src = match &self.origin {
+            Origin::Store(p) => PyString::new(py, p).into_any(),
+            Origin::Memory => {
+                let s = Arc::clone(self.inner.source());
+                data_to_py(py, run(py, move || s.read_rows(0, s.len()))?)?.into_bound(py)
+            }
+        };
+        let o = &self.opts;
+        let kw = PyDict::new(py);
+        kw.set_item("batch_size", o.batch_size)?;
+        kw.set_item("drop_last", o.drop_last)?;
+        match &o.shuffle {
+            Shuffle::Off => kw.set_item("shuffle", false)?,
+            Shuffle::Batches => kw.set_item("shuffle", true)?,
+            Shuffle::Level(l) => kw.set_item("shuffle", level_to_py(py, l)?)?,
+        }
+        kw.set_item("seed", self.inner.spec().seed)?;
+        if let Some(l) = &o.batch_on {
+            kw.set_item("batch_on", level_to_py(py, l)?)?;
+        }
+        kw.set_item("world_size", o.world_size)?;
+        kw.set_item("rank", o.rank)?;
+        kw.set_item("workers", o.workers)?;
+        kw.set_item("prefetch", o.prefetch)?;
+        kw.set_item("in_memory", o.in_memory)?;
+        let selection = match self.inner.selection() {
+            Some(s) => PyList::new(py, s)?.into_any(),
+            None => py.None().into_bound(py),
+        };
+        let restore = py.import("grumpy.stream")?.getattr("_restore")?;
+        let args = (src, kw, self.inner.spec().epoch, selection).into_pyobject(py)?;
+        Ok((restore, args))
     }
 
     /// Row range `(start, stop)` of each batch, in order (before any within-batch shuffle).
@@ -410,20 +490,43 @@ impl PyStream {
 
     fn select(&self, py: Python<'_>, pos: &[usize]) -> PyResult<Py<PyAny>> {
         let s = self.inner.select(pos).py()?;
-        Ok(Py::new(py, PyStream { inner: s })?.into_any())
+        let st = PyStream {
+            inner: s,
+            origin: self.origin.clone(),
+            opts: self.opts.clone(),
+        };
+        Ok(Py::new(py, st)?.into_any())
     }
 }
 
-/// The Rust scheduler (see `PyStream::_run_plan`).
+/// The Rust scheduler (see `PyStream::_run_plan`): a frame batch enters the plan as frame 0
+/// of its table, seen from level 0.
 fn read_and_run(
-    st: Stream<Array>,
+    st: Stream<Data>,
     plan: Arc<Plan>,
     cpu: usize,
     window: usize,
 ) -> Prefetcher<Outcome> {
     let n = st.len();
-    let job = grumpy_core::plan::schedule::job(plan, move |i| st.get(i).map(Value::Array));
-    Prefetcher::new(n, cpu, window, job)
+    Prefetcher::new(n, cpu, window, move |i| {
+        let (v, frames) = match st.get(i)? {
+            Data::Array(a) => (Value::Array(a), Vec::new()),
+            Data::Frame(f) => (Value::Frame(FrameRef { root: 0, level: 0 }), vec![f]),
+        };
+        plan.run_outcome(v, frames)
+    })
+}
+
+/// A plan result as Python: a frame value is a `DataFrame` over the (updated) frame table
+/// entry 0, the batch the plan ran on.
+fn outcome_to_py(py: Python<'_>, v: Value, frames: Vec<grumpy_core::Frame>) -> PyResult<Py<PyAny>> {
+    let batch = match frames.first() {
+        Some(f) => Py::new(py, PyDataFrame::from_frame(f.clone()))?
+            .into_bound(py)
+            .into_any(),
+        None => py.None().into_bound(py),
+    };
+    crate::plan::from_value(py, v, frames, &batch)
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -244,6 +244,14 @@ impl StoreReader {
         &self.attrs
     }
 
+    /// Bytes of decoded chunks held by the cache now (at most the `cache_bytes` given to
+    /// [`StoreReader::open_with_cache`], unless a single chunk is larger; 0 without a cache).
+    pub fn cache_bytes(&self) -> usize {
+        self.cache
+            .as_ref()
+            .map_or(0, |c| c.lock().unwrap_or_else(|p| p.into_inner()).bytes)
+    }
+
     /// `(path, logical length, chunk length, dtype)` of every buffer, in form order.
     pub fn buffer_info(&self) -> Vec<(String, usize, usize, DType)> {
         let mut v: Vec<&BufHandle> = self.bufs.values().collect();

@@ -142,6 +142,13 @@ impl<B: Rows> Stream<B> {
         self.order = Arc::new(rank_share(&order, self.spec.world_size, self.spec.rank));
     }
 
+    /// Positions (in the unselected stream) of this view's batches, when it is a selection
+    /// (`st[a:b]`, `st[[…]]`); `None` for the whole stream. `select` on a fresh stream with
+    /// the same options and epoch rebuilds this view.
+    pub fn selection(&self) -> Option<&[usize]> {
+        self.selection.as_deref().map(Vec::as_slice)
+    }
+
     /// Batch ids (into the plan's ranges) of this view, in order.
     fn ids(&self) -> Vec<usize> {
         match &self.selection {

@@ -5,7 +5,8 @@
 //!        ▲ plan.rs decides the ranges per (batch_size, batch_on, shuffle, seed, epoch, rank)   │
 //!        └──────────────────────────── Stream ◄── ordered batches ───────────────────────────┘
 //! ```
-//! A [`Stream`] is a view: its batches are computed from metadata (length, and offsets for
+//! A batch is an [`grumpy_core::Array`], a [`grumpy_core::Frame`] or a [`crate::Data`] (either;
+//! what a store yields), see [`Rows`]. A [`Stream`] is a view: its batches are computed from metadata (length, and offsets for
 //! `batch_on`), selections (`select`) compose, and iteration reads each batch's rows in
 //! reader threads at most `prefetch` batches ahead. [`map_ordered`] runs per-batch work on a
 //! Rayon pool in batch order.
@@ -24,6 +25,7 @@
 
 mod cache;
 mod core;
+mod frame_rows;
 mod options;
 pub mod pipeline;
 pub mod plan;

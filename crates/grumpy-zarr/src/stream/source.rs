@@ -21,13 +21,14 @@ use grumpy_core::{bail, ensure, Array, Code, Result};
 
 use super::plan::within_groups_permutation;
 
-/// What a batch type supports. Implemented for [`Array`]; a dataframe type implements it the
-/// same way (permuting a level identically for every column).
+/// What a batch type supports. Implemented for [`Array`], for [`grumpy_core::Frame`]
+/// (permuting a level identically for every column at or below it) and for
+/// [`crate::Data`] (either), in `frame_rows`.
 pub trait Rows: Clone + Send + Sync + 'static {
     /// Number of outer rows.
     fn num_rows(&self) -> usize;
     /// Zero-copy rows `[start, end)` (caller checks `start <= end <= num_rows`).
-    fn slice_rows(&self, start: usize, end: usize) -> Self;
+    fn slice_rows(&self, start: usize, end: usize) -> Result<Self>;
     /// Concatenate rows of parts with the same structure.
     fn concat_rows(parts: &[Self]) -> Result<Self>;
     /// Permute the entities of nesting level `depth` (0 = outer rows) inside their parents,
@@ -152,7 +153,7 @@ impl<B: Rows> BatchSource for MemorySource<B> {
             format!("the source has {n} rows"),
             "read rows within 0..len()"
         );
-        Ok(self.data.slice_rows(start, end))
+        self.data.slice_rows(start, end)
     }
     fn entity_counts(&self, depth: usize) -> Result<Vec<u64>> {
         self.data.entity_counts(depth)
@@ -163,8 +164,8 @@ impl Rows for Array {
     fn num_rows(&self) -> usize {
         self.len()
     }
-    fn slice_rows(&self, start: usize, end: usize) -> Self {
-        self.slice(start, end - start)
+    fn slice_rows(&self, start: usize, end: usize) -> Result<Self> {
+        Ok(self.slice(start, end - start))
     }
     fn concat_rows(parts: &[Self]) -> Result<Self> {
         Array::cat(&parts.iter().collect::<Vec<_>>())
@@ -180,7 +181,7 @@ impl Rows for Array {
     }
 }
 
-fn below_union(depth: usize) -> grumpy_core::Error {
+pub(crate) fn below_union(depth: usize) -> grumpy_core::Error {
     grumpy_core::Error::new(
         Code::Unsupported,
         format!("level {depth} lies below a union (scalar-or-list) level"),
@@ -189,7 +190,7 @@ fn below_union(depth: usize) -> grumpy_core::Error {
     )
 }
 
-fn too_deep(depth: usize) -> grumpy_core::Error {
+pub(crate) fn too_deep(depth: usize) -> grumpy_core::Error {
     grumpy_core::Error::new(
         Code::Argument,
         format!("level {depth} does not exist"),
@@ -204,15 +205,35 @@ pub fn permute_layout(layout: &Layout, depth: usize, seed: u64) -> Result<Layout
         let perm = super::plan::permutation(layout.len(), seed);
         return Ok(layout.take(&perm));
     }
+    let perm = within_groups_permutation(&level_offsets(layout, depth)?, seed);
+    permute_with(layout, depth, &perm)
+}
+
+/// Zero-based offsets of list axis `depth` (≥ 1) over the entities `layout`'s rows cover:
+/// entry `i` is where the `i`-th level-`depth - 1` entity's children start.
+pub fn level_offsets(layout: &Layout, depth: usize) -> Result<Vec<i64>> {
+    match layout {
+        Layout::List(l) if depth == 1 => {
+            let o = l.offsets.as_slice();
+            let base = o.first().copied().unwrap_or(0);
+            Ok(o.iter().map(|x| x - base).collect())
+        }
+        Layout::List(l) => level_offsets(&l.child_view(), depth - 1),
+        Layout::Union(_) => Err(below_union(depth)),
+        Layout::Leaf(_) => Err(too_deep(depth)),
+    }
+}
+
+/// Gather the level-`depth` (≥ 1) entities of `layout` by `perm` (indices into the entities
+/// the rows cover, as [`level_offsets`] counts them); deeper levels move whole, outer ones
+/// keep their shape.
+pub fn permute_with(layout: &Layout, depth: usize, perm: &[usize]) -> Result<Layout> {
     match layout {
         Layout::List(l) => {
             let child = if depth == 1 {
-                let base = l.offsets[0];
-                let rel: Vec<i64> = l.offsets.iter().map(|o| o - base).collect();
-                let perm = within_groups_permutation(&rel, seed);
-                l.child_view().take(&perm)
+                l.child_view().take(perm)
             } else {
-                permute_layout(&l.child_view(), depth - 1, seed)?
+                permute_with(&l.child_view(), depth - 1, perm)?
             };
             Ok(Layout::List(List::new(
                 l.zero_based_offsets(),
