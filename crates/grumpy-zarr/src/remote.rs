@@ -21,9 +21,9 @@ use grumpy_core::Code;
 /// The fix text for a URL this build cannot read: how to get a build that can.
 pub const BUILD_FIX: &str = "download the store to a local directory and pass its path, or \
     build grumpy with URL support from a source checkout: \
-    `pip install . --config-settings=build-args=\"--features http\"` (http/https) or \
-    `--features object-store` (s3/gs), or `maturin develop --release --features http`; \
-    `grumpy._core.features()` lists what a build has";
+    `pip install . --config-settings=build-args=\"--features http\"` (http/https; on by \
+    default) or `--features object-store` (s3/gs), or `maturin develop --release --features \
+    http`; `grumpy._core.features()` lists what a build has";
 
 fn unsupported(url: &str, cause: &str) -> Error {
     Error::new(
