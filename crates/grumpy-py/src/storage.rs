@@ -197,7 +197,9 @@ fn data_to_py(py: Python<'_>, d: Data) -> PyResult<Py<PyAny>> {
     })
 }
 
-/// `gr.load(path)`: read a whole store (a GrumpyArray or a DataFrame).
+/// `gr.load(path)`: read a whole store (a GrumpyArray or a DataFrame). `path` is a directory,
+/// or (read-only) an `http(s)://` URL in builds with the `http` feature, `s3://`/`gs://` with
+/// `object-store` (see `grumpy._core.features()`).
 #[pyfunction]
 fn load(py: Python<'_>, path: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
     let path = store_path(path)?;
@@ -205,7 +207,8 @@ fn load(py: Python<'_>, path: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
     data_to_py(py, d)
 }
 
-/// `gr.open(path)`: a lazy `Store` (reads metadata now, rows on demand).
+/// `gr.open(path)`: a lazy `Store` (reads metadata now, rows on demand); URLs as in `gr.load`,
+/// fetching only the chunks a selection needs.
 #[pyfunction]
 fn open(py: Python<'_>, path: &Bound<'_, PyAny>) -> PyResult<PyStore> {
     let path = store_path(path)?;
@@ -472,8 +475,16 @@ fn dir_size(p: &std::path::Path) -> u64 {
         .sum()
 }
 
+/// The optional cargo features compiled into this build, e.g. `["http"]`: `"http"` reads
+/// stores at http(s):// URLs, `"object-store"` at s3:// and gs:// URLs.
+#[pyfunction]
+fn features() -> Vec<&'static str> {
+    grumpy_zarr::remote::features()
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyStore>()?;
+    m.add_function(wrap_pyfunction!(features, m)?)?;
     m.add_function(wrap_pyfunction!(save, m)?)?;
     m.add_function(wrap_pyfunction!(append, m)?)?;
     m.add_function(wrap_pyfunction!(load, m)?)?;

@@ -358,14 +358,18 @@ fn find(form: &Form, id: usize) -> Option<&Form> {
     }
 }
 
-/// Write `values` from element `start`, rewriting the head of the chunk it starts in.
+/// Write `values` from element `start`, rewriting the head of the chunk (or, in a sharded
+/// buffer, the shard) it starts in.
 fn write_from(arr: &ZArray, start: usize, values: &Values) -> Result<()> {
     let cl = zio::chunk_len(arr)? as usize;
-    let c = start / cl;
-    let head_len = start - c * cl;
+    let unit = zio::write_len(arr)? as usize;
+    let head_len = start % unit;
     with_values!(values, b, T => {
-        let head: Vec<T> = if head_len > 0 { zio::read_chunk::<T, _>(arr, c as u64, cl)?[..head_len].to_vec() } else { Vec::new() };
-        zio::write_elems::<T>(arr, cl, start, &head, b.as_slice())
+        let mut head: Vec<T> = vec![T::default(); head_len];
+        if head_len > 0 {
+            zio::read_into(arr, cl, start - head_len, &mut head)?;
+        }
+        zio::write_elems::<T>(arr, start, &head, b.as_slice())
     }, _s => Err(store_error("internal: string buffer written unsplit", "", "report this bug")))
 }
 

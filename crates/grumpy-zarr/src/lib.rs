@@ -38,6 +38,8 @@ pub mod conform;
 pub mod error;
 pub mod form;
 pub mod group;
+#[cfg(feature = "http")]
+mod http_store;
 pub mod meta;
 pub mod path;
 pub mod read;

@@ -568,8 +568,9 @@ impl StoreReader {
     ) -> Result<Values> {
         if dtype == DType::String {
             let (offsets, lo, hi) = self.read_offsets(&part.path(id, Role::Offsets), a, b)?;
-            let bytes: Vec<u8> =
-                self.read_range(self.handle(&part.path(id, Role::Data))?, lo, hi)?;
+            let name = part.path(id, Role::Data);
+            let bytes: Vec<u8> = self.read_range(self.handle(&name)?, lo, hi)?;
+            check_utf8(&name, lo, offsets.as_slice(), &bytes)?;
             return Ok(Values::Str(StrValues {
                 offsets,
                 bytes: Buf::from_vec(bytes),
@@ -675,6 +676,36 @@ impl StoreReader {
         }
         Ok(v)
     }
+}
+
+/// Check that the string bytes `bytes` (elements `[lo, lo + bytes.len())` of the buffer
+/// `name`) are valid UTF-8 and that every string boundary in `offsets` (rebased to `lo`) falls
+/// between characters, so each string is valid on its own; one pass over the bytes.
+fn check_utf8(name: &str, lo: usize, offsets: &[i64], bytes: &[u8]) -> Result<()> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let at = lo + e.valid_up_to();
+        store_error(
+            format!("buffer {name} holds invalid UTF-8"),
+            format!("the bytes at element {at} of {name} are not valid UTF-8 (strings must be)"),
+            "the store was damaged or written by another tool with non-UTF-8 bytes; save the \
+             data again with gr.save (from Python str values)",
+        )
+    })?;
+    if let Some(&o) = offsets
+        .iter()
+        .find(|&&o| !text.is_char_boundary(o as usize))
+    {
+        return Err(store_error(
+            format!("buffer {name} holds invalid UTF-8"),
+            format!(
+                "a string boundary (offset {}) splits a multi-byte character, so the strings \
+                 on either side are not valid UTF-8",
+                lo as i64 + o
+            ),
+            "the store was damaged or written by another tool; save the data again with gr.save",
+        ));
+    }
+    Ok(())
 }
 
 /// Node `k` of the outer list chain of a form (node `k` is list axis `k`).

@@ -2,7 +2,7 @@
 //!
 //! | scheme            | cargo feature  | backend                                              |
 //! |-------------------|----------------|------------------------------------------------------|
-//! | `http://`, `https://` | `http`     | `zarrs_http` (blocking `reqwest`, range requests)    |
+//! | `http://`, `https://` | `http`     | [`crate::http_store`] (`ureq` + `rustls`, range requests) |
 //! | `s3://`, `gs://`  | `object-store` | `zarrs_object_store` over `object_store`, on a small tokio runtime |
 //!
 //! Credentials for object stores come from the usual environment variables
@@ -18,14 +18,37 @@ use crate::error::{Error, Result};
 use crate::zio::RStorage;
 use grumpy_core::Code;
 
+/// The fix text for a URL this build cannot read: how to get a build that can.
+pub const BUILD_FIX: &str = "download the store to a local directory and pass its path, or \
+    build grumpy with URL support from a source checkout: \
+    `pip install . --config-settings=build-args=\"--features http\"` (http/https; on by \
+    default) or `--features object-store` (s3/gs), or `maturin develop --release --features \
+    http`; `grumpy._core.features()` lists what a build has";
+
 fn unsupported(url: &str, cause: &str) -> Error {
     Error::new(
         Code::Unsupported,
         format!("cannot read the store URL {url:?}"),
         cause.to_owned(),
-        "download the store to a local directory and pass its path, or use a build of grumpy \
-         with the `http` (http/https) or `object-store` (s3/gs) cargo feature",
+        BUILD_FIX,
     )
+}
+
+/// The URL features compiled into this build (`"http"`, `"object-store"`).
+///
+/// ```
+/// let f = grumpy_zarr::remote::features();
+/// assert_eq!(f.contains(&"http"), cfg!(feature = "http"));
+/// ```
+pub fn features() -> Vec<&'static str> {
+    let mut v = Vec::new();
+    if cfg!(feature = "http") {
+        v.push("http");
+    }
+    if cfg!(feature = "object-store") {
+        v.push("object-store");
+    }
+    v
 }
 
 /// Open a read-only storage for `url`.
@@ -43,14 +66,7 @@ pub(crate) fn open(url: &str) -> Result<RStorage> {
 
 #[cfg(feature = "http")]
 fn open_http(url: &str) -> Result<RStorage> {
-    let store = zarrs_http::HTTPStore::new(url).map_err(|e| {
-        crate::error::store_error(
-            format!("cannot open the store URL {url:?}"),
-            e.to_string(),
-            "check the URL (it should point at the store's root, where zarr.json is)",
-        )
-    })?;
-    Ok(std::sync::Arc::new(store))
+    Ok(std::sync::Arc::new(crate::http_store::HttpStore::new(url)))
 }
 
 #[cfg(not(feature = "http"))]

@@ -373,7 +373,7 @@ pub(crate) fn write_store(dir: &Path, data: &Data, opts: &SaveOptions, cap: bool
             cl as u64,
             opts.codec,
         )?;
-        zio::write_values(&arr, cl, 0, &Values::empty(values.dtype()), values)
+        zio::write_values(&arr, 0, &Values::empty(values.dtype()), values)
     })?;
     write_group(&store, "/", meta.root_attrs())
 }

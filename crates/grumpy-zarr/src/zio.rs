@@ -9,7 +9,8 @@ use rayon::prelude::*;
 use std::sync::Arc;
 use zarrs::array::codec::{Crc32cCodec, GzipCodec, ZstdCodec};
 use zarrs::array::{
-    data_type, Array, ArrayBuilder, CodecOptions, DataType, Element, ElementOwned, FillValue,
+    data_type, Array, ArrayBuilder, ArrayShardedExt, ArrayShardedReadableExt,
+    ArrayShardedReadableExtCache, CodecOptions, DataType, Element, ElementOwned, FillValue,
 };
 use zarrs::storage::{ReadableStorageTraits, ReadableWritableListableStorageTraits, StoreKey};
 
@@ -104,7 +105,13 @@ pub(crate) fn options() -> CodecOptions {
         .with_concurrent_target(1)
 }
 
-/// Create (and store the metadata of) a 1-D array `/name`.
+/// A buffer created with more than this many chunks is written as `sharding_indexed` shards.
+pub(crate) const SHARD_THRESHOLD: u64 = 64;
+/// Chunks per shard of a sharded buffer (the chunks are the shards' inner chunks).
+pub(crate) const SHARD_CHUNKS: u64 = 64;
+
+/// Create (and store the metadata of) a 1-D array `/name` with chunks of `chunk` elements;
+/// with more than [`SHARD_THRESHOLD`] chunks they are grouped [`SHARD_CHUNKS`] to a shard.
 pub(crate) fn create_array(
     store: &Storage,
     name: &str,
@@ -119,7 +126,14 @@ pub(crate) fn create_array(
         dtype
     };
     let fill: FillValue = with_dtype!(d, T => FillValue::from(T::default()), FillValue::from(0u8));
-    let mut b = ArrayBuilder::new(vec![len], vec![chunk.max(1)], zarr_dtype(dtype), fill);
+    let chunk = chunk.max(1);
+    let sharded = len.div_ceil(chunk) > SHARD_THRESHOLD;
+    let outer = if sharded { chunk * SHARD_CHUNKS } else { chunk };
+    let mut b = ArrayBuilder::new(vec![len], vec![outer], zarr_dtype(dtype), fill);
+    if sharded {
+        // chunks become the inner chunks of `sharding_indexed` shards (one file per shard)
+        b.subchunk_shape(vec![chunk]);
+    }
     let mut codecs: Vec<Arc<dyn zarrs::array::BytesToBytesCodecTraits>> = Vec::new();
     match codec {
         Codec::Zstd(level) => codecs.push(Arc::new(ZstdCodec::new(level, false))),
@@ -165,28 +179,42 @@ pub(crate) fn open_array<S: ?Sized + ReadableStorageTraits + 'static>(
     Ok(arr)
 }
 
-/// Chunk length of a 1-D array.
+/// Chunk length of a 1-D array: the unit reads decode (a shard's inner chunk when sharded).
 pub(crate) fn chunk_len<S: ?Sized>(arr: &Array<S>) -> Result<u64> {
+    match arr.subchunk_shape() {
+        Some(s) if arr.is_sharded() => Ok(s[0].get()),
+        _ => write_len(arr),
+    }
+}
+
+/// Length of the unit written whole: the Zarr chunk (a whole shard when sharded).
+pub(crate) fn write_len<S: ?Sized>(arr: &Array<S>) -> Result<u64> {
     arr.chunk_shape(&[0])
         .map(|s| s[0].get())
         .map_err(|e| corrupt(arr.path(), e))
 }
 
-/// Write `new` at element `start` of `arr` (chunk length `cl`). `head` holds the elements
-/// already stored in the chunk containing `start` (those before `start`), so that chunk is
-/// rewritten whole. Chunks are encoded in parallel.
+/// Write `new` at element `start` of `arr`. `head` holds the elements already stored in the
+/// write unit ([`write_len`]: the chunk, or the shard) containing `start` (those before
+/// `start`), so that unit is rewritten whole. Chunks are encoded in parallel (the shards one
+/// after the other, each with its inner chunks in parallel).
 pub(crate) fn write_elems<T: Element + Native>(
     arr: &ZArray,
-    cl: usize,
     start: usize,
     head: &[T],
     new: &[T],
 ) -> Result<()> {
+    let cl = write_len(arr)? as usize;
     debug_assert_eq!(start % cl, head.len());
     let first = start / cl;
     let total = head.len() + new.len();
     let nchunks = total.div_ceil(cl);
-    let opts = options();
+    let sharded = arr.is_sharded();
+    let opts = if sharded {
+        options().with_concurrent_target(rayon::current_num_threads())
+    } else {
+        options()
+    };
     let write = |k: usize| -> Result<()> {
         let mut chunk: Vec<T> = Vec::with_capacity(cl);
         let lo = k * cl;
@@ -203,7 +231,7 @@ pub(crate) fn write_elems<T: Element + Native>(
         arr.store_chunk_opt(&[(first + k) as u64], chunk, &opts)
             .map_err(|e| io_error(arr.path(), e))
     };
-    if nchunks > 1 {
+    if nchunks > 1 && !sharded {
         (0..nchunks).into_par_iter().try_for_each(write)
     } else {
         (0..nchunks).try_for_each(write)
@@ -211,28 +239,28 @@ pub(crate) fn write_elems<T: Element + Native>(
 }
 
 /// Write a whole [`Values`] buffer (numeric; strings are split before) from element `start`.
-pub(crate) fn write_values(
-    arr: &ZArray,
-    cl: usize,
-    start: usize,
-    head: &Values,
-    new: &Values,
-) -> Result<()> {
+pub(crate) fn write_values(arr: &ZArray, start: usize, head: &Values, new: &Values) -> Result<()> {
     with_values!(new, b, T => {
         let h = head.as_slice::<T>().unwrap_or(&[]);
-        write_elems::<T>(arr, cl, start, h, b.as_slice())
+        write_elems::<T>(arr, start, h, b.as_slice())
     }, _s => Err(store_error("internal: string buffer written unsplit", "", "report this bug")))
 }
 
-/// Decode chunk `c` of `arr` (a missing chunk is corruption, never the fill value).
+/// Decode chunk `c` of `arr` (a missing chunk is corruption, never the fill value). In a
+/// sharded buffer chunk `c` is an inner chunk: a missing shard is corruption; an inner chunk
+/// absent from an existing shard's (checksummed) index holds fill values, as Zarr defines (the
+/// sharding codec never stores an all-fill inner chunk).
 pub(crate) fn read_chunk<T: ElementOwned, S: ?Sized + ReadableStorageTraits + 'static>(
     arr: &Array<S>,
     c: u64,
     cl: usize,
 ) -> Result<Vec<T>> {
-    let v: Option<Vec<T>> = arr
-        .retrieve_chunk_if_exists_opt(&[c], &options())
-        .map_err(|e| corrupt(arr.path(), e))?;
+    let v: Option<Vec<T>> = if arr.is_sharded() {
+        read_subchunk(arr, c, cl)?
+    } else {
+        arr.retrieve_chunk_if_exists_opt(&[c], &options())
+            .map_err(|e| corrupt(arr.path(), e))?
+    };
     let v = v.ok_or_else(|| {
         store_error(
             format!("buffer {} is missing chunk {c}", arr.path()),
@@ -247,6 +275,28 @@ pub(crate) fn read_chunk<T: ElementOwned, S: ?Sized + ReadableStorageTraits + 's
         ));
     }
     Ok(v)
+}
+
+/// Inner chunk `c` of a sharded `arr`, or `None` when its shard is missing.
+fn read_subchunk<T: ElementOwned, S: ?Sized + ReadableStorageTraits + 'static>(
+    arr: &Array<S>,
+    c: u64,
+    cl: usize,
+) -> Result<Option<Vec<T>>> {
+    let per_shard = write_len(arr)? as usize / cl.max(1);
+    let shard = c / per_shard.max(1) as u64;
+    let key = arr.chunk_key(&[shard]);
+    let stored = arr
+        .storage()
+        .size_key(&key)
+        .map_err(|e| corrupt(arr.path(), e))?;
+    if stored.is_none() {
+        return Ok(None);
+    }
+    let cache = ArrayShardedReadableExtCache::new(arr);
+    arr.retrieve_subchunk_opt::<Vec<T>>(&cache, &[c], &options())
+        .map(Some)
+        .map_err(|e| corrupt(arr.path(), e))
 }
 
 /// Wrap a decoded vector as [`Values`].
