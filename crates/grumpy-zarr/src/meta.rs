@@ -296,6 +296,8 @@ fn parse_frame(g: &Value) -> Result<(Vec<String>, Vec<Part>)> {
         let name = c["name"]
             .as_str()
             .ok_or_else(|| bad("a column has no name", format!("{c}")))?;
+        // A name like "../x" would address buffers outside the store.
+        check_column_name(name).map_err(|e| bad(e.summary().to_owned(), e.cause().to_owned()))?;
         let level = c["level"]
             .as_u64()
             .filter(|&l| (l as usize) < schema.len())
