@@ -376,7 +376,11 @@ def _paths(doc, prefix=()):
             yield from _paths(v, (*prefix, i))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+# GRUMPY_FUZZ_EXAMPLES=20000 turns this into a fuzz campaign through the Python binding
+FUZZ_EXAMPLES = int(os.environ.get("GRUMPY_FUZZ_EXAMPLES", "60"))
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_random_metadata_edits(tmp_path_factory, data):
     tmp = tmp_path_factory.mktemp("meta")

@@ -53,7 +53,8 @@ fn array_meta(dtype: &str, len: usize, chunk: usize) -> Value {
         "zarr_format": 3, "node_type": "array", "shape": [len], "data_type": dtype,
         "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [chunk]}},
         "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
-        "fill_value": 0, "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}],
+        "fill_value": if dtype == "bool" { json!(false) } else { json!(0) },
+        "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}],
     })
 }
 
@@ -103,7 +104,9 @@ pub fn build_store(data: &[u8], dir: &Path) {
         let m = array_meta(dtype, len, cl);
         write(&adir.join("zarr.json"), m.to_string().as_bytes());
         for (k, chunk) in body.chunks(cl * item).enumerate() {
-            write(&adir.join(format!("c/{k}")), chunk);
+            let mut whole = chunk.to_vec();
+            whole.resize(cl * item, 0); // a short last chunk is padded, as zarrs writes it
+            write(&adir.join(format!("c/{k}")), &whole);
         }
     }
 }
