@@ -176,7 +176,8 @@ impl Meta {
 
     /// Parse and validate root attributes (format version checked by the caller).
     pub fn parse(attrs: &Map<String, Value>) -> Result<Meta> {
-        let g = &attrs["grumpy"];
+        // `Map[...]` panics on a missing key: a store without "grumpy" is an error, not a panic.
+        let g = attrs.get("grumpy").unwrap_or(&Value::Null);
         let kind = g["kind"].as_str().unwrap_or("").to_owned();
         let length = g["length"]
             .as_u64()
