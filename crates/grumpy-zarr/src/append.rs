@@ -135,6 +135,13 @@ pub(crate) fn append_in_place(dir: &Path, batch: &Data, atomic: bool) -> Result<
         return Ok(());
     }
     if atomic {
+        // Never write into a directory reached through a symlink planted in the store.
+        let dirs: Vec<String> = meta
+            .specs()
+            .iter()
+            .map(|s| format!("{}/c", s.name))
+            .collect();
+        crate::guard::refuse_symlinks(dir, &dirs)?;
         remove_tmp_keys(dir);
     }
     let fs = FilesystemStore::new(dir).map_err(|e| io_error(dir.display(), e))?;

@@ -37,7 +37,10 @@ pub mod append;
 pub mod conform;
 pub mod error;
 pub mod form;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod group;
+pub mod guard;
 #[cfg(feature = "http")]
 mod http_store;
 pub mod meta;

@@ -176,7 +176,8 @@ impl Meta {
 
     /// Parse and validate root attributes (format version checked by the caller).
     pub fn parse(attrs: &Map<String, Value>) -> Result<Meta> {
-        let g = &attrs["grumpy"];
+        // `Map[...]` panics on a missing key: a store without "grumpy" is an error, not a panic.
+        let g = attrs.get("grumpy").unwrap_or(&Value::Null);
         let kind = g["kind"].as_str().unwrap_or("").to_owned();
         let length = g["length"]
             .as_u64()
@@ -296,6 +297,8 @@ fn parse_frame(g: &Value) -> Result<(Vec<String>, Vec<Part>)> {
         let name = c["name"]
             .as_str()
             .ok_or_else(|| bad("a column has no name", format!("{c}")))?;
+        // A name like "../x" would address buffers outside the store.
+        check_column_name(name).map_err(|e| bad(e.summary().to_owned(), e.cause().to_owned()))?;
         let level = c["level"]
             .as_u64()
             .filter(|&l| (l as usize) < schema.len())

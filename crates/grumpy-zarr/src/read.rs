@@ -17,7 +17,7 @@
 //! std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 
-use crate::error::{corrupt, io_error, store_error, Result};
+use crate::error::{corrupt, store_error, Result};
 use crate::form::{Form, Role};
 use crate::group::{level_offsets, wrong_kind, Data, Part};
 use crate::meta::Meta;
@@ -69,10 +69,7 @@ pub(crate) fn open_group(path: &Path) -> Result<(RStorage, serde_json::Map<Strin
         crate::remote::open(&text)?
     } else {
         check_local(path)?;
-        Arc::new(
-            zarrs::filesystem::FilesystemStore::new(path)
-                .map_err(|e| io_error(path.display(), e))?,
-        )
+        Arc::new(crate::guard::LocalStore::new(path)?)
     };
     let group = zarrs::group::Group::open(store.clone(), "/").map_err(|e| {
         store_error(
@@ -171,6 +168,14 @@ impl StoreReader {
                     ));
                 }
                 let cl = zio::chunk_len(&arr)? as usize;
+                let item = spec.dtype.itemsize().max(1) as u64;
+                crate::guard::check_buffer(&spec.name, len as u64, cl as u64, item, |c| {
+                    let key = arr.chunk_key(&[c]);
+                    store
+                        .size_key(&key)
+                        .map(|s| s.is_some())
+                        .map_err(|e| corrupt(&spec.name, e))
+                })?;
                 let h = BufHandle {
                     name: spec.name.clone(),
                     arr,
@@ -617,7 +622,7 @@ impl StoreReader {
                 "the store is corrupt; save the data again with gr.save",
             ));
         }
-        let mut out = vec![T::default(); b - a];
+        let mut out = crate::guard::alloc::<T>(b - a)?;
         if self.cache.is_none() {
             zio::read_into(&h.arr, h.cl, a, &mut out)?;
             return Ok(out);

@@ -24,6 +24,8 @@ mod dce;
 mod exec;
 mod explain;
 pub mod fuse;
+#[doc(hidden)]
+pub mod fuzz;
 mod ir;
 mod program;
 mod reduce_fused;

@@ -106,6 +106,9 @@ impl Importer {
     }
 
     /// The validity bitmap (buffer 0) of `arr`, `None` when nothing is null.
+    ///
+    /// # Safety
+    /// `arr` is a valid array owned (directly or as a descendant) by `self.owner`.
     unsafe fn validity(&self, arr: &FFI_ArrowArray) -> Result<Option<Bitmap>> {
         if arr.num_buffers() == 0 || arr.null_count_opt() == Some(0) || arr.is_empty() {
             return Ok(None);
@@ -123,6 +126,9 @@ impl Importer {
     }
 
     /// Offsets (buffer `i`) as i64, `n + 1` entries from the array's offset.
+    ///
+    /// # Safety
+    /// `arr` is a valid array owned by `self.owner` whose buffer `i` holds offsets.
     unsafe fn offsets(&self, arr: &FFI_ArrowArray, i: usize, large: bool) -> Result<Buf<i64>> {
         let (n, off) = (arr.len(), arr.offset());
         let ptr = arr.buffer(i);
@@ -140,6 +146,10 @@ impl Importer {
         }
     }
 
+    /// The layout of `arr`, of Arrow type `dt`.
+    ///
+    /// # Safety
+    /// `arr` is a valid array of type `dt` owned (directly or as a descendant) by `self.owner`.
     unsafe fn node(&self, dt: &DataType, arr: &FFI_ArrowArray) -> Result<Layout> {
         let (n, off) = (arr.len(), arr.offset());
         match dt {
@@ -155,9 +165,11 @@ impl Importer {
                 // SAFETY: the bits buffer holds offset + length bits.
                 let bits = unsafe { self.share::<u8>(arr.buffer(1), 0, (off + n).div_ceil(8))? };
                 let b = Bitmap::from_bytes(bits, off + n).slice(off, n);
+                // SAFETY: `arr` is valid (this function's contract).
                 let valid = unsafe { self.validity(arr)? };
                 Ok(Layout::Leaf(Leaf::new(Values::from(b.to_bools()), valid)))
             }
+            // SAFETY (every primitive arm): `arr` is valid and of this type (the contract).
             DataType::Int8 => unsafe { self.leaf::<i8>(arr) },
             DataType::Int16 => unsafe { self.leaf::<i16>(arr) },
             DataType::Int32 => unsafe { self.leaf::<i32>(arr) },
@@ -170,11 +182,13 @@ impl Importer {
             DataType::Float64 => unsafe { self.leaf::<f64>(arr) },
             DataType::Utf8 | DataType::LargeUtf8 => {
                 need(arr, 3, 0)?;
+                // SAFETY: a (large) utf8 array has offsets in buffer 1.
                 let offsets = unsafe { self.offsets(arr, 1, *dt == DataType::LargeUtf8)? };
                 let hi = offsets.last().copied().unwrap_or(0);
                 validate_offsets(&offsets, hi.max(0) as usize, 0)?;
                 // SAFETY: the data buffer holds at least the last offset's bytes.
                 let bytes = unsafe { self.share::<u8>(arr.buffer(2), 0, hi as usize)? };
+                // SAFETY: `arr` is valid (this function's contract).
                 let valid = unsafe { self.validity(arr)? };
                 Ok(Layout::Leaf(Leaf::new(
                     Values::Str(StrValues { offsets, bytes }),
@@ -183,9 +197,13 @@ impl Importer {
             }
             DataType::List(f) | DataType::LargeList(f) => {
                 need(arr, 2, 1)?;
+                // SAFETY: a (large) list array has offsets in buffer 1 and one child of the
+                // field's type (checked present by `need`), owned by the same array.
                 let offsets = unsafe { self.offsets(arr, 1, matches!(dt, DataType::LargeList(_)))? };
+                // SAFETY: as above.
                 let child = unsafe { self.node(f.data_type(), arr.child(0))? };
                 validate_offsets(&offsets, child.len(), 0)?;
+                // SAFETY: `arr` is valid (this function's contract).
                 let valid = unsafe { self.validity(arr)? };
                 empty_null_lists(Layout::List(List::new(offsets, valid, child)))
             }
@@ -193,8 +211,10 @@ impl Importer {
                 need(arr, 1, 1)?;
                 let size = *size as i64;
                 let offsets: Vec<i64> = (off..=off + n).map(|i| i as i64 * size).collect();
+                // SAFETY: a fixed-size list has one child of the field's type (`need` checked).
                 let child = unsafe { self.node(f.data_type(), arr.child(0))? };
                 validate_offsets(&offsets, child.len(), 0)?;
+                // SAFETY: `arr` is valid (this function's contract).
                 let valid = unsafe { self.validity(arr)? };
                 empty_null_lists(Layout::List(List::new(Buf::from_vec(offsets), valid, child)))
             }
@@ -204,6 +224,7 @@ impl Importer {
                 // SAFETY: type ids hold offset + length entries; dense offsets likewise.
                 let codes = unsafe { self.share::<i8>(arr.buffer(0), off, n)? };
                 let index: Buf<i64> = if dense {
+                    // SAFETY: a dense union's buffer 1 holds offset + length i32 offsets.
                     let o = unsafe { self.share::<i32>(arr.buffer(1), off, n)? };
                     Buf::from_vec(o.iter().map(|&x| i64::from(x)).collect())
                 } else {
@@ -212,6 +233,7 @@ impl Importer {
                 let mut parts = Vec::new();
                 let mut ids = Vec::new();
                 for (k, (id, f)) in fields.iter().enumerate() {
+                    // SAFETY: a union has one child per field, of that field's type.
                     parts.push(unsafe { self.node(f.data_type(), arr.child(k))? });
                     ids.push(id);
                 }
@@ -233,10 +255,15 @@ impl Importer {
         }
     }
 
+    /// A primitive leaf of `T`.
+    ///
+    /// # Safety
+    /// `arr` is a valid primitive array of `T` owned by `self.owner`.
     unsafe fn leaf<T: crate::buffer::Native>(&self, arr: &FFI_ArrowArray) -> Result<Layout> {
         need(arr, 2, 0)?;
         // SAFETY: a primitive values buffer holds offset + length elements.
         let v = unsafe { self.share::<T>(arr.buffer(1), arr.offset(), arr.len())? };
+        // SAFETY: `arr` is valid (this function's contract).
         let valid = unsafe { self.validity(arr)? };
         Ok(Layout::Leaf(Leaf::new(T::wrap(v), valid)))
     }

@@ -1,0 +1,182 @@
+//! CI smoke run of the `store` fuzz target on stable: replay every committed input in
+//! `fuzz/corpus/store/` (a panic fails the test), and check the seeds made from real stores
+//! still load.
+
+use std::path::PathBuf;
+
+fn corpus(name: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus")
+        .join(name);
+    let mut v: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            let b = std::fs::read(&p).unwrap();
+            (p, b)
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn replay_store_corpus() {
+    let inputs = corpus("store");
+    assert!(!inputs.is_empty());
+    let mut loaded = 0;
+    for (p, bytes) in &inputs {
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        let got = grumpy_zarr::fuzz::store_bytes(bytes);
+        if name.starts_with("seed-") {
+            assert!(got.is_some(), "{name}: a seed from a real store must load");
+        }
+        loaded += usize::from(got.is_some());
+    }
+    assert!(loaded > 0);
+}
+
+#[path = "../../../fuzz/mutate.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod mutate;
+
+/// Stable mutation fuzzing of the store reader for `GRUMPY_FUZZ_SECS` seconds (default 5):
+/// `GRUMPY_FUZZ_SECS=600 cargo test -p grumpy-zarr --test fuzz_corpus -- --ignored --nocapture`.
+#[test]
+#[ignore = "budgeted fuzz run; see docs/reliability.md"]
+fn mutation_fuzz_store() {
+    let secs: u64 = std::env::var("GRUMPY_FUZZ_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let seed: u64 = std::env::var("GRUMPY_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let inputs: Vec<Vec<u8>> = corpus("store").into_iter().map(|(_, b)| b).collect();
+    let dict = [
+        "ListOffsetArray",
+        "NumpyArray",
+        "BitMaskedArray",
+        "UnionArray",
+        "node0",
+        "node1",
+        "node2",
+        "level1",
+        "level2",
+        "..",
+        "/",
+        "",
+        "int64",
+        "int8",
+        "float64",
+        "string",
+        "bool",
+        "uint8",
+        "char",
+        "__array__",
+        "dataframe",
+        "array",
+        "column",
+        "buffers",
+        "length",
+        "form_key",
+        "content",
+        "offsets",
+        "primitive",
+        "chunk_shape",
+        "shape",
+        "codecs",
+        "crc32c",
+        "zstd",
+        "bytes",
+        "node0-offsets",
+        "node1-data",
+        "node1-mask",
+        "node0-tags",
+        "node0-index",
+        "x/node1-data",
+        "\n%%\n",
+    ];
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/artifacts");
+    let t = std::time::Instant::now();
+    let n = mutate::run(
+        "store",
+        &inputs,
+        &dict,
+        std::time::Duration::from_secs(secs),
+        seed,
+        &root,
+        |b| {
+            let _ = grumpy_zarr::fuzz::store_bytes(b);
+        },
+    );
+    eprintln!(
+        "store: {n} execs in {:.1} s ({:.0}/s)",
+        t.elapsed().as_secs_f64(),
+        n as f64 / t.elapsed().as_secs_f64()
+    );
+}
+
+/// Regenerate the `seed-*` inputs of `fuzz/corpus/store/` from real stores:
+/// `GRUMPY_WRITE_SEEDS=1 cargo test -p grumpy-zarr --test fuzz_corpus write_seeds -- --ignored`.
+#[test]
+#[ignore = "writes the committed seeds"]
+fn write_seeds() {
+    use grumpy_core::{Array, Frame};
+    if std::env::var("GRUMPY_WRITE_SEEDS").is_err() {
+        return;
+    }
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/store");
+    let tmp = std::env::temp_dir().join(format!("grumpy-seeds-{}", std::process::id()));
+    use grumpy_core::layout::Item;
+    let f = |x: f64| Item::from(x);
+    let union = Item::list(vec![f(1.0), Item::list(vec![f(2.0), f(3.0)]), Item::Null]);
+    let nulls = Item::list(vec![
+        Item::list(vec![f(1.0), Item::Null]),
+        Item::Null,
+        Item::list(vec![]),
+    ]);
+    let strings = Item::list(vec![
+        Item::from("ab".to_string()),
+        Item::Null,
+        Item::from(String::new()),
+    ]);
+    let items: Vec<(&str, Array)> = vec![
+        (
+            "ragged-f64",
+            Array::from_item(&vec![vec![1.0, 2.0], vec![], vec![3.0]].into(), None).unwrap(),
+        ),
+        (
+            "deep-i64",
+            Array::from_item(
+                &vec![vec![vec![1i64, 2], vec![3]], vec![], vec![vec![4]]].into(),
+                None,
+            )
+            .unwrap(),
+        ),
+        (
+            "flat-bool",
+            Array::from_item(&vec![true, false, true].into(), None).unwrap(),
+        ),
+        ("union", Array::from_item(&union, None).unwrap()),
+        ("nulls", Array::from_item(&nulls, None).unwrap()),
+        (
+            "strings",
+            Array::from_item(&strings, Some(grumpy_core::DType::String)).unwrap(),
+        ),
+    ];
+    for (name, a) in items {
+        let dir = tmp.join(name);
+        grumpy_zarr::save(&a, &dir, &Default::default()).unwrap();
+        let seed = grumpy_zarr::fuzz::seed_from_store(&dir).unwrap();
+        std::fs::write(out.join(format!("seed-{name}")), seed).unwrap();
+    }
+    let x = Array::from_item(&vec![vec![1i64], vec![2, 3], vec![]].into(), None).unwrap();
+    let df = Frame::new(&["mol", "res"], vec![("x".into(), x)], &[]).unwrap();
+    let dir = tmp.join("frame");
+    grumpy_zarr::save_frame(&df, &dir, &Default::default()).unwrap();
+    let seed = grumpy_zarr::fuzz::seed_from_store(&dir).unwrap();
+    std::fs::write(out.join("seed-frame"), seed).unwrap();
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -1,0 +1,166 @@
+"""Resources: RSS stays flat over 20 epochs of streaming a store through a compiled apply; loads,
+opens and streams leak no file descriptors; `break`, an exception and KeyboardInterrupt (also a
+real SIGINT) stop the reader threads promptly. Threads are counted in /proc/self/task (Rust
+threads included)."""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import sys
+import time
+
+import grumpy as gr
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="reads /proc/self (Linux)"
+)
+
+
+def rss_mb():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def n_fds():
+    return len(os.listdir("/proc/self/fd"))
+
+
+def n_threads():
+    return len(os.listdir("/proc/self/task"))
+
+
+def settle(target, timeout=3.0):
+    """Wait until the thread count is back to `target` (or below); return the time it took."""
+    t = time.perf_counter()
+    while n_threads() > target and time.perf_counter() - t < timeout:
+        time.sleep(0.01)
+    return time.perf_counter() - t
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    p = tmp_path_factory.mktemp("res") / "s.zarr"
+    rng = np.random.default_rng(0)
+    counts = rng.integers(0, 20, 4_000)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    gr.save(gr.from_offsets(rng.standard_normal(int(offsets[-1])), offsets), p, chunk_size=256)
+    return p
+
+
+@gr.compile
+def affine(batch):
+    return batch * 2.0 + 1.0
+
+
+def test_rss_flat_over_20_epochs_of_compiled_apply(store):
+    assert affine.is_compiled, affine.compile_error
+    st = gr.stream(store, batch_size=64, shuffle=True, seed=1)
+    app = st.apply(affine, cpu=2)
+    n_rows = len(gr.open(store))
+    rss = []
+    for epoch in range(20):
+        st.set_epoch(epoch)
+        rows = 0
+        for out in app:
+            rows += len(out)
+        assert rows == n_rows
+        gc.collect()
+        rss.append(rss_mb())
+    warm = rss[3]
+    growth = max(rss[4:]) - warm
+    assert growth < 24, f"RSS grew {growth:.1f} MB after warm-up: {[round(r) for r in rss]}"
+
+
+def test_no_fd_leaks(store):
+    def once():
+        gr.load(store)
+        r = gr.open(store)
+        r[0:10]
+        r[len(r) - 1]
+        for _ in gr.stream(store, batch_size=500):
+            pass
+        for _ in gr.stream(store, batch_size=100, workers=3):
+            break
+        try:
+            gr.load(store.parent / "missing.zarr")
+        except gr.StoreError:
+            pass
+
+    once()
+    gc.collect()
+    time.sleep(0.1)
+    before = n_fds()
+    for _ in range(25):
+        once()
+    gc.collect()
+    time.sleep(0.2)
+    assert n_fds() <= before, (before, n_fds())
+
+
+def _warm(store):
+    for _ in gr.stream(store, batch_size=256, workers=4, prefetch=8):
+        pass
+    gc.collect()
+    settle(0, timeout=0.3)
+    return n_threads()
+
+
+def test_break_stops_reader_threads(store):
+    base = _warm(store)
+    for _ in range(5):
+        it = iter(gr.stream(store, batch_size=8, workers=4, prefetch=8))
+        next(it)
+        assert n_threads() > base  # readers are running
+        del it
+        gc.collect()
+        assert settle(base) < 2.0, (base, n_threads())
+    for _ in range(5):
+        for _b in gr.stream(store, batch_size=8, workers=4, prefetch=8):
+            break
+        gc.collect()
+        assert settle(base) < 2.0, (base, n_threads())
+
+
+def test_exceptions_in_the_loop_stop_reader_threads(store):
+    base = _warm(store)
+    for exc in (KeyboardInterrupt, RuntimeError):
+        with pytest.raises(exc):
+            for i, _b in enumerate(gr.stream(store, batch_size=8, workers=4)):
+                if i == 2:
+                    raise exc()
+        gc.collect()
+        assert settle(base) < 2.0, (exc, base, n_threads())
+    with pytest.raises(KeyboardInterrupt):
+        for i, _b in enumerate(gr.stream(store, batch_size=8).apply(affine, cpu=2)):
+            if i == 2:
+                raise KeyboardInterrupt
+    gc.collect()
+    assert settle(base) < 2.0, (base, n_threads())
+
+
+def test_sigint_interrupts_iteration_promptly(store):
+    base = _warm(store)
+    old = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        t0 = time.perf_counter()
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
+        with pytest.raises(KeyboardInterrupt):
+            for _epoch in range(1000):
+                for _b in gr.stream(store, batch_size=4, workers=2):
+                    pass
+        assert time.perf_counter() - t0 < 2.0
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGINT, old)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    gc.collect()
+    assert settle(base) < 2.0, (base, n_threads())
