@@ -169,8 +169,10 @@ impl StoreReader {
                 }
                 let cl = zio::chunk_len(&arr)? as usize;
                 let item = spec.dtype.itemsize().max(1) as u64;
+                // (a sharded buffer's Zarr chunk is a shard of `per` inner chunks)
+                let per = (zio::write_len(&arr)? / cl.max(1) as u64).max(1);
                 crate::guard::check_buffer(&spec.name, len as u64, cl as u64, item, |c| {
-                    let key = arr.chunk_key(&[c]);
+                    let key = arr.chunk_key(&[c / per]);
                     store
                         .size_key(&key)
                         .map(|s| s.is_some())
