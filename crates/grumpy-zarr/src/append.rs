@@ -206,7 +206,14 @@ pub(crate) fn append_in_place(dir: &Path, batch: &Data, atomic: bool) -> Result<
             }
         } else {
             let cl = (crate::write::TARGET_CHUNK_BYTES / s.dtype.itemsize()).max(1) as u64;
-            zio::create_array(&store, &s.name, s.dtype, total as u64, cl, codec)?
+            zio::create_array(
+                &store,
+                &s.name,
+                s.dtype,
+                total as u64,
+                cl,
+                codec.for_values(values),
+            )?
         };
         write_from(&arr, *start, values)
     })?;
@@ -374,7 +381,7 @@ fn write_from(arr: &ZArray, start: usize, values: &Values) -> Result<()> {
     with_values!(values, b, T => {
         let mut head: Vec<T> = vec![T::default(); head_len];
         if head_len > 0 {
-            zio::read_into(arr, cl, start - head_len, &mut head)?;
+            zio::read_into(arr, cl, start - head_len, &mut head, false)?;
         }
         zio::write_elems::<T>(arr, start, &head, b.as_slice())
     }, _s => Err(store_error("internal: string buffer written unsplit", "", "report this bug")))

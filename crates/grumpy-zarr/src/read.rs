@@ -22,7 +22,7 @@ use crate::form::{Form, Role};
 use crate::group::{level_offsets, wrong_kind, Data, Part};
 use crate::meta::Meta;
 use crate::zio::{self, RArray, RStorage};
-use grumpy_core::buffer::{normalize, Bitmap, Buf, StrValues, Values};
+use grumpy_core::buffer::{normalize, Bitmap, Buf, Native, StrValues, Values};
 use grumpy_core::frame::Column;
 use grumpy_core::layout::{Layout, Leaf, List, Union};
 use grumpy_core::{with_dtype, Array, Code, DType, Error, Frame};
@@ -40,6 +40,24 @@ pub const FORMAT_VERSION: u64 = 1;
 /// Default decoded-chunk cache budget of a [`StoreReader`] (bytes).
 pub const DEFAULT_CACHE_BYTES: usize = 64 << 20;
 
+/// Reads estimated below this many bytes run on the calling thread: handing a few hundred
+/// kilobytes to the Rayon pool costs more (wake-ups, context switches) than decoding them, and
+/// a stream already reads several batches at once on its own threads.
+const PAR_MIN_BYTES: usize = 4 << 20;
+
+/// Run `f` and `g`, in parallel when `par`.
+fn join<A: Send, B: Send>(
+    par: bool,
+    f: impl FnOnce() -> A + Send,
+    g: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    if par {
+        rayon::join(f, g)
+    } else {
+        (f(), g())
+    }
+}
+
 /// One opened buffer.
 pub(crate) struct BufHandle {
     pub(crate) name: String,
@@ -52,6 +70,8 @@ pub(crate) struct BufHandle {
     slot: usize,
 }
 
+/// A decoded chunk in the cache: a `Buf<T>` behind `Any` (reads within one chunk are
+/// zero-copy slices of it).
 type Chunk = Arc<dyn Any + Send + Sync>;
 
 struct Lru {
@@ -140,6 +160,8 @@ pub struct StoreReader {
     extents: HashMap<String, usize>,
     cache: Option<Mutex<Lru>>,
     cache_cap: usize,
+    /// Bytes of every buffer together (to estimate the size of a row range).
+    total_bytes: usize,
 }
 
 impl StoreReader {
@@ -190,6 +212,10 @@ impl StoreReader {
             })
             .collect::<Result<HashMap<_, _>>>()?;
         let extents = extents(&meta)?;
+        let total_bytes = bufs
+            .values()
+            .map(|h| h.len.saturating_mul(h.dtype.itemsize().max(1)))
+            .fold(0usize, usize::saturating_add);
         let cache = (cache_bytes > 0).then(|| {
             Mutex::new(Lru {
                 map: HashMap::new(),
@@ -205,6 +231,7 @@ impl StoreReader {
             extents,
             cache,
             cache_cap: cache_bytes,
+            total_bytes,
         })
     }
 
@@ -216,6 +243,13 @@ impl StoreReader {
     /// True when the store has no rows.
     pub fn is_empty(&self) -> bool {
         self.meta.length == 0
+    }
+
+    /// True when rows `[a, b)` hold enough data (estimated from the store's average row size)
+    /// to be worth reading in parallel.
+    fn parallel(&self, a: usize, b: usize) -> bool {
+        let rows = self.meta.length.max(1) as u128;
+        (self.total_bytes as u128 * (b - a) as u128 / rows) >= PAR_MIN_BYTES as u128
     }
 
     /// The parsed metadata (kind, schema, parts, buffer lengths).
@@ -336,7 +370,8 @@ impl StoreReader {
     pub fn read_rows(&self, a: usize, b: usize) -> Result<Array> {
         let part = self.array_part()?;
         self.check_range(a, b)?;
-        Ok(Array::new(self.read_node(part, &part.form, a, b)?))
+        let par = self.parallel(a, b);
+        Ok(Array::new(self.read_node(part, &part.form, a, b, par)?))
     }
 
     /// Read rows `[a, b)` of a dataframe store as a [`Frame`] (every column on one set of
@@ -367,33 +402,41 @@ impl StoreReader {
             offs.push(o);
             ranges.push((c0, c1));
         }
-        let columns = self
-            .meta
-            .parts
-            .par_iter()
-            .map(|p| {
-                let mut inner = &p.form;
-                for _ in 0..p.level {
-                    if let Form::List { child, .. } = inner {
-                        inner = child;
-                    }
+        let par = self.parallel(a, b);
+        let column = |p: &Part| {
+            let mut inner = &p.form;
+            for _ in 0..p.level {
+                if let Form::List { child, .. } = inner {
+                    inner = child;
                 }
-                let (lo, hi) = ranges[p.level];
-                let mut layout = self.read_node(p, inner, lo, hi)?;
-                for k in (0..p.level).rev() {
-                    let masked =
-                        matches!(node_at(&p.form, k), Some(Form::List { masked: true, .. }));
-                    let (lo, hi) = ranges[k];
-                    let validity = self.read_mask(p, k, masked, lo, hi)?;
-                    layout = Layout::List(List::new(offs[k].clone(), validity, layout));
-                }
-                Ok(Column {
-                    name: p.column.clone().unwrap_or_default(),
-                    level: p.level,
-                    array: Array::new(layout),
-                })
+            }
+            let (lo, hi) = ranges[p.level];
+            let mut layout = self.read_node(p, inner, lo, hi, par)?;
+            for k in (0..p.level).rev() {
+                let masked = matches!(node_at(&p.form, k), Some(Form::List { masked: true, .. }));
+                let (lo, hi) = ranges[k];
+                let validity = self.read_mask(p, k, masked, lo, hi)?;
+                layout = Layout::List(List::new(offs[k].clone(), validity, layout));
+            }
+            Ok(Column {
+                name: p.column.clone().unwrap_or_default(),
+                level: p.level,
+                array: Array::new(layout),
             })
-            .collect::<Result<Vec<_>>>()?;
+        };
+        let columns = if par {
+            self.meta
+                .parts
+                .par_iter()
+                .map(column)
+                .collect::<Result<Vec<_>>>()?
+        } else {
+            self.meta
+                .parts
+                .iter()
+                .map(column)
+                .collect::<Result<Vec<_>>>()?
+        };
         Frame::from_columns(self.meta.schema.clone(), columns).map_err(|e| corrupt("columns", e))
     }
 
@@ -471,22 +514,24 @@ impl StoreReader {
         Frame::from_columns(self.meta.schema.clone(), cols).map(Data::Frame)
     }
 
-    fn read_node(&self, part: &Part, form: &Form, a: usize, b: usize) -> Result<Layout> {
+    fn read_node(&self, part: &Part, form: &Form, a: usize, b: usize, par: bool) -> Result<Layout> {
         match form {
             Form::Leaf { id, dtype, masked } => {
-                let (values, validity) = rayon::join(
+                let (values, validity) = join(
+                    par && *masked,
                     || self.read_leaf_values(part, *id, *dtype, a, b),
                     || self.read_mask(part, *id, *masked, a, b),
                 );
                 Ok(Layout::Leaf(Leaf::new(values?, validity?)))
             }
             Form::List { id, masked, child } => {
-                let (offs, validity) = rayon::join(
+                let (offs, validity) = join(
+                    par && *masked,
                     || self.read_offsets(&part.path(*id, Role::Offsets), a, b),
                     || self.read_mask(part, *id, *masked, a, b),
                 );
                 let (offs, lo, hi) = offs?;
-                let child = self.read_node(part, child, lo, hi)?;
+                let child = self.read_node(part, child, lo, hi, par)?;
                 Ok(Layout::List(List::new(offs, validity?, child)))
             }
             Form::Union { id, scalar, list } => {
@@ -514,9 +559,10 @@ impl StoreReader {
                     }
                 };
                 let ((s0, s1), (l0, l1)) = (range(0), range(1));
-                let (sc, li) = rayon::join(
-                    || self.read_node(part, scalar, s0, s1),
-                    || self.read_node(part, list, l0, l1),
+                let (sc, li) = join(
+                    par,
+                    || self.read_node(part, scalar, s0, s1, par),
+                    || self.read_node(part, list, l0, l1, par),
                 );
                 let base = [s0 as i64, l0 as i64];
                 let index: Vec<i64> = tags
@@ -538,10 +584,13 @@ impl StoreReader {
     /// `0` at row 0, the child's length at the last row, never past it).
     fn read_offsets(&self, name: &str, a: usize, b: usize) -> Result<(Buf<i64>, usize, usize)> {
         let h = self.handle(name)?;
-        let mut o: Vec<i64> = self.read_range(h, a, b + 1)?;
+        let src: Buf<i64> = self.read_buf(h, a, b + 1)?;
+        let o = src.as_slice();
         let (lo, hi) = (o[0], o[o.len() - 1]);
         let extent = self.extents.get(name).copied().unwrap_or(usize::MAX) as i64;
-        let bad = if lo < 0 || o.windows(2).any(|w| w[1] < w[0]) {
+        // (no early exit: the comparison loop vectorizes)
+        let decreasing = o[1..].iter().zip(o).fold(false, |d, (n, p)| d | (n < p));
+        let bad = if lo < 0 || decreasing {
             Some("negative or not monotonic".to_owned())
         } else if a == 0 && lo != 0 {
             Some(format!("the first offset is {lo}, not 0"))
@@ -559,10 +608,12 @@ impl StoreReader {
         if let Some(why) = bad {
             return Err(corrupt(name, format!("offsets of rows [{a}, {b}): {why}")));
         }
-        if lo != 0 {
-            o.iter_mut().for_each(|x| *x -= lo);
-        }
-        Ok((Buf::from_vec(o), lo as usize, hi as usize))
+        let rebased = if lo == 0 {
+            src
+        } else {
+            Buf::from_vec(o.iter().map(|x| x - lo).collect())
+        };
+        Ok((rebased, lo as usize, hi as usize))
     }
 
     fn read_leaf_values(
@@ -576,15 +627,12 @@ impl StoreReader {
         if dtype == DType::String {
             let (offsets, lo, hi) = self.read_offsets(&part.path(id, Role::Offsets), a, b)?;
             let name = part.path(id, Role::Data);
-            let bytes: Vec<u8> = self.read_range(self.handle(&name)?, lo, hi)?;
-            check_utf8(&name, lo, offsets.as_slice(), &bytes)?;
-            return Ok(Values::Str(StrValues {
-                offsets,
-                bytes: Buf::from_vec(bytes),
-            }));
+            let bytes: Buf<u8> = self.read_buf(self.handle(&name)?, lo, hi)?;
+            check_utf8(&name, lo, offsets.as_slice(), bytes.as_slice())?;
+            return Ok(Values::Str(StrValues { offsets, bytes }));
         }
         let h = self.handle(&part.path(id, Role::Data))?;
-        Ok(with_dtype!(dtype, T => zio::wrap(self.read_range::<T>(h, a, b)?), unreachable!()))
+        Ok(with_dtype!(dtype, T => T::wrap(self.read_buf::<T>(h, a, b)?), unreachable!()))
     }
 
     fn read_mask(
@@ -599,10 +647,10 @@ impl StoreReader {
             return Ok(None);
         }
         let h = self.handle(&part.path(id, Role::Mask))?;
-        let bytes: Vec<u8> = self.read_range(h, a / 8, b.div_ceil(8))?;
+        let bytes: Buf<u8> = self.read_buf(h, a / 8, b.div_ceil(8))?;
         let n = bytes.len() * 8;
         Ok(normalize(Some(
-            Bitmap::from_bytes(Buf::from_vec(bytes), n).slice(a % 8, b - a),
+            Bitmap::from_bytes(bytes, n).slice(a % 8, b - a),
         )))
     }
 
@@ -626,18 +674,19 @@ impl StoreReader {
         }
         let mut out = crate::guard::alloc::<T>(b - a)?;
         if self.cache.is_none() {
-            zio::read_into(&h.arr, h.cl, a, &mut out)?;
+            let par = (b - a) * std::mem::size_of::<T>() >= PAR_MIN_BYTES;
+            zio::read_into(&h.arr, h.cl, a, &mut out, par)?;
             return Ok(out);
         }
         let cl = h.cl;
         let fill = |(c, piece): (usize, &mut [T])| -> Result<()> {
             let ch = self.chunk::<T>(h, c as u64)?;
             let lo = (c * cl).max(a) - c * cl;
-            piece.copy_from_slice(&ch[lo..lo + piece.len()]);
+            piece.copy_from_slice(&ch.as_slice()[lo..lo + piece.len()]);
             Ok(())
         };
         let pieces = zio::pieces(cl, a, &mut out);
-        if pieces.len() > 1 {
+        if pieces.len() > 1 && (b - a) * std::mem::size_of::<T>() >= PAR_MIN_BYTES {
             pieces.into_par_iter().try_for_each(fill)?;
         } else {
             pieces.into_iter().try_for_each(fill)?;
@@ -645,11 +694,27 @@ impl StoreReader {
         Ok(out)
     }
 
+    /// Elements `[a, b)` as a buffer: a zero-copy slice of the cached chunk when the range
+    /// lies in one chunk, else a fresh copy ([`StoreReader::read_range`]).
+    fn read_buf<T: ElementOwned + Copy + Default + Send + Sync + 'static>(
+        &self,
+        h: &BufHandle,
+        a: usize,
+        b: usize,
+    ) -> Result<Buf<T>> {
+        if self.cache.is_some() && a < b && b <= h.len && a / h.cl == (b - 1) / h.cl {
+            let c = a / h.cl;
+            let ch = self.chunk::<T>(h, c as u64)?;
+            return Ok(ch.slice(a - c * h.cl, b - a));
+        }
+        self.read_range(h, a, b).map(Buf::from_vec)
+    }
+
     fn chunk<T: ElementOwned + Send + Sync + 'static>(
         &self,
         h: &BufHandle,
         c: u64,
-    ) -> Result<Arc<Vec<T>>> {
+    ) -> Result<Buf<T>> {
         let key = (h.slot, c);
         if let Some(cache) = &self.cache {
             let mut lru = cache.lock().unwrap_or_else(|p| p.into_inner());
@@ -657,18 +722,21 @@ impl StoreReader {
             let tick = lru.tick;
             if let Some(entry) = lru.map.get_mut(&key) {
                 entry.2 = tick;
-                if let Ok(v) = Arc::clone(&entry.0).downcast::<Vec<T>>() {
-                    return Ok(v);
+                if let Some(v) = entry.0.downcast_ref::<Buf<T>>() {
+                    return Ok(v.clone());
                 }
             }
         }
-        let v = Arc::new(zio::read_chunk::<T, _>(&h.arr, c, h.cl)?);
+        let v = Buf::from_vec(zio::read_chunk::<T, _>(&h.arr, c, h.cl)?);
         if let Some(cache) = &self.cache {
             let size = v.len() * std::mem::size_of::<T>();
             let mut lru = cache.lock().unwrap_or_else(|p| p.into_inner());
             lru.tick += 1;
             let tick = lru.tick;
-            if let Some(old) = lru.map.insert(key, (v.clone() as Chunk, size, tick)) {
+            if let Some(old) = lru
+                .map
+                .insert(key, (Arc::new(v.clone()) as Chunk, size, tick))
+            {
                 lru.bytes -= old.1;
             }
             lru.bytes += size;

@@ -17,6 +17,7 @@ use crate::form::{BufferSpec, Form, Role};
 use crate::group::Data;
 use crate::meta::Meta;
 use crate::path::TempStore;
+use crate::stream::Rows;
 use crate::zio::{self, Codec, Storage};
 use grumpy_core::buffer::{Bitmap, Buf, Values};
 use grumpy_core::layout::Layout;
@@ -39,7 +40,7 @@ pub enum ChunkDim {
     Level(String),
 }
 
-/// Options of [`save`] (`Default`: 1 MiB chunks, zstd, overwrite).
+/// Options of [`save`] (`Default`: 1 MiB chunks, [`Codec::Auto`] ("zstd"), overwrite).
 #[derive(Clone, Debug)]
 pub struct SaveOptions {
     /// Rows per chunk at `chunk_dim` (deeper buffers get proportionally many elements).
@@ -57,7 +58,7 @@ impl Default for SaveOptions {
         SaveOptions {
             chunk_size: None,
             chunk_dim: None,
-            codec: Codec::Zstd(1),
+            codec: Codec::Auto,
             overwrite: true,
         }
     }
@@ -93,14 +94,36 @@ pub fn save_data(data: &Data, path: impl AsRef<Path>, opts: &SaveOptions) -> Res
     tmp.commit(opts.overwrite)
 }
 
-/// Saves batches one by one into a temporary store, then moves it into place: the
-/// `gr.save(iterable)` path. Dropping it without [`StoreWriter::finish`] leaves no store.
+/// Batches of one form are gathered in memory up to this many bytes and written as one
+/// append: every append rewrites the last, partial chunk (or shard) of each buffer, so writing
+/// a stream of small batches one by one would rewrite the store's tail once per batch.
+const GATHER_BYTES: usize = 32 << 20;
+
+/// Saves batches into a temporary store, then moves it into place: the `gr.save(iterable)`
+/// path. Consecutive batches of the same form are gathered (up to [`GATHER_BYTES`]) and
+/// written together. Dropping it without [`StoreWriter::finish`] leaves no store.
 pub struct StoreWriter {
     tmp: TempStore,
     opts: SaveOptions,
     started: bool,
     /// The first batch when it was empty (written by `finish` if nothing else came).
     pending: Option<Data>,
+    /// Batches not written yet (all of one form), and their bytes.
+    gathered: Vec<Data>,
+    gathered_bytes: usize,
+}
+
+/// What must agree for batches to be concatenated before writing: the array's form, or a
+/// frame's columns (name, level, form).
+fn form_key(d: &Data) -> Vec<(String, usize, Form)> {
+    match d {
+        Data::Array(a) => vec![(String::new(), 0, Form::from_layout(&a.layout))],
+        Data::Frame(f) => f
+            .columns()
+            .iter()
+            .map(|c| (c.name.clone(), c.level, Form::from_layout(&c.array.layout)))
+            .collect(),
+    }
 }
 
 impl StoreWriter {
@@ -113,6 +136,8 @@ impl StoreWriter {
             opts,
             started: false,
             pending: None,
+            gathered: Vec::new(),
+            gathered_bytes: 0,
         })
     }
 
@@ -127,7 +152,42 @@ impl StoreWriter {
     /// When an array batch does not fit the form written so far but the rows so far fit the
     /// batch's (lists first, then a batch mixing scalars and lists), the temporary store is
     /// rewritten once in the wider form: it is not visible yet, so this is still one store.
+    /// Batches of the form of those before them are gathered and written together (errors of
+    /// a gathered batch surface when the gathered rows are written, at the latest in
+    /// [`StoreWriter::finish`]).
     pub fn write_data(&mut self, batch: &Data) -> Result<()> {
+        let same = self
+            .gathered
+            .first()
+            .is_none_or(|g| batch.is_empty() || form_key(g) == form_key(batch));
+        if !same {
+            self.flush()?;
+        }
+        if batch.is_empty() && self.gathered.is_empty() {
+            return self.write_now(batch);
+        }
+        if !batch.is_empty() {
+            self.gathered_bytes += batch.nbytes();
+            self.gathered.push(batch.clone());
+        }
+        if self.gathered_bytes >= GATHER_BYTES {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Write the gathered batches as one append.
+    fn flush(&mut self) -> Result<()> {
+        let parts = std::mem::take(&mut self.gathered);
+        self.gathered_bytes = 0;
+        match parts.len() {
+            0 => Ok(()),
+            1 => self.write_now(&parts[0]),
+            _ => self.write_now(&Data::concat_rows(&parts)?),
+        }
+    }
+
+    fn write_now(&mut self, batch: &Data) -> Result<()> {
         if !self.started {
             if batch.is_empty() && self.pending.is_none() {
                 self.pending = Some(batch.clone());
@@ -166,6 +226,7 @@ impl StoreWriter {
 
     /// Move the written store into place (error when no batch was written).
     pub fn finish(mut self) -> Result<()> {
+        self.flush()?;
         if let Some(empty) = self.pending.take().filter(|_| !self.started) {
             write_store(self.tmp.dir(), &empty, &self.opts, false)?;
             self.started = true;
@@ -371,7 +432,7 @@ pub(crate) fn write_store(dir: &Path, data: &Data, opts: &SaveOptions, cap: bool
             s.dtype,
             values.len() as u64,
             cl as u64,
-            opts.codec,
+            opts.codec.for_values(values),
         )?;
         zio::write_values(&arr, 0, &Values::empty(values.dtype()), values)
     })?;

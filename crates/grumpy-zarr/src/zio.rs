@@ -3,13 +3,13 @@
 //! [`RStorage`] (read only), so read-only backends (HTTP) plug in.
 
 use crate::error::{corrupt, io_error, store_error, Error, Result};
-use grumpy_core::buffer::{Buf, Native, Values};
+use grumpy_core::buffer::{Native, Values};
 use grumpy_core::{with_dtype, with_values, DType};
 use rayon::prelude::*;
 use std::sync::Arc;
 use zarrs::array::codec::{Crc32cCodec, GzipCodec, ZstdCodec};
 use zarrs::array::{
-    data_type, Array, ArrayBuilder, ArrayShardedExt, ArrayShardedReadableExt,
+    data_type, Array, ArrayBuilder, ArrayBytes, ArrayShardedExt, ArrayShardedReadableExt,
     ArrayShardedReadableExtCache, CodecOptions, DataType, Element, ElementOwned, FillValue,
 };
 use zarrs::storage::{ReadableStorageTraits, ReadableWritableListableStorageTraits, StoreKey};
@@ -28,19 +28,25 @@ pub(crate) type RArray = Array<dyn ReadableStorageTraits>;
 pub enum Codec {
     /// No compression (`bytes` + `crc32c`).
     None,
-    /// `zstd` at a level (default 1: fast, still shrinks offsets and masks a lot).
+    /// `"zstd"`, the default: zstd level 1 on every buffer it shrinks by at least 10% (judged
+    /// on a sample of the buffer's first MiB), no compression on the others. Offsets, masks,
+    /// tags and most integer data compress well; noisy float coordinates do not (zstd saves a
+    /// few percent there and makes every read 3–4× slower), so they are stored raw.
+    Auto,
+    /// `zstd` at a level on every buffer (`"zstd:<level>"`).
     Zstd(i32),
     /// `gzip` at a level 0..=9 (pure Rust; slower than zstd, for readers without zstd).
     Gzip(u32),
 }
 
 impl Codec {
-    /// Parse `"zstd"`, `"zstd:5"` (level -7..=22), `"gzip"`, `"gzip:9"` (level 0..=9), or
-    /// `"none"`.
+    /// Parse `"zstd"` ([`Codec::Auto`]), `"zstd:5"` (level -7..=22, on every buffer),
+    /// `"gzip"`, `"gzip:9"` (level 0..=9), or `"none"`.
     ///
     /// ```
     /// use grumpy_zarr::Codec;
-    /// assert_eq!(Codec::parse("zstd").unwrap(), Codec::Zstd(1));
+    /// assert_eq!(Codec::parse("zstd").unwrap(), Codec::Auto);
+    /// assert_eq!(Codec::parse("zstd:1").unwrap(), Codec::Zstd(1));
     /// assert_eq!(Codec::parse("zstd:9").unwrap(), Codec::Zstd(9));
     /// assert_eq!(Codec::parse("gzip").unwrap(), Codec::Gzip(5));
     /// assert!(Codec::parse("lz4").is_err());
@@ -60,7 +66,7 @@ impl Codec {
             |prefix: &str| -> Option<i64> { s.strip_prefix(prefix).and_then(|l| l.parse().ok()) };
         match s {
             "none" | "raw" => Ok(Codec::None),
-            "zstd" => Ok(Codec::Zstd(1)),
+            "zstd" => Ok(Codec::Auto),
             "gzip" => Ok(Codec::Gzip(5)),
             _ => match (level("zstd:"), level("gzip:")) {
                 (Some(l), _) if (-7..=22).contains(&l) => Ok(Codec::Zstd(l as i32)),
@@ -74,10 +80,39 @@ impl Codec {
     pub fn name(self) -> String {
         match self {
             Codec::None => "none".into(),
-            Codec::Zstd(1) => "zstd".into(),
+            Codec::Auto => "zstd".into(),
             Codec::Zstd(l) => format!("zstd:{l}"),
             Codec::Gzip(5) => "gzip".into(),
             Codec::Gzip(l) => format!("gzip:{l}"),
+        }
+    }
+}
+
+/// Bytes of the sample [`Codec::Auto`] compresses to decide.
+const SAMPLE_BYTES: usize = 1 << 20;
+
+impl Codec {
+    /// The codec to write `values` with: [`Codec::Auto`] becomes `Zstd(1)` when zstd shrinks a
+    /// sample of the first MiB by at least 10% (or the buffer is tiny), else `None`; any other
+    /// codec is returned as is.
+    pub(crate) fn for_values(self, values: &Values) -> Codec {
+        if self != Codec::Auto {
+            return self;
+        }
+        let sample: Vec<u8> = with_values!(values, b, T => {
+            let s = b.as_slice();
+            let k = (SAMPLE_BYTES / std::mem::size_of::<T>().max(1)).min(s.len());
+            match T::into_array_bytes(&zarr_dtype(values.dtype()), s[..k].to_vec()) {
+                Ok(ArrayBytes::Fixed(c)) => c.into_owned(),
+                _ => return Codec::Zstd(1),
+            }
+        }, s => s.bytes.as_slice()[..s.bytes.len().min(SAMPLE_BYTES)].to_vec());
+        if sample.len() < 4096 {
+            return Codec::Zstd(1);
+        }
+        match zstd::bulk::compress(&sample, 1) {
+            Ok(c) if c.len() * 10 <= sample.len() * 9 => Codec::Zstd(1),
+            _ => Codec::None,
         }
     }
 }
@@ -136,6 +171,7 @@ pub(crate) fn create_array(
     }
     let mut codecs: Vec<Arc<dyn zarrs::array::BytesToBytesCodecTraits>> = Vec::new();
     match codec {
+        Codec::Auto => codecs.push(Arc::new(ZstdCodec::new(1, false))),
         Codec::Zstd(level) => codecs.push(Arc::new(ZstdCodec::new(level, false))),
         Codec::Gzip(level) => codecs.push(Arc::new(
             GzipCodec::new(level).map_err(|e| io_error(name, e))?,
@@ -299,11 +335,6 @@ fn read_subchunk<T: ElementOwned, S: ?Sized + ReadableStorageTraits + 'static>(
         .map_err(|e| corrupt(arr.path(), e))
 }
 
-/// Wrap a decoded vector as [`Values`].
-pub(crate) fn wrap<T: Native>(v: Vec<T>) -> Values {
-    T::wrap(Buf::from_vec(v))
-}
-
 /// Set the length of the 1-D array `/name` by editing its `zarr.json` in place (every other
 /// field is kept byte for byte, so zarr-python still reads the full codec objects that
 /// `zarrs`' own metadata writer would abbreviate).
@@ -321,9 +352,15 @@ pub(crate) fn set_len(store: &Storage, name: &str, len: u64) -> Result<()> {
 }
 
 /// Decode elements `[a, b)` of `arr` straight into `out` (`out.len() == b - a`), chunks in
-/// parallel; each chunk is decoded into a chunk-sized scratch vector and copied once, so a
+/// parallel when `par`; each chunk is decoded into a chunk-sized scratch vector and copied once, so a
 /// read peaks at the output plus one chunk per thread. Missing chunks are corruption.
-pub(crate) fn read_into<T, S>(arr: &Array<S>, cl: usize, a: usize, out: &mut [T]) -> Result<()>
+pub(crate) fn read_into<T, S>(
+    arr: &Array<S>,
+    cl: usize,
+    a: usize,
+    out: &mut [T],
+    par: bool,
+) -> Result<()>
 where
     T: ElementOwned + Copy + Send + Sync,
     S: ?Sized + ReadableStorageTraits + 'static,
@@ -335,7 +372,7 @@ where
         Ok(())
     };
     let pieces = pieces(cl, a, out);
-    if pieces.len() > 1 {
+    if par && pieces.len() > 1 {
         pieces.into_par_iter().try_for_each(fill)
     } else {
         pieces.into_iter().try_for_each(fill)
