@@ -65,15 +65,7 @@ def bar(
     >>> [b.to_list() for b in bar(st, desc="epoch", progress=False)]
     [[[1.0]], [[2.0, 3.0]]]
     """
-    if progress is not None and not isinstance(progress, bool):
-        from .errors import ArgumentError, _make
-
-        raise _make(
-            ArgumentError,
-            "progress must be None, True or False",
-            f"got {progress!r}",
-            "pass progress=False to turn bars off, True to always show one",
-        )
+    check(progress)
     tqdm = None if progress is False else _tqdm()
     if tqdm is None:
         return iter(iterable)
@@ -84,6 +76,30 @@ def bar(
             total = None
     delay = 0.0 if progress else DELAY
     return iter(tqdm(iterable, total=total, desc=desc, delay=delay, leave=False, file=sys.stderr))
+
+
+def check(progress: object) -> None:
+    """Raise ``ArgumentError`` unless ``progress`` is None, True or False.
+
+    Parameters
+    ----------
+    progress : object
+        The value passed as ``progress=``.
+
+    Examples
+    --------
+    >>> check(None), check(False)
+    (None, None)
+    """
+    if progress is not None and not isinstance(progress, bool):
+        from .errors import ArgumentError, _make
+
+        raise _make(
+            ArgumentError,
+            "progress must be None, True or False",
+            f"got {progress!r}",
+            "pass progress=False to turn bars off, True to always show one",
+        )
 
 
 def enabled(progress: bool | None) -> bool:
@@ -102,4 +118,4 @@ def enabled(progress: bool | None) -> bool:
     return progress is not False and _tqdm() is not None
 
 
-__all__ = ["DELAY", "bar", "enabled"]
+__all__ = ["DELAY", "bar", "check", "enabled"]

@@ -23,6 +23,8 @@ from . import _core
 from .compile import CompiledTransform, build_plan
 from .compiler import chain
 from .errors import ArgumentError, CompileWarning, Unsupported, _make
+from .progress import bar
+from .progress import check as check_progress
 
 Stream = _core.Stream
 
@@ -204,6 +206,9 @@ class StreamApply:
         See above.
     prefetch : int, optional
         Batches in flight (default ``2 * cpu``).
+    progress : bool or None, default None
+        A progress bar over the epoch (:func:`grumpy.progress.bar`: None shows one with tqdm
+        once the epoch has run 2 s, True at once, False never).
 
     Examples
     --------
@@ -214,7 +219,9 @@ class StreamApply:
     (True, [[1.5], [3.0]])
     """
 
-    def __init__(self, stream, fns, cpu=1, compile="auto", scheduler="auto", prefetch=None):
+    def __init__(
+        self, stream, fns, cpu=1, compile="auto", scheduler="auto", prefetch=None, progress=None
+    ):
         if not isinstance(stream, Stream):
             raise _make(
                 ArgumentError,
@@ -250,6 +257,8 @@ class StreamApply:
                 'pass scheduler="auto", "python" or "rust"',
             )
         self.window = 2 * self.cpu if prefetch is None else _positive_int("prefetch", prefetch)
+        check_progress(progress)
+        self.progress = progress
         self.stream, self.fns, self.compile, self.scheduler = stream, fl, compile, scheduler
         self.mode = (
             "never"
@@ -306,6 +315,9 @@ class StreamApply:
             return self._per_function(batch)
 
     def __iter__(self):
+        return bar(self._iter(), total=len(self), desc="apply", progress=self.progress)
+
+    def _iter(self):
         use_rust = self.plan is not None and (
             self.scheduler == "rust" or (self.scheduler == "auto" and self.cpu > 1)
         )

@@ -184,3 +184,36 @@ def test_demo_runs_small_and_cleans_up(tmp_path, capsys):
     keep = tmp_path / "kept"
     assert demo.main(["--proteins", "10", "--out", str(keep), "--no-progress"]) == 0
     assert len(gr.open(keep / "proteins.gr")) == 10
+
+
+def test_apply_and_save_take_progress(tmp_path, fake_tqdm):
+    x = gr.array([[float(i)] * (i % 3) for i in range(10)])
+    st = gr.stream(x, batch_size=3)
+
+    def total(b):
+        return b.sum(dim=1)
+
+    for cpu, scheduler in [(1, "python"), (2, "rust"), (2, "python")]:
+        fake_tqdm.made = []
+        app = st.apply(total, cpu=cpu, scheduler=scheduler, progress=True)
+        got = [b.to_list() for b in app]
+        assert got == [x[i : i + 3].sum(dim=1).to_list() for i in (0, 3, 6, 9)]
+        assert [(m["total"], m["desc"], m["delay"]) for m in fake_tqdm.made] == [(4, "apply", 0.0)]
+    fake_tqdm.made = []
+    assert len(list(st.apply(lambda b: b * 2.0))) == 4  # default: a delayed bar
+    assert fake_tqdm.made[0]["delay"] == progress.DELAY
+    fake_tqdm.made = []
+    assert len(list(st.apply(lambda b: b * 2.0, progress=False))) == 4
+    assert fake_tqdm.made == []
+    with pytest.raises(gr.ArgumentError):
+        st.apply(lambda b: b, progress="always")
+
+    gr.save((x[a : a + 5] for a in (0, 5)), tmp_path / "a.gr", progress=True)
+    assert [m["desc"] for m in fake_tqdm.made] == ["save"]
+    assert gr.load(tmp_path / "a.gr").to_list() == x.to_list()
+    fake_tqdm.made = []
+    gr.save((x[a : a + 5] for a in (0, 5)), tmp_path / "b.gr", progress=False)
+    gr.save(x, tmp_path / "c.gr", progress=True)  # one object: one call, no bar
+    assert fake_tqdm.made == []
+    with pytest.raises(gr.ArgumentError):
+        gr.save((x[a : a + 5] for a in (0, 5)), tmp_path / "d.gr", progress=2)

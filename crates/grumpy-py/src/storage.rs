@@ -151,9 +151,13 @@ fn batches_of(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
 /// `obj` is an array-like or a DataFrame, or a sequence of batches (an iterator, generator,
 /// stream, or a list of GrumpyArrays/DataFrames) saved batch by batch. `codec="zstd"`
 /// compresses the buffers zstd shrinks (by 10% or more on a sample) and stores the others raw;
-/// `"zstd:<level>"` compresses every buffer; `"gzip[:<level>]"`, `"none"`.
+/// `"zstd:<level>"` compresses every buffer; `"gzip[:<level>]"`, `"none"`. `progress`: a bar
+/// over the batches of a sequence (`grumpy.progress.bar` rules: None = tqdm after 2 s, True,
+/// False); a single object is written in one call, without a bar.
 #[pyfunction]
-#[pyo3(signature = (obj, path, chunk_size = None, chunk_dim = None, codec = None, overwrite = None))]
+#[pyo3(signature = (obj, path, chunk_size = None, chunk_dim = None, codec = None, overwrite = None,
+    progress = None))]
+#[allow(clippy::too_many_arguments)]
 fn save(
     py: Python<'_>,
     obj: &Bound<'_, PyAny>,
@@ -162,6 +166,7 @@ fn save(
     chunk_dim: Option<&Bound<'_, PyAny>>,
     codec: Option<&Bound<'_, PyAny>>,
     overwrite: Option<&Bound<'_, PyAny>>,
+    progress: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<()> {
     let zstd = PyString::new(py, "zstd").into_any();
     let yes = PyBool::new(py, true).to_owned().into_any();
@@ -173,8 +178,15 @@ fn save(
     )?;
     let path = store_path(path)?;
     if batches_of(obj)? {
+        let kwargs = pyo3::types::PyDict::new(py);
+        kwargs.set_item("desc", "save")?;
+        kwargs.set_item("progress", progress)?;
+        let batches = py
+            .import("grumpy.progress")?
+            .getattr("bar")?
+            .call((obj,), Some(&kwargs))?;
         let mut w = run(py, || StoreWriter::new(&path, opts))?;
-        for batch in obj.try_iter()? {
+        for batch in batches.try_iter()? {
             let d = data_from_py(&batch?)?;
             run(py, || w.write_data(&d))?;
         }

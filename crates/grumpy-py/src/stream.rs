@@ -409,7 +409,7 @@ impl PyStream {
     }
 
     /// Apply callables per batch: `apply(fns, cpu=1, compile="auto", scheduler="auto",
-    /// prefetch=None)` → `grumpy.stream.StreamApply` (validates every argument).
+    /// prefetch=None, progress=None)` → `grumpy.stream.StreamApply` (validates every argument).
     #[pyo3(signature = (fns, *args, **kwargs))]
     fn apply<'py>(
         slf: &Bound<'py, Self>,
