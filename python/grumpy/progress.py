@@ -78,6 +78,55 @@ def bar(
     return iter(tqdm(iterable, total=total, desc=desc, delay=delay, leave=False, file=sys.stderr))
 
 
+class _Counter:
+    """A tqdm bar over a byte count (``update(n)``, ``close()``)."""
+
+    def __init__(self, tqdm, total, desc, delay):
+        self._bar = tqdm(
+            total=total,
+            desc=desc,
+            delay=delay,
+            unit="B",
+            unit_scale=True,
+            leave=False,
+            file=sys.stderr,
+        )
+
+    def update(self, n):
+        self._bar.update(n)
+
+    def close(self):
+        self._bar.close()
+
+
+def counter(total: int, desc: str | None = None, progress: bool | None = None):
+    """A byte-count bar for one long call (``gr.load``): ``update(n)`` as bytes arrive, then
+    ``close()``; None when no bar may be shown (see :func:`bar` for ``progress``).
+
+    Parameters
+    ----------
+    total : int
+        Bytes expected.
+    desc : str, optional
+        The bar's label.
+    progress : bool or None, default None
+
+    Returns
+    -------
+    object or None
+
+    Examples
+    --------
+    >>> counter(100, progress=False) is None
+    True
+    """
+    check(progress)
+    tqdm = None if progress is False else _tqdm()
+    if tqdm is None:
+        return None
+    return _Counter(tqdm, total, desc, 0.0 if progress else DELAY)
+
+
 def check(progress: object) -> None:
     """Raise ``ArgumentError`` unless ``progress`` is None, True or False.
 
@@ -118,4 +167,4 @@ def enabled(progress: bool | None) -> bool:
     return progress is not False and _tqdm() is not None
 
 
-__all__ = ["DELAY", "bar", "check", "enabled"]
+__all__ = ["DELAY", "bar", "check", "counter", "enabled"]

@@ -89,12 +89,18 @@ class FakeTqdm:
 
     made: ClassVar[list[dict]] = []
 
-    def __init__(self, iterable, **kw):
+    def __init__(self, iterable=None, **kw):
         self.iterable, self.kw = iterable, kw
         FakeTqdm.made.append(kw)
 
     def __iter__(self):
         yield from self.iterable
+
+    def update(self, n):
+        self.kw.setdefault("updates", []).append(n)
+
+    def close(self):
+        self.kw["closed"] = True
 
 
 @pytest.fixture
@@ -217,3 +223,43 @@ def test_apply_and_save_take_progress(tmp_path, fake_tqdm):
     assert fake_tqdm.made == []
     with pytest.raises(gr.ArgumentError):
         gr.save((x[a : a + 5] for a in (0, 5)), tmp_path / "d.gr", progress=2)
+
+
+def test_load_counts_bytes_into_a_bar(tmp_path, fake_tqdm):
+    rows = [[float(i)] * (i % 50) for i in range(3000)]
+    x = gr.array(rows)
+    gr.save(x, tmp_path / "s.gr", chunk_size=100)
+    assert gr.load(tmp_path / "s.gr", progress=False).to_list() == rows
+    assert fake_tqdm.made == []
+    got = gr.load(tmp_path / "s.gr", progress=True)
+    assert got.to_list() == rows
+    (kw,) = fake_tqdm.made
+    assert kw["desc"] == "load" and kw["unit"] == "B" and kw["delay"] == 0.0 and kw["closed"]
+    # every byte of every buffer (offsets + values) counted exactly once
+    assert sum(kw["updates"]) == kw["total"] == 8 * (len(rows) + 1) + 8 * x.size
+    df = gr.dataframe({"x": rows[:10], "n": [float(i) for i in range(10)]}, schema=["a", "b"])
+    gr.save(df, tmp_path / "f.gr")
+    assert gr.load(tmp_path / "f.gr", progress=True)["n"].to_list() == df["n"].to_list()
+    with pytest.raises(gr.ArgumentError):
+        gr.load(tmp_path / "s.gr", progress="yes")
+    with pytest.raises(gr.StoreError):
+        gr.load(tmp_path / "missing.gr", progress=True)
+
+
+def test_real_tqdm_load_bar(tmp_path):
+    pytest.importorskip("tqdm")
+    gr.save(gr.array([[1.0] * 100] * 1000), tmp_path / "s.gr")
+    code = (
+        "import sys, grumpy as gr\n"
+        "x = gr.load(sys.argv[1], progress=True)\n"
+        "gr.load(sys.argv[1], progress=False)\n"
+        "print(len(x))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "s.gr")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "1000"
+    assert out.stderr.count("load") == 1 and "B/s" in out.stderr

@@ -139,6 +139,44 @@ pub(crate) fn run<T: Send>(
     }
 }
 
+/// Like [`run`], but `f` runs on a thread of its own while this thread calls `poll` (with the
+/// GIL) every `every`: progress bars, Ctrl-C (a pending signal returns its error at once; the
+/// work finishes in the background and is dropped).
+pub(crate) fn run_polled<T: Send + 'static>(
+    py: Python<'_>,
+    f: impl FnOnce() -> grumpy_core::Result<T> + Send + 'static,
+    every: std::time::Duration,
+    mut poll: impl FnMut() -> PyResult<()>,
+) -> PyResult<T> {
+    use std::sync::mpsc::{channel, RecvTimeoutError};
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        let r = catch_unwind(AssertUnwindSafe(|| grumpy_core::pool::install(f)));
+        let _ = tx.send(r);
+    });
+    let mut rx = rx;
+    loop {
+        // (the receiver moves into the GIL-free closure and back: it is Send, not Sync)
+        let (got, back) = py.detach(move || (rx.recv_timeout(every), rx));
+        rx = back;
+        poll()?;
+        match got {
+            Ok(Ok(Ok(v))) => return Ok(v),
+            Ok(Ok(Err(e))) => return Err(to_py(e)),
+            Ok(Err(p)) => return Err(to_py(panic_error(&*p))),
+            Err(RecvTimeoutError::Timeout) => py.check_signals()?,
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(to_py(grumpy_core::Error::new(
+                    grumpy_core::Code::Unsupported,
+                    "the worker thread ended without a result",
+                    "it stopped unexpectedly",
+                    "this is a bug: please report it",
+                )))
+            }
+        }
+    }
+}
+
 /// Like [`run`] for calls that *wait* on other threads (a stream's next batch): the GIL is
 /// released but the call stays on the calling thread. Blocking inside a pool thread would let
 /// Rayon's work stealing stack the wait on top of a job the waited-for work needs: a deadlock.

@@ -2,14 +2,16 @@
 
 use crate::array::PyGrumpyArray;
 use crate::convert::{from_py, row_to_py_obj};
-use crate::errors::{err, run};
+use crate::errors::{err, run, run_polled};
 use crate::frame::PyDataFrame;
 use grumpy_core::Code;
 use grumpy_zarr::{ChunkDim, Codec, Data, SaveOptions, StoreReader, StoreWriter};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyInt, PyList, PySlice, PyString, PyTuple};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A store path: `str` or `os.PathLike` (URLs are strings; writing to one is refused in Rust).
 fn store_path(path: &Bound<'_, PyAny>) -> PyResult<PathBuf> {
@@ -213,12 +215,48 @@ fn data_to_py(py: Python<'_>, d: Data) -> PyResult<Py<PyAny>> {
 
 /// `gr.load(path)`: read a whole store (a GrumpyArray or a DataFrame). `path` is a directory,
 /// or (read-only) an `http(s)://` URL in builds with the `http` feature, `s3://`/`gs://` with
-/// `object-store` (see `grumpy._core.features()`).
+/// `object-store` (see `grumpy._core.features()`). `progress`: a bar over the bytes read
+/// (`grumpy.progress` rules: None = tqdm once the load has run 2 s, True, False).
 #[pyfunction]
-fn load(py: Python<'_>, path: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+#[pyo3(signature = (path, progress = None))]
+fn load(
+    py: Python<'_>,
+    path: &Bound<'_, PyAny>,
+    progress: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Py<PyAny>> {
     let path = store_path(path)?;
-    let d = run(py, || grumpy_zarr::load_data(&path))?;
-    data_to_py(py, d)
+    let progress_mod = py.import("grumpy.progress")?;
+    progress_mod.getattr("check")?.call1((progress,))?;
+    let enabled: bool = progress_mod
+        .getattr("enabled")?
+        .call1((progress,))?
+        .extract()?;
+    if !enabled {
+        let d = run(py, || grumpy_zarr::load_data(&path))?;
+        return data_to_py(py, d);
+    }
+    let counter = Arc::new(AtomicU64::new(0));
+    let reader = run(py, || StoreReader::open_with_cache(&path, 0))?.with_progress(counter.clone());
+    let bar = progress_mod
+        .getattr("counter")?
+        .call1((reader.total_bytes(), "load", progress))?;
+    let mut shown = 0;
+    let mut update = || -> PyResult<()> {
+        let now = counter.load(Ordering::Relaxed);
+        if now > shown {
+            bar.call_method1("update", (now - shown,))?;
+            shown = now;
+        }
+        Ok(())
+    };
+    let d = run_polled(
+        py,
+        move || reader.read_all_data(),
+        Duration::from_millis(100),
+        &mut update,
+    );
+    bar.call_method0("close")?;
+    data_to_py(py, d?)
 }
 
 /// `gr.open(path)`: a lazy `Store` (reads metadata now, rows on demand); URLs as in `gr.load`,

@@ -381,7 +381,7 @@ fn write_from(arr: &ZArray, start: usize, values: &Values) -> Result<()> {
     with_values!(values, b, T => {
         let mut head: Vec<T> = vec![T::default(); head_len];
         if head_len > 0 {
-            zio::read_into(arr, cl, start - head_len, &mut head, false)?;
+            zio::read_into(arr, cl, start - head_len, &mut head, false, &|_| ())?;
         }
         zio::write_elems::<T>(arr, start, &head, b.as_slice())
     }, _s => Err(store_error("internal: string buffer written unsplit", "", "report this bug")))

@@ -31,6 +31,7 @@ use serde_json::Value;
 use std::any::Any;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use zarrs::array::ElementOwned;
 
@@ -162,6 +163,8 @@ pub struct StoreReader {
     cache_cap: usize,
     /// Bytes of every buffer together (to estimate the size of a row range).
     total_bytes: usize,
+    /// Bytes read so far, when someone watches (a progress bar).
+    progress: Option<Arc<AtomicU64>>,
 }
 
 impl StoreReader {
@@ -232,7 +235,40 @@ impl StoreReader {
             cache,
             cache_cap: cache_bytes,
             total_bytes,
+            progress: None,
         })
+    }
+
+    /// Count the bytes of every element read from now on into `counter` (chunk by chunk), so
+    /// another thread can show progress against [`StoreReader::total_bytes`].
+    ///
+    /// ```
+    /// use std::sync::{atomic::{AtomicU64, Ordering}, Arc};
+    /// use grumpy_core::Array;
+    /// let dir = std::env::temp_dir().join(format!("grumpy-doc-progress-{}", std::process::id()));
+    /// let a = Array::from_item(&vec![vec![1.0, 2.0], vec![3.0]].into(), None).unwrap();
+    /// grumpy_zarr::save(&a, &dir, &Default::default()).unwrap();
+    /// let n = Arc::new(AtomicU64::new(0));
+    /// let r = grumpy_zarr::StoreReader::open(&dir).unwrap().with_progress(n.clone());
+    /// r.read_all().unwrap();
+    /// assert_eq!(n.load(Ordering::Relaxed) as usize, r.total_bytes());
+    /// std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    pub fn with_progress(mut self, counter: Arc<AtomicU64>) -> StoreReader {
+        self.progress = Some(counter);
+        self
+    }
+
+    /// Bytes of all the store's buffers (decoded): what a full read counts with
+    /// [`StoreReader::with_progress`].
+    pub fn total_bytes(&self) -> usize {
+        self.total_bytes
+    }
+
+    fn count(&self, bytes: usize) {
+        if let Some(c) = &self.progress {
+            c.fetch_add(bytes as u64, Ordering::Relaxed);
+        }
     }
 
     /// Number of outer rows.
@@ -675,7 +711,8 @@ impl StoreReader {
         let mut out = crate::guard::alloc::<T>(b - a)?;
         if self.cache.is_none() {
             let par = (b - a) * std::mem::size_of::<T>() >= PAR_MIN_BYTES;
-            zio::read_into(&h.arr, h.cl, a, &mut out, par)?;
+            let count = |n: usize| self.count(n * std::mem::size_of::<T>());
+            zio::read_into(&h.arr, h.cl, a, &mut out, par, &count)?;
             return Ok(out);
         }
         let cl = h.cl;
@@ -683,6 +720,7 @@ impl StoreReader {
             let ch = self.chunk::<T>(h, c as u64)?;
             let lo = (c * cl).max(a) - c * cl;
             piece.copy_from_slice(&ch.as_slice()[lo..lo + piece.len()]);
+            self.count(std::mem::size_of_val(piece));
             Ok(())
         };
         let pieces = zio::pieces(cl, a, &mut out);
@@ -705,6 +743,7 @@ impl StoreReader {
         if self.cache.is_some() && a < b && b <= h.len && a / h.cl == (b - 1) / h.cl {
             let c = a / h.cl;
             let ch = self.chunk::<T>(h, c as u64)?;
+            self.count((b - a) * std::mem::size_of::<T>());
             return Ok(ch.slice(a - c * h.cl, b - a));
         }
         self.read_range(h, a, b).map(Buf::from_vec)

@@ -352,7 +352,7 @@ pub(crate) fn set_len(store: &Storage, name: &str, len: u64) -> Result<()> {
 }
 
 /// Decode elements `[a, b)` of `arr` straight into `out` (`out.len() == b - a`), chunks in
-/// parallel when `par`; each chunk is decoded into a chunk-sized scratch vector and copied once, so a
+/// parallel when `par` (`on_piece(elements)` after each chunk's part); each chunk is decoded into a chunk-sized scratch vector and copied once, so a
 /// read peaks at the output plus one chunk per thread. Missing chunks are corruption.
 pub(crate) fn read_into<T, S>(
     arr: &Array<S>,
@@ -360,6 +360,7 @@ pub(crate) fn read_into<T, S>(
     a: usize,
     out: &mut [T],
     par: bool,
+    on_piece: &(dyn Fn(usize) + Sync),
 ) -> Result<()>
 where
     T: ElementOwned + Copy + Send + Sync,
@@ -369,6 +370,7 @@ where
         let v = read_chunk::<T, S>(arr, c as u64, cl)?;
         let lo = (c * cl).max(a) - c * cl;
         piece.copy_from_slice(&v[lo..lo + piece.len()]);
+        on_piece(piece.len());
         Ok(())
     };
     let pieces = pieces(cl, a, out);
