@@ -45,6 +45,7 @@ pub mod guard;
 mod http_store;
 pub mod meta;
 pub mod path;
+mod plain;
 pub mod read;
 pub mod remote;
 pub mod stream;

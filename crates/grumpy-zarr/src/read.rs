@@ -21,6 +21,7 @@ use crate::error::{corrupt, store_error, Result};
 use crate::form::{Form, Role};
 use crate::group::{level_offsets, wrong_kind, Data, Part};
 use crate::meta::Meta;
+use crate::plain::PlainElem;
 use crate::zio::{self, RArray, RStorage};
 use grumpy_core::buffer::{normalize, Bitmap, Buf, Native, StrValues, Values};
 use grumpy_core::frame::Column;
@@ -692,7 +693,9 @@ impl StoreReader {
 
     /// Elements `[a, b)` of a buffer, decoded straight into the returned vector (chunks in
     /// parallel, through the cache when there is one).
-    pub(crate) fn read_range<T: ElementOwned + Copy + Default + Send + Sync + 'static>(
+    pub(crate) fn read_range<
+        T: ElementOwned + PlainElem + Copy + Default + Send + Sync + 'static,
+    >(
         &self,
         h: &BufHandle,
         a: usize,
@@ -734,7 +737,7 @@ impl StoreReader {
 
     /// Elements `[a, b)` as a buffer: a zero-copy slice of the cached chunk when the range
     /// lies in one chunk, else a fresh copy ([`StoreReader::read_range`]).
-    fn read_buf<T: ElementOwned + Copy + Default + Send + Sync + 'static>(
+    fn read_buf<T: ElementOwned + PlainElem + Copy + Default + Send + Sync + 'static>(
         &self,
         h: &BufHandle,
         a: usize,
@@ -749,7 +752,7 @@ impl StoreReader {
         self.read_range(h, a, b).map(Buf::from_vec)
     }
 
-    fn chunk<T: ElementOwned + Send + Sync + 'static>(
+    fn chunk<T: ElementOwned + PlainElem + Default + Clone + Send + Sync + 'static>(
         &self,
         h: &BufHandle,
         c: u64,

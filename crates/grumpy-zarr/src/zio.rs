@@ -3,6 +3,7 @@
 //! [`RStorage`] (read only), so read-only backends (HTTP) plug in.
 
 use crate::error::{corrupt, io_error, store_error, Error, Result};
+use crate::plain::{self, PlainElem};
 use grumpy_core::buffer::{Native, Values};
 use grumpy_core::{with_dtype, with_values, DType};
 use rayon::prelude::*;
@@ -286,11 +287,17 @@ pub(crate) fn write_values(arr: &ZArray, start: usize, head: &Values, new: &Valu
 /// sharded buffer chunk `c` is an inner chunk: a missing shard is corruption; an inner chunk
 /// absent from an existing shard's (checksummed) index holds fill values, as Zarr defines (the
 /// sharding codec never stores an all-fill inner chunk).
-pub(crate) fn read_chunk<T: ElementOwned, S: ?Sized + ReadableStorageTraits + 'static>(
-    arr: &Array<S>,
-    c: u64,
-    cl: usize,
-) -> Result<Vec<T>> {
+pub(crate) fn read_chunk<T, S>(arr: &Array<S>, c: u64, cl: usize) -> Result<Vec<T>>
+where
+    T: ElementOwned + PlainElem + Default + Clone,
+    S: ?Sized + ReadableStorageTraits + 'static,
+{
+    if let Some(how) = plain::chain(arr) {
+        let mut v = crate::guard::alloc::<T>(cl)?;
+        if plain::decode_into(arr, how, c, cl, &mut v)? {
+            return Ok(v);
+        }
+    }
     let v: Option<Vec<T>> = if arr.is_sharded() {
         read_subchunk(arr, c, cl)?
     } else {
@@ -363,10 +370,18 @@ pub(crate) fn read_into<T, S>(
     on_piece: &(dyn Fn(usize) + Sync),
 ) -> Result<()>
 where
-    T: ElementOwned + Copy + Send + Sync,
+    T: ElementOwned + PlainElem + Default + Copy + Send + Sync,
     S: ?Sized + ReadableStorageTraits + 'static,
 {
+    let how = plain::chain(arr);
     let fill = |(c, piece): (usize, &mut [T])| -> Result<()> {
+        // a whole chunk decodes straight into its place in the output
+        if let Some(how) = how.filter(|_| piece.len() == cl) {
+            if plain::decode_into(arr, how, c as u64, cl, piece)? {
+                on_piece(piece.len());
+                return Ok(());
+            }
+        }
         let v = read_chunk::<T, S>(arr, c as u64, cl)?;
         let lo = (c * cl).max(a) - c * cl;
         piece.copy_from_slice(&v[lo..lo + piece.len()]);
