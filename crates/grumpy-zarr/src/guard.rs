@@ -5,11 +5,11 @@
 //!   symbolic link *inside* the store (the store's own path may be or contain a symlink). A
 //!   store from elsewhere could otherwise point `node1-data/c/0` at `~/.ssh/id_rsa` and, with
 //!   its checksum codec removed from the array metadata, read it as data.
-//! - [`check_buffer`]: a declared chunk length must be sane ([`MAX_CHUNK_BYTES`]) and the chunk
+//! - `check_buffer`: a declared chunk length must be sane ([`MAX_CHUNK_BYTES`]) and the chunk
 //!   holding the last recorded element must exist, so a `zarr.json` claiming 10^15 elements
 //!   fails at open with a `StoreError` instead of allocating petabytes.
 //! - [`alloc`]: output vectors are allocated fallibly (a `StoreError`, never an abort).
-//! - [`refuse_symlinks`]: appends never write into a directory reached through a symlink.
+//! - `refuse_symlinks`: appends never write into a directory reached through a symlink.
 //!
 //! ```
 //! use grumpy_zarr::guard::alloc;

@@ -2,7 +2,7 @@
 //!
 //! | scheme            | cargo feature  | backend                                              |
 //! |-------------------|----------------|------------------------------------------------------|
-//! | `http://`, `https://` | `http`     | [`crate::http_store`] (`ureq` + `rustls`, range requests) |
+//! | `http://`, `https://` | `http`     | `http_store` (`ureq` + `rustls`, range requests) |
 //! | `s3://`, `gs://`  | `object-store` | `zarrs_object_store` over `object_store`, on a small tokio runtime |
 //!
 //! Credentials for object stores come from the usual environment variables

@@ -100,7 +100,7 @@ pub fn save_data(data: &Data, path: impl AsRef<Path>, opts: &SaveOptions) -> Res
 const GATHER_BYTES: usize = 32 << 20;
 
 /// Saves batches into a temporary store, then moves it into place: the `gr.save(iterable)`
-/// path. Consecutive batches of the same form are gathered (up to [`GATHER_BYTES`]) and
+/// path. Consecutive batches of the same form are gathered (up to `GATHER_BYTES`, 32 MiB) and
 /// written together. Dropping it without [`StoreWriter::finish`] leaves no store.
 pub struct StoreWriter {
     tmp: TempStore,
