@@ -15,6 +15,10 @@
 //! (median splits down to single blocks). Results never depend on the order: candidates are
 //! ranked by `(d², index)` and the box bounds are exact lower bounds in floating point (every
 //! step of `d²` is monotone under rounding, and the sums run in the same order).
+//!
+//! Along a chain, consecutive queries are a few Å apart, so the next query starts from the
+//! previous one and its neighbours instead ([`Blocks::knn_hinted`]): a tighter first bound,
+//! and the buffer filled by ranking instead of by insertions that mispredict.
 
 use super::select::KBest;
 
@@ -34,6 +38,8 @@ pub(crate) struct Blocks<const D: usize> {
     idx: Vec<u32>,
     /// Slot of every original index.
     slot: Vec<u32>,
+    /// Whether the points were put in kd order (else `idx` is the identity).
+    reordered: bool,
     /// Block boxes by axis.
     lo: [Vec<f64>; D],
     hi: [Vec<f64>; D],
@@ -41,6 +47,12 @@ pub(crate) struct Blocks<const D: usize> {
     lb: Vec<f64>,
     /// Per-query scratch: `d²` of the seed window's blocks.
     wd: Vec<f64>,
+    /// Per-query scratch: the slots already offered from a hint list, one bit per slot of
+    /// each block (all zero between queries).
+    seen: Vec<u8>,
+    /// Per-query scratch: `d²` and original index of the hinted points.
+    hd: Vec<f64>,
+    hj: Vec<u32>,
 }
 
 impl<const D: usize> Default for Blocks<D> {
@@ -50,10 +62,14 @@ impl<const D: usize> Default for Blocks<D> {
             xs: std::array::from_fn(|_| Vec::new()),
             idx: Vec::new(),
             slot: Vec::new(),
+            reordered: false,
             lo: std::array::from_fn(|_| Vec::new()),
             hi: std::array::from_fn(|_| Vec::new()),
             lb: Vec::new(),
             wd: Vec::new(),
+            seen: Vec::new(),
+            hd: Vec::new(),
+            hj: Vec::new(),
         }
     }
 }
@@ -66,7 +82,8 @@ impl<const D: usize> Blocks<D> {
         self.idx.clear();
         self.idx.extend(0..n as u32);
         self.fill(data);
-        if n > 2 * B && self.spread() > ORDER_OK {
+        self.reordered = n > 2 * B && self.spread() > ORDER_OK;
+        if self.reordered {
             kd_order::<D>(data, &mut self.idx);
             self.fill(data);
         }
@@ -101,6 +118,8 @@ impl<const D: usize> Blocks<D> {
             }
         }
         self.lb.resize(nb, 0.0);
+        self.seen.clear();
+        self.seen.resize(nb, 0);
     }
 
     /// Mean block extent over the group extent (summed over axes): small for compact blocks.
@@ -176,13 +195,19 @@ impl<const D: usize> Blocks<D> {
     /// the slots within the current bound (a mask) are looked at one by one.
     #[inline(always)]
     fn scan(&self, b: usize, q: &[f64; D], skip: u32, best: &mut KBest) {
+        self.scan_except(b, q, skip, 0, best);
+    }
+
+    /// [`Blocks::scan`] without the slots whose bits are set in `except`.
+    #[inline(always)]
+    fn scan_except(&self, b: usize, q: &[f64; D], skip: u32, except: u8, best: &mut KBest) {
         let d = self.block_d2(b, q);
         let bound = best.bound();
         let mut m = 0u32;
         for (t, &v) in d.iter().enumerate() {
             m |= u32::from(v <= bound) << t;
         }
-        m &= self.valid(b);
+        m &= self.valid(b) & !u32::from(except);
         while m != 0 {
             let t = m.trailing_zeros() as usize;
             m &= m - 1;
@@ -235,31 +260,99 @@ impl<const D: usize> Blocks<D> {
             let d = self.block_d2(b, q);
             self.wd[(b - b0) * B..(b - b0 + 1) * B].copy_from_slice(&d);
         }
-        let offer = |s: usize, best: &mut KBest| {
-            let dd = self.wd[s - lo];
-            if dd <= best.bound() {
-                let j = self.idx[s];
-                if j != skip && best.accepts(dd, j) {
-                    best.push(dd, j);
-                }
-            }
-        };
-        offer(s0, best);
+        self.offer(s0, lo, skip, best);
         for step in 1..hi - lo {
             let (up, down) = (s0 + step, s0.checked_sub(step).filter(|&s| s >= lo));
             if up >= hi && down.is_none() {
                 break;
             }
             if up < hi {
-                offer(up, best);
+                self.offer(up, lo, skip, best);
             }
             if let Some(s) = down {
-                offer(s, best);
+                self.offer(s, lo, skip, best);
             }
         }
         for b in (0..b0).chain(b1 + 1..self.lb.len()) {
             if self.lb[b] <= best.bound() {
                 self.scan(b, q, skip, best);
+            }
+        }
+    }
+
+    /// Whether the points kept their input order (it makes compact blocks): then consecutive
+    /// points are near each other, and one query's neighbours are a good [`Blocks::knn_hinted`]
+    /// hint for the next.
+    pub(crate) fn in_input_order(&self) -> bool {
+        !self.reordered
+    }
+
+    /// Like [`Blocks::knn`], but first fills `best` with the points of `hint` at once (original
+    /// indices: the previous query along a chain and its neighbours), which sets a tight bound
+    /// without one insertion per point; then every block within the bound is scanned, without
+    /// the hinted points.
+    /// Duplicates, `skip` and out-of-range entries in `hint` are ignored; the result is the
+    /// same as [`Blocks::knn`]'s for any hint.
+    #[inline(always)]
+    pub(crate) fn knn_hinted(
+        &mut self,
+        q: &[f64; D],
+        k: usize,
+        skip: u32,
+        hint: &[u32],
+        best: &mut KBest,
+    ) {
+        best.reset(k);
+        let n = self.n;
+        if k == 0 || n == 0 {
+            return;
+        }
+        self.bounds(q);
+        self.hd.clear();
+        self.hj.clear();
+        for &j in hint {
+            if j as usize >= n || j == skip {
+                continue;
+            }
+            let s = self.slot[j as usize] as usize;
+            let bit = 1u8 << (s % B);
+            if self.seen[s / B] & bit != 0 {
+                continue;
+            }
+            self.seen[s / B] |= bit;
+            // the arithmetic of `block_d2`, for one slot
+            let mut dd = 0.0;
+            #[allow(clippy::needless_range_loop)] // q and the axis arrays in lockstep
+            for a in 0..D {
+                let v = q[a] - self.xs[a][s];
+                dd += v * v;
+            }
+            self.hd.push(dd);
+            self.hj.push(j);
+        }
+        best.fill(&self.hd, &self.hj);
+        for b in 0..self.lb.len() {
+            if self.lb[b] <= best.bound() {
+                self.scan_except(b, q, skip, self.seen[b], best);
+            }
+        }
+        for &j in hint {
+            if (j as usize) < n {
+                self.seen[self.slot[j as usize] as usize / B] = 0;
+            }
+        }
+    }
+
+    /// Offer slot `s` of the seed window (whose distances start at slot `lo`) to `best`. A
+    /// method, not a closure: closures do not inherit the caller's `target_feature`, so the
+    /// closure could not be inlined into the AVX2 copy of the search.
+    #[inline(always)]
+    fn offer(&self, s: usize, lo: usize, skip: u32, best: &mut KBest) {
+        let dd = self.wd[s - lo];
+        if dd <= best.bound() {
+            let j = self.idx[s];
+            if j != skip && best.accepts(dd, j) {
+                best.push(dd, j);
             }
         }
     }
@@ -378,6 +471,70 @@ mod tests {
                         assert_eq!(ids(&a), ids(&b), "q {qi} k {k} seed {seed:?}");
                         assert_eq!(a.items().0, b.items().0);
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hinted_knn_matches_brute_force_for_any_hint() {
+        // chains (input order kept) and a cloud on a coarse grid (kd order, many ties)
+        for (data, reordered) in [(chain(300), false), (cloud(300, 3, 5), true)] {
+            let mut blk = Blocks::<3>::default();
+            blk.load(&data);
+            assert_eq!(blk.in_input_order(), !reordered);
+            let (mut a, mut b) = (KBest::default(), KBest::default());
+            let mut prev: Vec<u32> = Vec::new();
+            for qi in 0..300usize {
+                let q: &[f64; 3] = data[qi * 3..qi * 3 + 3].try_into().unwrap();
+                let far = [299u32, 0, 150, 7, 7, 7];
+                let odd = [qi as u32, 999, u32::MAX, 3, 3];
+                for (k, skip) in [
+                    (16, qi as u32),
+                    (1, qi as u32),
+                    (40, u32::MAX),
+                    (299, qi as u32),
+                ] {
+                    for hint in [&prev[..], &far[..], &odd[..], &[][..]] {
+                        blk.knn_hinted(q, k, skip, hint, &mut a);
+                        let sk = if skip == u32::MAX { usize::MAX } else { qi };
+                        brute::knn(Fixed::<3>, &data, q, k, sk, 0, &mut b);
+                        a.finish();
+                        b.finish();
+                        assert_eq!(ids(&a), ids(&b), "q {qi} k {k} hint {hint:?}");
+                        assert_eq!(a.items().0, b.items().0);
+                    }
+                }
+                // as the driver does: the previous query and its 16 neighbours
+                blk.knn_hinted(q, 16, qi as u32, &prev, &mut a);
+                a.finish();
+                prev.clear();
+                prev.push(qi as u32);
+                prev.extend_from_slice(a.items().1);
+            }
+            assert!(blk.seen.iter().all(|&m| m == 0), "hint marks are cleared");
+        }
+    }
+
+    #[test]
+    fn hinted_knn_handles_tiny_groups_and_duplicates() {
+        for n in [1usize, 2, 8, 9, 17] {
+            // every point twice: equal distances everywhere, ties broken by index
+            let mut data = cloud(n, 2, 3);
+            data.extend_from_within(..);
+            let m = 2 * n;
+            let mut blk = Blocks::<2>::default();
+            blk.load(&data);
+            let (mut a, mut b) = (KBest::default(), KBest::default());
+            for qi in 0..m {
+                let q: &[f64; 2] = data[qi * 2..qi * 2 + 2].try_into().unwrap();
+                let hint: Vec<u32> = (0..m as u32).rev().collect();
+                for k in [1, 3, m - 1] {
+                    blk.knn_hinted(q, k, qi as u32, &hint, &mut a);
+                    brute::knn(Fixed::<2>, &data, q, k, qi, 0, &mut b);
+                    a.finish();
+                    b.finish();
+                    assert_eq!(ids(&a), ids(&b), "n {n} q {qi} k {k}");
                 }
             }
         }

@@ -108,6 +108,9 @@ struct Scratch<const D: usize> {
     blocks: Blocks<D>,
     off: Vec<f64>,
     cand: Vec<(f64, u32)>,
+    /// The previous query of the task (local index) and its neighbours: the next query's
+    /// hint along a chain (empty: none).
+    hint: Vec<u32>,
 }
 
 impl<'a, M: Metric, const D: usize> Ctx<'a, M, D> {
@@ -221,6 +224,7 @@ impl<'a, M: Metric, const D: usize> Ctx<'a, M, D> {
             blocks: Blocks::default(),
             off: vec![0.0; self.m.dims()],
             cand: Vec::new(),
+            hint: Vec::new(),
         }
     }
 
@@ -242,7 +246,11 @@ impl<'a, M: Metric, const D: usize> Ctx<'a, M, D> {
             Kind::Blocks => {
                 let qa: &[f64; D] = q.try_into().expect("D coordinates");
                 let seed = (self.spec.same || self.spec.excl).then(|| self.local(g, qi) as u32);
-                s.blocks.knn(qa, c, skip, seed, &mut s.best);
+                if seed.is_some() && !s.hint.is_empty() {
+                    s.blocks.knn_hinted(qa, c, skip, &s.hint, &mut s.best);
+                } else {
+                    s.blocks.knn(qa, c, skip, seed, &mut s.best);
+                }
             }
             Kind::Brute => {
                 let nq = (self.q.groups[g + 1] - self.q.groups[g]) as usize;
@@ -366,11 +374,22 @@ impl<'a, M: Metric, const D: usize> Ctx<'a, M, D> {
         self.load(t, s);
         let c = self.count(t.group, k);
         let base = offsets[t.q0] as usize;
+        // Query i is data point i and the points are in chain order: hint each query with
+        // the previous one and its neighbours (see `Blocks::knn_hinted`).
+        let chain = self.kinds[t.group] == Kind::Blocks
+            && (self.spec.same || self.spec.excl)
+            && s.blocks.in_input_order();
+        s.hint.clear();
         #[allow(clippy::needless_range_loop)] // several arrays indexed in lockstep
         for qi in t.q0..t.q1 {
             self.knn_one(t, qi, c, s);
             let (d2s, js) = s.best.items();
             self.put(slab, offsets[qi] as usize - base, t.group, qi, d2s, js);
+            if chain {
+                s.hint.clear();
+                s.hint.push(self.local(t.group, qi) as u32);
+                s.hint.extend_from_slice(js);
+            }
         }
     }
 

@@ -220,6 +220,64 @@ fn every_kernel_matches_the_naive_reference() {
     }
 }
 
+/// Random walks on an integer grid (steps of -3..=3 per axis): chain order, so the blocks
+/// kernel keeps it and hints each query with the previous one; many exact ties and
+/// duplicate points.
+fn chain_points(n: usize, dims: usize, seed: u64) -> Vec<Vec<f64>> {
+    let mut p = vec![0.0; dims];
+    lcg_points(n, dims, seed, 7)
+        .into_iter()
+        .map(|step| {
+            for (x, s) in p.iter_mut().zip(step) {
+                *x += (s + 3.0) * 2.0 - 3.0;
+            }
+            p.clone()
+        })
+        .collect()
+}
+
+#[test]
+fn chains_match_the_naive_reference() {
+    // one task per small group, several per 1500-point group (hints restart per task), a
+    // kd-tree for 5000 points; k = 1, the sorted buffer, the heap, and more than the group
+    for dims in [2usize, 3] {
+        let groups: Vec<Vec<Vec<f64>>> = [2usize, 17, 300, 1500, 5000]
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| chain_points(n, dims, 5 + i as u64))
+            .collect();
+        let b = flat_array(&groups, dims);
+        for k in [1usize, 16, 70, 2000] {
+            for (excl, same) in [(true, true), (false, true), (true, false), (false, false)] {
+                let opts = NeighborOpts::knn(k as i64)
+                    .dim(1)
+                    .self_loops(!excl)
+                    .same(same);
+                let got = neighbors(&b, &b, &opts).unwrap();
+                let mut qg = 0;
+                for grp in &groups {
+                    let step = match grp.len() {
+                        0..=300 => 1,
+                        301..=2000 => 13,
+                        _ => 89,
+                    };
+                    let qs: Vec<usize> = (0..grp.len()).step_by(step).collect();
+                    for (&i, w) in qs.iter().zip(naive(&qs, grp, Some(k), None, excl)) {
+                        let o = got.offsets();
+                        let (a, z) = (o[qg + i] as usize, o[qg + i + 1] as usize);
+                        let wi: Vec<i64> = w.iter().map(|x| x.0).collect();
+                        let wd: Vec<f64> = w.iter().map(|x| x.1).collect();
+                        let what = format!("dims {dims} n {} q {i} k {k} excl {excl}", grp.len());
+                        assert_eq!(&got.neighbor_index()[a..z], &wi[..], "{what}");
+                        assert_eq!(&got.distance_values()[a..z], &wd[..], "{what}");
+                    }
+                    qg += grp.len();
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn graph_forms_agree_with_the_index_result() {
     let groups: Vec<Vec<Vec<f64>>> = [3usize, 0, 40, 700]
