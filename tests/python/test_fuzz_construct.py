@@ -30,7 +30,7 @@ class Seq:
 
 
 NP_SCALARS = st.one_of(
-    st.integers(-(2**31), 2**31).map(np.int32),
+    st.integers(-(2**31), 2**31 - 1).map(np.int32),
     st.integers(-(2**63), 2**63 - 1).map(np.int64),
     st.integers(0, 2**64 - 1).map(np.uint64),
     st.floats(width=32).map(np.float32),
