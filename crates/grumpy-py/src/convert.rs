@@ -15,6 +15,7 @@ use grumpy_core::layout::{too_deep, Builder, Layout, Leaf, List, MAX_DEPTH};
 use grumpy_core::{with_values, Array, Code, DType, Scalar};
 use numpy::ndarray::ArrayView1;
 use numpy::{Element, PyArray1, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
+use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{
     PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PySequence, PySet,
@@ -40,9 +41,91 @@ fn walk(obj: &Bound<'_, PyAny>, b: &mut Builder, depth: usize) -> PyResult<()> {
         return b.push_f64(f.value()).py();
     }
     if let Ok(l) = obj.cast_exact::<PyList>() {
-        return push_row(l.iter(), b, depth);
+        return push_list(l, b, depth);
     }
     walk_slow(obj, b, depth)
+}
+
+/// Push an exact `list` row. Items that are lists of exact floats (the xyz of a residue) are
+/// pushed through borrowed references, with no reference-count round trip per item; anything
+/// else is walked through an owned reference (walking may run Python code, which could drop
+/// a borrowed item). The length is re-read every step, as a list iterator does.
+fn push_list(l: &Bound<'_, PyList>, b: &mut Builder, depth: usize) -> PyResult<()> {
+    if depth >= MAX_DEPTH {
+        return Err(to_py(too_deep()));
+    }
+    // SAFETY: `l` is a live list and the GIL is held.
+    if unsafe { push_float_row(l.as_ptr(), b)? } {
+        return Ok(());
+    }
+    let py = l.py();
+    let list_type = std::ptr::addr_of_mut!(ffi::PyList_Type);
+    b.begin_list();
+    let c = b.child();
+    let mut i = 0;
+    while i < l.len() {
+        // SAFETY: `i` is below the current length and no Python code runs before the item is
+        // used, so this borrowed reference is to a live item.
+        let item = unsafe { ffi::PyList_GetItem(l.as_ptr(), i as ffi::Py_ssize_t) };
+        // SAFETY: as above; `push_float_row` runs no Python code.
+        let done = unsafe {
+            ffi::Py_TYPE(item) == list_type && depth + 1 < MAX_DEPTH && push_float_row(item, c)?
+        };
+        if !done {
+            // SAFETY: `item` is a live borrowed reference; this takes a new strong one.
+            let owned = unsafe { Bound::from_borrowed_ptr(py, item) };
+            walk(&owned, c, depth + 1)?;
+        }
+        i += 1;
+    }
+    b.end_list();
+    Ok(())
+}
+
+/// Push the list `list` as one row when every item is an exact Python float; `false`
+/// (nothing pushed) when some item is not, or the row is empty. Errors are those of the
+/// item-by-item walk (a float after strings).
+///
+/// # Safety
+/// `list` must be a live exact `list` and the GIL held. No Python code runs here, so the list
+/// and its (borrowed) items cannot change meanwhile.
+unsafe fn push_float_row(list: *mut ffi::PyObject, b: &mut Builder) -> PyResult<bool> {
+    const ROW: usize = 8;
+    // SAFETY: per the contract above; an exact float's `PyFloat_AsDouble` cannot fail.
+    unsafe {
+        let n = ffi::PyList_Size(list);
+        if n <= 0 {
+            return Ok(false);
+        }
+        let n = n as usize;
+        let float_type = std::ptr::addr_of_mut!(ffi::PyFloat_Type);
+        let item = |i: usize| ffi::PyList_GetItem(list, i as ffi::Py_ssize_t);
+        let mut small = [0.0f64; ROW];
+        if n <= ROW {
+            for (i, v) in small[..n].iter_mut().enumerate() {
+                let it = item(i);
+                if ffi::Py_TYPE(it) != float_type {
+                    return Ok(false);
+                }
+                *v = ffi::PyFloat_AsDouble(it);
+            }
+        } else if (0..n).any(|i| ffi::Py_TYPE(item(i)) != float_type) {
+            return Ok(false);
+        }
+        b.begin_list();
+        let c = b.child();
+        if n <= ROW {
+            for &v in &small[..n] {
+                c.push_f64(v).py()?;
+            }
+        } else {
+            for i in 0..n {
+                c.push_f64(ffi::PyFloat_AsDouble(item(i))).py()?;
+            }
+        }
+        b.end_list();
+    }
+    Ok(true)
 }
 
 /// Push a list row made of `items`.
@@ -372,8 +455,7 @@ pub(crate) fn regular_lists(mut layout: Layout, shape: &[usize]) -> Layout {
     for k in (1..shape.len()).rev() {
         let inner = shape[k] as i64;
         let n: usize = shape[..k].iter().product();
-        let offsets: Vec<i64> = (0..=n as i64).map(|i| i * inner).collect();
-        layout = Layout::List(List::new(Buf::from_vec(offsets), None, layout));
+        layout = Layout::List(List::new(Buf::arithmetic(n, inner), None, layout));
     }
     layout
 }

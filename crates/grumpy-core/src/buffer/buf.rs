@@ -20,7 +20,26 @@
 
 use std::any::Any;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Values computed on first access: the source of a deferred buffer ([`Buf::deferred`]).
+///
+/// `compute` must be a pure function of immutable inputs (e.g. other grumpy buffers, which are
+/// copy-on-write), must not fail and must return exactly `len()` values: a deferred buffer is
+/// then indistinguishable from one computed eagerly, except in when the work happens.
+pub trait Deferred<T>: Send + Sync {
+    /// Number of values `compute` returns.
+    fn len(&self) -> usize;
+    /// True when `len()` is 0.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The values.
+    fn compute(&self) -> Vec<T>;
+    /// The concrete source, for consumers that can use it without computing the values (a
+    /// reduction fusing the computation into its own pass).
+    fn as_any(&self) -> &dyn Any;
+}
 
 enum Storage<T> {
     Owned(Vec<T>),
@@ -28,6 +47,12 @@ enum Storage<T> {
         ptr: *const T,
         len: usize,
         _owner: Box<dyn Any + Send + Sync>,
+    },
+    /// Computed on first access, at most once kept: `src` is dropped once `cell` is set.
+    Lazy {
+        len: usize,
+        src: Mutex<Option<Arc<dyn Deferred<T>>>>,
+        cell: OnceLock<Vec<T>>,
     },
 }
 
@@ -50,13 +75,65 @@ impl<T> Storage<T> {
                     std::slice::from_raw_parts(*ptr, *len)
                 }
             },
+            Storage::Lazy { cell, .. } => match cell.get() {
+                Some(v) => v,
+                None => self.materialize(),
+            },
         }
+    }
+
+    /// Compute a lazy storage's values (no lock is held while computing, so a computation
+    /// that runs on the Rayon pool cannot deadlock against another reader; two racing readers
+    /// may both compute, and the first result is kept).
+    #[cold]
+    fn materialize(&self) -> &[T] {
+        let Storage::Lazy { len, src, cell } = self else {
+            return self.as_slice();
+        };
+        let source = src.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(s) = source {
+            let v = s.compute();
+            assert_eq!(v.len(), *len, "Deferred::compute returned the wrong length");
+            let _ = cell.set(v);
+            *src.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        }
+        cell.get()
+            .map(Vec::as_slice)
+            .expect("a lazy buffer's source is dropped only after its values are set")
+    }
+
+    /// The pending source of a lazy storage that has not been computed yet.
+    fn pending(&self) -> Option<Arc<dyn Deferred<T>>> {
+        match self {
+            Storage::Lazy { src, cell, .. } if cell.get().is_none() => {
+                src.lock().unwrap_or_else(|e| e.into_inner()).clone()
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The shared part of a [`Buf`]: the storage, plus facts about all of it computed at most once
+/// (the storage never changes while shared; a unique owner that writes resets them).
+struct Shared<T> {
+    data: Storage<T>,
+    /// `Some(s)` when the whole storage is an arithmetic progression with step `s` (offsets of
+    /// regular lists); only ever computed for `i64` buffers.
+    step: OnceLock<Option<i64>>,
+}
+
+impl<T> Shared<T> {
+    fn new(data: Storage<T>) -> Arc<Shared<T>> {
+        Arc::new(Shared {
+            data,
+            step: OnceLock::new(),
+        })
     }
 }
 
 /// A typed, immutable-by-default, shareable buffer (see the module docs).
 pub struct Buf<T> {
-    store: Arc<Storage<T>>,
+    store: Arc<Shared<T>>,
     start: usize,
     len: usize,
 }
@@ -100,7 +177,7 @@ impl<T> Buf<T> {
     pub fn from_vec(v: Vec<T>) -> Self {
         let len = v.len();
         Buf {
-            store: Arc::new(Storage::Owned(v)),
+            store: Shared::new(Storage::Owned(v)),
             start: 0,
             len,
         }
@@ -117,7 +194,7 @@ impl<T> Buf<T> {
         owner: Box<dyn Any + Send + Sync>,
     ) -> Self {
         Buf {
-            store: Arc::new(Storage::Foreign {
+            store: Shared::new(Storage::Foreign {
                 ptr,
                 len,
                 _owner: owner,
@@ -125,6 +202,51 @@ impl<T> Buf<T> {
             start: 0,
             len,
         }
+    }
+
+    /// A buffer whose values `src` computes on first access (see [`Deferred`]). Until then,
+    /// [`Buf::pending`] hands the source to consumers that can fuse the computation into their
+    /// own pass; any other access computes the values once and keeps them.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use grumpy_core::buffer::{Buf, Deferred};
+    /// struct Squares(usize);
+    /// impl Deferred<u64> for Squares {
+    ///     fn len(&self) -> usize { self.0 }
+    ///     fn compute(&self) -> Vec<u64> { (0..self.0 as u64).map(|i| i * i).collect() }
+    ///     fn as_any(&self) -> &dyn std::any::Any { self }
+    /// }
+    /// let b = Buf::deferred(Arc::new(Squares(4)));
+    /// let s = b.slice(1, 2);
+    /// assert!(s.pending().is_some());       // nothing computed yet
+    /// assert_eq!(s.as_slice(), &[1, 4]);    // first access computes
+    /// assert!(b.pending().is_none());
+    /// assert_eq!(b.as_slice(), &[0, 1, 4, 9]);
+    /// ```
+    pub fn deferred(src: Arc<dyn Deferred<T>>) -> Self {
+        let len = src.len();
+        Buf {
+            store: Shared::new(Storage::Lazy {
+                len,
+                src: Mutex::new(Some(src)),
+                cell: OnceLock::new(),
+            }),
+            start: 0,
+            len,
+        }
+    }
+
+    /// The source of a deferred buffer whose values have not been computed yet, with this
+    /// view's range in it (`start`, `len`); `None` for every other buffer.
+    pub fn pending(&self) -> Option<(Arc<dyn Deferred<T>>, usize, usize)> {
+        self.store.data.pending().map(|s| (s, self.start, self.len))
+    }
+
+    /// True when the values live in memory owned by someone else (e.g. a NumPy array), which
+    /// its owner may change: a computation that must see today's values cannot be deferred.
+    pub fn is_foreign(&self) -> bool {
+        matches!(self.store.data, Storage::Foreign { .. })
     }
 
     /// Number of elements in this view.
@@ -140,7 +262,7 @@ impl<T> Buf<T> {
     /// The elements of this view.
     #[inline]
     pub fn as_slice(&self) -> &[T] {
-        &self.store.as_slice()[self.start..self.start + self.len]
+        &self.store.data.as_slice()[self.start..self.start + self.len]
     }
 
     /// A zero-copy sub-view `[start, start + len)` of this view.
@@ -153,6 +275,24 @@ impl<T> Buf<T> {
             store: Arc::clone(&self.store),
             start: self.start + start,
             len,
+        }
+    }
+
+    /// A uniquely held, whole deferred buffer becomes an owned one (computing its values if
+    /// needed, without copying them), so writers can update it in place.
+    fn own_lazy(&mut self) {
+        let whole = matches!(&self.store.data, Storage::Lazy { len, .. } if *len == self.len)
+            && self.start == 0;
+        if !whole {
+            return;
+        }
+        if let Some(sh) = Arc::get_mut(&mut self.store) {
+            sh.data.as_slice();
+            if let Storage::Lazy { cell, .. } = &mut sh.data {
+                if let Some(v) = cell.take() {
+                    sh.data = Storage::Owned(v);
+                }
+            }
         }
     }
 
@@ -183,12 +323,20 @@ impl<T> Buf<T> {
     /// assert_eq!(b.as_slice(), &[5, 2]);
     /// ```
     pub fn get_mut(&mut self) -> Option<&mut [T]> {
+        self.own_lazy();
         let len = self.len;
         if self.start != 0 {
             return None;
         }
         match Arc::get_mut(&mut self.store) {
-            Some(Storage::Owned(v)) if v.len() == len => Some(v.as_mut_slice()),
+            Some(Shared {
+                data: Storage::Owned(v),
+                step,
+            }) if v.len() == len => {
+                // The caller may write: forget what was known about the old contents.
+                *step = OnceLock::new();
+                Some(v.as_mut_slice())
+            }
             _ => None,
         }
     }
@@ -197,26 +345,86 @@ impl<T> Buf<T> {
 impl<T: Clone> Buf<T> {
     /// Mutable access, copying first when the storage is shared, foreign or a sub-view.
     pub fn make_mut(&mut self) -> &mut [T] {
-        let unique_full = matches!(&*self.store, Storage::Owned(v) if v.len() == self.len && self.start == 0)
+        self.own_lazy();
+        let unique_full = matches!(&self.store.data, Storage::Owned(v) if v.len() == self.len && self.start == 0)
             && Arc::get_mut(&mut self.store).is_some();
         if !unique_full {
             let v = self.as_slice().to_vec();
             *self = Buf::from_vec(v);
         }
         match Arc::get_mut(&mut self.store) {
-            Some(Storage::Owned(v)) => v.as_mut_slice(),
+            Some(Shared {
+                data: Storage::Owned(v),
+                step,
+            }) => {
+                *step = OnceLock::new();
+                v.as_mut_slice()
+            }
             _ => unreachable!("make_mut: storage was just made unique and owned"),
         }
     }
 
     /// The elements as a Vec (moves out without copying when uniquely owned and whole).
-    pub fn into_vec(self) -> Vec<T> {
+    pub fn into_vec(mut self) -> Vec<T> {
+        self.own_lazy();
         let Buf { store, start, len } = self;
-        match Arc::try_unwrap(store) {
+        match Arc::try_unwrap(store).map(|s| s.data) {
             Ok(Storage::Owned(v)) if start == 0 && v.len() == len => v,
             Ok(s) => s.as_slice()[start..start + len].to_vec(),
-            Err(shared) => shared.as_slice()[start..start + len].to_vec(),
+            Err(shared) => shared.data.as_slice()[start..start + len].to_vec(),
         }
+    }
+}
+
+/// `Some(s)` when every consecutive difference of `v` is `s` (`None` below two values).
+fn step_of(v: &[i64]) -> Option<i64> {
+    if v.len() < 2 {
+        return None;
+    }
+    let s = v[1].wrapping_sub(v[0]);
+    // Branch-free (vectorises): every difference equals the first.
+    let same = v[1..]
+        .iter()
+        .zip(v)
+        .fold(true, |ok, (b, a)| ok & (b.wrapping_sub(*a) == s));
+    same.then_some(s)
+}
+
+impl Buf<i64> {
+    /// `0, step, 2 * step, ..., n * step` (the offsets of `n` regular lists of length `step`),
+    /// known to be regular without a scan.
+    ///
+    /// ```
+    /// use grumpy_core::buffer::Buf;
+    /// let o = Buf::arithmetic(3, 2);
+    /// assert_eq!(o.as_slice(), &[0, 2, 4, 6]);
+    /// assert_eq!(o.regular_step(), Some(2));
+    /// ```
+    pub fn arithmetic(n: usize, step: i64) -> Buf<i64> {
+        let b = Buf::from_vec((0..=n as i64).map(|i| i * step).collect());
+        let _ = b.store.step.set(Some(step));
+        b
+    }
+
+    /// `Some(s)` when this view holds at least two values and the whole underlying storage
+    /// is an arithmetic progression with step `s`, as regular list offsets are. The storage is
+    /// scanned once and the answer cached with it, so repeated calls (on any view of it) cost
+    /// nothing; a view of an irregular storage answers `None` even where it is regular.
+    ///
+    /// ```
+    /// use grumpy_core::buffer::Buf;
+    /// let o = Buf::from_vec(vec![0i64, 3, 6, 9]);
+    /// assert_eq!(o.slice(1, 2).regular_step(), Some(3));
+    /// assert_eq!(Buf::from_vec(vec![0i64, 3, 5]).regular_step(), None);
+    /// ```
+    pub fn regular_step(&self) -> Option<i64> {
+        if self.len < 2 {
+            return None;
+        }
+        *self
+            .store
+            .step
+            .get_or_init(|| step_of(self.store.data.as_slice()))
     }
 }
 
@@ -250,6 +458,25 @@ mod tests {
         b.make_mut()[1] = 7;
         assert_eq!(b.as_ptr(), p);
         assert_eq!(b.into_vec(), vec![1, 7, 3]);
+    }
+
+    #[test]
+    fn regular_step_is_cached_and_reset_by_writes() {
+        let mut b = Buf::from_vec(vec![0i64, 3, 6, 9]);
+        assert_eq!(b.regular_step(), Some(3));
+        assert_eq!(b.slice(2, 2).regular_step(), Some(3));
+        assert_eq!(b.slice(2, 1).regular_step(), None);
+        b.get_mut().unwrap()[3] = 10;
+        assert_eq!(b.regular_step(), None);
+        b.make_mut()[3] = 9;
+        assert_eq!(b.regular_step(), Some(3));
+        let shared = b.clone();
+        assert_eq!(shared.regular_step(), Some(3));
+        b.make_mut()[0] = 1; // copy-on-write: the shared view keeps its answer
+        assert_eq!(b.regular_step(), None);
+        assert_eq!(shared.regular_step(), Some(3));
+        assert_eq!(Buf::arithmetic(0, 5).regular_step(), None);
+        assert_eq!(Buf::from_vec(vec![4i64, 4, 4]).regular_step(), Some(0));
     }
 
     #[test]

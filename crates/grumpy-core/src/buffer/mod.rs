@@ -6,5 +6,5 @@ mod buf;
 mod values;
 
 pub use bitmap::{and_validity, normalize, Bitmap};
-pub use buf::Buf;
+pub use buf::{Buf, Deferred};
 pub use values::{Native, StrValues, Values};

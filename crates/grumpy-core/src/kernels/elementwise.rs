@@ -452,6 +452,23 @@ fn leaf_op(p: Plan, a: Side<'_>, b: Side<'_>) -> Result<Leaf> {
     Ok(Leaf::new(values, valid))
 }
 
+/// `leaf ⊕ s` (`s ⊕ leaf` when `left`): deferred for large float leaves (see
+/// [`crate::plan::lazy`]), else computed now.
+fn scalar_leaf_op(p: Plan, l: &Leaf, s: &Scalar, left: bool) -> Result<Leaf> {
+    let d = l.values.dtype();
+    if p.compute == d && p.out == d && d.is_float() {
+        if let Some(v) = crate::plan::lazy::defer_scalar_op(p.op, &l.values, s, left) {
+            let valid = side_validity(&[&Side::Leaf(l), &Side::Scalar(s)], l.len());
+            return Ok(Leaf::new(v, valid));
+        }
+    }
+    if left {
+        leaf_op(p, Side::Scalar(s), Side::Leaf(l))
+    } else {
+        leaf_op(p, Side::Leaf(l), Side::Scalar(s))
+    }
+}
+
 /// A one-element flat array holding `s` (its default dtype; null → float64 null).
 pub fn scalar_array(s: &Scalar) -> Result<Array> {
     let item = match s {
@@ -474,7 +491,7 @@ pub fn binary(op: BinaryOp, a: Operand<'_>, b: Operand<'_>) -> Result<Array> {
             let layout = x
                 .layout
                 .compact()
-                .map_leaves(&mut |l| leaf_op(p, Side::Leaf(l), Side::Scalar(s)))?;
+                .map_leaves(&mut |l| scalar_leaf_op(p, l, s, false))?;
             Ok(Array::new(layout))
         }
         (Operand::Scalar(s), Operand::Array(x)) => {
@@ -482,7 +499,7 @@ pub fn binary(op: BinaryOp, a: Operand<'_>, b: Operand<'_>) -> Result<Array> {
             let layout = x
                 .layout
                 .compact()
-                .map_leaves(&mut |l| leaf_op(p, Side::Scalar(s), Side::Leaf(l)))?;
+                .map_leaves(&mut |l| scalar_leaf_op(p, l, s, true))?;
             Ok(Array::new(layout))
         }
         (Operand::Array(x), Operand::Array(y)) => {

@@ -131,6 +131,10 @@ impl List {
         if o.len() < 2 {
             return None;
         }
+        if let Some(s) = self.offsets.regular_step() {
+            // Known (cached) for the whole offsets storage: no scan.
+            return Some(s as usize);
+        }
         let s = o[1] - o[0];
         o.windows(2).all(|w| w[1] - w[0] == s).then_some(s as usize)
     }

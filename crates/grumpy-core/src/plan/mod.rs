@@ -27,6 +27,7 @@ pub mod fuse;
 #[doc(hidden)]
 pub mod fuzz;
 mod ir;
+pub(crate) mod lazy;
 mod program;
 mod reduce_fused;
 pub mod scalar;

@@ -36,6 +36,24 @@ pub trait Acc: Copy + Send + Sync + 'static {
     fn merge(&mut self, other: &Self);
     /// The result; `None` means null.
     fn finish(&self) -> Option<Self::Out>;
+    /// True for accumulators whose whole state is a running `f64` sum of the pushed values
+    /// (`In::to_f64`, added in push order starting from `0.0`) and a count: float `sum` and
+    /// `mean`. Hot loops may then keep plain `f64` sums, which vectorise, and rebuild the
+    /// state with [`Acc::from_sum`] — the same state pushing would give, bit for bit.
+    const F64_SUM: bool = false;
+    /// The state after pushing `n` values whose running sum is `sum` (only called when
+    /// [`Acc::F64_SUM`]).
+    ///
+    /// ```
+    /// use grumpy_core::kernels::reduce::accum::{Acc, Mean};
+    /// let mut m = Mean::<f64, f64>::empty();
+    /// [0.5, 1.5, 4.0].iter().for_each(|&x| m.push(x));
+    /// assert_eq!(Mean::<f64, f64>::from_sum(0.5 + 1.5 + 4.0, 3).finish(), m.finish());
+    /// ```
+    fn from_sum(sum: f64, n: u64) -> Self {
+        let _ = (sum, n);
+        unreachable!("from_sum is only called on F64_SUM accumulators")
+    }
 }
 
 /// `sum` of bools and signed integers into a wrapping `i64`.
@@ -105,15 +123,31 @@ fold_acc!(
     |a: u64, b| a.wrapping_add(b),
     |s| s
 );
-fold_acc!(
-    SumF,
-    f64,
-    T,
-    0.0,
-    |s: f64, x: T| s + x.to_f64(),
-    |a: f64, b| a + b,
-    T::from_f64
-);
+impl<T: Native> Acc for SumF<T> {
+    type In = T;
+    type Out = T;
+    const F64_SUM: bool = true;
+    #[inline(always)]
+    fn empty() -> Self {
+        SumF(0.0, PhantomData)
+    }
+    #[inline(always)]
+    fn push(&mut self, x: T) {
+        self.0 += x.to_f64();
+    }
+    #[inline(always)]
+    fn merge(&mut self, o: &Self) {
+        self.0 += o.0;
+    }
+    #[inline(always)]
+    fn finish(&self) -> Option<T> {
+        Some(T::from_f64(self.0))
+    }
+    #[inline(always)]
+    fn from_sum(sum: f64, _n: u64) -> Self {
+        SumF(sum, PhantomData)
+    }
+}
 fold_acc!(
     ProdI,
     i64,
@@ -213,6 +247,15 @@ impl<T: Native, O: Native> Acc for Mean<T, O> {
     #[inline(always)]
     fn finish(&self) -> Option<O> {
         (self.n > 0).then(|| O::from_f64(self.sum / self.n as f64))
+    }
+    const F64_SUM: bool = true;
+    #[inline(always)]
+    fn from_sum(sum: f64, n: u64) -> Self {
+        Mean {
+            sum,
+            n,
+            _t: PhantomData,
+        }
     }
 }
 

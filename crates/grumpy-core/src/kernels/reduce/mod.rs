@@ -195,6 +195,10 @@ pub fn resolve_dim(dim: isize, ndim: usize) -> Result<usize> {
 pub fn reduce(a: &Array, op: ReduceOp, dim: Option<isize>) -> Result<Reduced> {
     let out = result_dtype(op, a.dtype())?;
     let k = dim.map(|d| resolve_dim(d, a.ndim())).transpose()?;
+    // A deferred elementwise result: fold its pending chain into this pass.
+    if let Some(r) = crate::plan::lazy::reduce_pending(a, op, dim)? {
+        return Ok(r);
+    }
     let chain = Chain::new(&a.layout)?;
     let leaf = &chain.leaf;
     let valid = leaf.validity.as_ref();
