@@ -1,12 +1,111 @@
-//! A small stable-Rust mutation fuzzer for the fuzz bodies (shared by the `fuzz_corpus` tests of
-//! grumpy-core and grumpy-zarr through `#[path]`): byte flips, inserts, deletes, duplicated
-//! ranges, splices of two corpus inputs, "interesting" numbers spliced over digit runs, and
-//! dictionary tokens spliced over JSON strings. Not coverage-guided (that is what
-//! `cargo +nightly fuzz run` adds); it runs where nightly is not available, for a time budget.
+//! The stable side of the fuzz targets, shared by the `fuzz_corpus` tests of grumpy-core and
+//! grumpy-zarr through `#[path]`: [`replay`] runs the committed corpus (`fuzz/corpus/<target>/`),
+//! and [`run_budgeted`] is a small mutation fuzzer over it: byte flips, inserts, deletes,
+//! duplicated ranges, splices of two corpus inputs, "interesting" numbers spliced over digit
+//! runs, and dictionary tokens spliced over JSON strings. Not coverage-guided (that is what
+//! `./fuzz/run.sh` adds); it runs where nightly is not available, for a time budget.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+/// `fuzz/` of the repository (both including crates live in `crates/<name>/`).
+pub fn fuzz_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz")
+}
+
+/// The committed inputs of `target` as (file name, bytes), sorted by file name.
+pub fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = fuzz_dir().join("corpus").join(target);
+    let mut v: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            (name, std::fs::read(&p).unwrap())
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Replay every committed input of `target` through `body`, which says whether the input was
+/// accepted (a panic fails the calling test); a `seed-*` input must be accepted. Returns the
+/// number of accepted inputs.
+pub fn replay(target: &str, body: impl Fn(&[u8]) -> bool) -> usize {
+    let inputs = corpus(target);
+    assert!(!inputs.is_empty(), "{target}: empty corpus");
+    let mut accepted = 0;
+    for (name, bytes) in &inputs {
+        let ok = body(bytes);
+        assert!(
+            ok || !name.starts_with("seed-"),
+            "{target}/{name}: a seed must be accepted"
+        );
+        accepted += usize::from(ok);
+    }
+    accepted
+}
+
+fn env_u64(key: &str, default: u64) -> u64 {
+    std::env::var(key)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The tokens of `fuzz/<target>.dict`, libFuzzer's dictionary format: one `"token"` a line with
+/// `\\`, `\"` and `\xNN` escapes; blank lines and `#` comments.
+pub fn dict(target: &str) -> Vec<String> {
+    let path = fuzz_dir().join(format!("{target}.dict"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut out = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let b = line.as_bytes();
+        assert!(
+            b.len() >= 2 && b[0] == b'"' && b[b.len() - 1] == b'"',
+            "{target}.dict: {line}"
+        );
+        let (b, mut tok, mut i) = (&b[1..b.len() - 1], Vec::new(), 0);
+        while i < b.len() {
+            if b[i] == b'\\' && b.get(i + 1) == Some(&b'x') {
+                let hex = std::str::from_utf8(&b[i + 2..i + 4]).unwrap();
+                tok.push(u8::from_str_radix(hex, 16).unwrap());
+                i += 4;
+            } else if b[i] == b'\\' {
+                tok.push(b[i + 1]);
+                i += 2;
+            } else {
+                tok.push(b[i]);
+                i += 1;
+            }
+        }
+        out.push(String::from_utf8(tok).unwrap());
+    }
+    out
+}
+
+/// [`run`] over the committed corpus of `target` with the tokens of [`dict`], for
+/// `GRUMPY_FUZZ_SECS` seconds (default 5) from seed `GRUMPY_FUZZ_SEED` (default 1); a crashing
+/// input goes to `fuzz/artifacts/`. Prints the number of executions.
+pub fn run_budgeted(target: &str, body: impl Fn(&[u8])) {
+    let inputs: Vec<Vec<u8>> = corpus(target).into_iter().map(|(_, b)| b).collect();
+    let tokens = dict(target);
+    let dict: Vec<&str> = tokens.iter().map(String::as_str).collect();
+    let t = Instant::now();
+    let budget = Duration::from_secs(env_u64("GRUMPY_FUZZ_SECS", 5));
+    let artifacts = fuzz_dir().join("artifacts");
+    let seed = env_u64("GRUMPY_FUZZ_SEED", 1);
+    let n = run(target, &inputs, &dict, budget, seed, &artifacts, body);
+    let secs = t.elapsed().as_secs_f64();
+    eprintln!(
+        "{target}: {n} execs in {secs:.1} s ({:.0}/s)",
+        n as f64 / secs
+    );
+}
 
 /// xorshift64* (deterministic from the seed).
 pub struct Rng(u64);

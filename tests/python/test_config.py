@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.metadata
 import io
 import os
-import subprocess
 import sys
 import time
 from typing import ClassVar
@@ -15,6 +14,7 @@ import grumpy as gr
 import numpy as np
 import pytest
 from grumpy import _config, progress
+from helpers import run_python
 
 
 def installed(dist):
@@ -51,9 +51,7 @@ def test_show_config_does_not_import_the_peers():
         "print(sorted(m for m in ('torch', 'awkward', 'scipy', 'zarr', 'sklearn') "
         "if m in sys.modules))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
+    out = run_python("-c", code).stdout
     assert out.strip() == "[]"
 
 
@@ -66,9 +64,7 @@ def test_show_config_file_none_prints_nothing(capsys):
 def test_rayon_threads_follow_the_environment():
     code = "import grumpy as gr; print(gr.show_config(file=None)['rayon_threads'])"
     env = dict(os.environ, RAYON_NUM_THREADS="3")
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
-    ).stdout
+    out = run_python("-c", code, env=env).stdout
     assert out.strip() == "3"
 
 
@@ -163,9 +159,7 @@ def test_real_tqdm_bar_appears_only_when_asked_or_long():
         "list(p.bar(slow(), total=3, desc='long'))\n"
         "list(p.bar(slow(), total=3, desc='off', progress=False))\n"
     )
-    err = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stderr
+    err = run_python("-c", code).stderr
     assert "asked" in err and "long" in err
     assert "short" not in err and "off" not in err
 

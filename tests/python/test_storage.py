@@ -13,6 +13,7 @@ import textwrap
 import grumpy as gr
 import numpy as np
 import pytest
+from helpers import python_script, rewrite_buffer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -286,10 +287,7 @@ def test_sigkill_leaves_old_store(tmp_path, mode):
     p = tmp_path / "s.zarr"
     old = [[1.0, 2.0], [3.0]]
     gr.save(gr.array(old), p, chunk_size=1)
-    script = tmp_path / "crash.py"
-    # the child imports the same grumpy as this process (installed wheel or source tree)
-    pydir = os.path.dirname(os.path.dirname(os.path.abspath(gr.__file__)))
-    script.write_text(CRASH.format(pydir=pydir))
+    script = python_script(tmp_path / "crash.py", CRASH)
     proc = subprocess.Popen(
         [sys.executable, str(script), str(p), mode], stdout=subprocess.PIPE, text=True
     )
@@ -357,23 +355,17 @@ def test_bad_paths(tmp_path):
             gr.load(bad)
 
 
-def _rewrite(path, name, values):
-    zarr = pytest.importorskip("zarr")
-    g = zarr.open_group(str(path), mode="r+")
-    g[name][:] = np.asarray(values)
-
-
 def test_offsets_must_start_at_zero_and_end_at_the_data(tmp_path):
     p = tmp_path / "s.zarr"
     gr.save(gr.array([[1.0, 2.0], [3.0], [4.0, 5.0]]), p, chunk_size=1)
-    _rewrite(p, "node0-offsets", [3, 3, 4, 5])  # shifted start: would drop rows silently
+    rewrite_buffer(p, "node0-offsets", [3, 3, 4, 5])  # shifted start: would drop rows silently
     with pytest.raises(gr.StoreError) as e:
         gr.load(p)
     assert "0" in e.value.cause
     with pytest.raises(gr.StoreError):
         gr.open(p)[0:1]
     assert gr.open(p)[2].to_list() == [5.0]  # rows not touching the bad offset still read
-    _rewrite(p, "node0-offsets", [0, 2, 3, 4])  # last offset short of the data
+    rewrite_buffer(p, "node0-offsets", [0, 2, 3, 4])  # last offset short of the data
     with pytest.raises(gr.StoreError):
         gr.load(p)
     with pytest.raises(gr.StoreError):

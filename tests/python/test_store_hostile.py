@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import grumpy as gr
-import numpy as np
 import pytest
+from helpers import python_script, rewrite_buffer, run_python
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -103,12 +101,6 @@ def test_chunk_replaced_by_another_valid_chunk(tmp_path):
 # --- offsets, tags and index -------------------------------------------------------------------
 
 
-def _rewrite(path, name, values):
-    zarr = pytest.importorskip("zarr")
-    g = zarr.open_group(str(path), mode="r+")
-    g[name][:] = np.asarray(values)
-
-
 @pytest.mark.parametrize(
     "offsets",
     [
@@ -123,7 +115,7 @@ def _rewrite(path, name, values):
 )
 def test_bad_offsets(tmp_path, offsets):
     p = make(tmp_path)
-    _rewrite(p, "node0-offsets", offsets)
+    rewrite_buffer(p, "node0-offsets", offsets)
     with pytest.raises(gr.StoreError):
         gr.load(p)
     r = gr.open(p)
@@ -144,10 +136,10 @@ def test_bad_union_entries(tmp_path, which):
     rows = [1, [2, 3], 4, [5]]
     p = make(tmp_path, rows=rows)
     bad = {"tags": [0, 7, 0, 1], "index": [0, 0, 99, 1]}[which]
-    _rewrite(p, f"node0-{which}", bad)
+    rewrite_buffer(p, f"node0-{which}", bad)
     with pytest.raises(gr.StoreError):
         gr.load(p)
-    _rewrite(p, "node0-index", [0, -5, 1, 1])
+    rewrite_buffer(p, "node0-index", [0, -5, 1, 1])
     with pytest.raises(gr.StoreError):
         gr.load(p)
 
@@ -174,16 +166,8 @@ HUGE = textwrap.dedent(
 
 
 def run_huge(tmp_path, p):
-    script = tmp_path / "huge.py"
-    pydir = os.path.dirname(os.path.dirname(os.path.abspath(gr.__file__)))
-    script.write_text(HUGE.format(pydir=pydir))
-    proc = subprocess.run(
-        [sys.executable, str(script), str(p)],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    script = python_script(tmp_path / "huge.py", HUGE)
+    proc = run_python(script, p, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 

@@ -4,36 +4,18 @@
 
 use std::path::PathBuf;
 
-fn corpus(name: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fuzz/corpus")
-        .join(name);
-    let mut v: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .map(|p| {
-            let b = std::fs::read(&p).unwrap();
-            (p, b)
-        })
-        .collect();
-    v.sort();
-    v
+#[test]
+fn replay_store_corpus() {
+    let loaded = mutate::replay("store", |b| grumpy_zarr::fuzz::store_bytes(b).is_some());
+    assert!(loaded > 0);
 }
 
 #[test]
-fn replay_store_corpus() {
-    let inputs = corpus("store");
-    assert!(!inputs.is_empty());
-    let mut loaded = 0;
-    for (p, bytes) in &inputs {
-        let name = p.file_name().unwrap().to_string_lossy().to_string();
-        let got = grumpy_zarr::fuzz::store_bytes(bytes);
-        if name.starts_with("seed-") {
-            assert!(got.is_some(), "{name}: a seed from a real store must load");
-        }
-        loaded += usize::from(got.is_some());
-    }
-    assert!(loaded > 0);
+fn dictionaries_parse() {
+    // libFuzzer's escapes, as `./fuzz/run.sh` passes the same files to `-dict=`
+    let store = mutate::dict("store");
+    assert!(store.iter().any(|t| t == "\n%%\n") && store.iter().any(|t| t == ".."));
+    assert!(mutate::dict("plan").iter().any(|t| t == "neighbors"));
 }
 
 #[path = "../../../fuzz/mutate.rs"]
@@ -45,77 +27,9 @@ mod mutate;
 #[test]
 #[ignore = "budgeted fuzz run; see docs/reliability.md"]
 fn mutation_fuzz_store() {
-    let secs: u64 = std::env::var("GRUMPY_FUZZ_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
-    let seed: u64 = std::env::var("GRUMPY_FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1);
-    let inputs: Vec<Vec<u8>> = corpus("store").into_iter().map(|(_, b)| b).collect();
-    let dict = [
-        "ListOffsetArray",
-        "NumpyArray",
-        "BitMaskedArray",
-        "UnionArray",
-        "node0",
-        "node1",
-        "node2",
-        "level1",
-        "level2",
-        "..",
-        "/",
-        "",
-        "int64",
-        "int8",
-        "float64",
-        "string",
-        "bool",
-        "uint8",
-        "char",
-        "__array__",
-        "dataframe",
-        "array",
-        "column",
-        "buffers",
-        "length",
-        "form_key",
-        "content",
-        "offsets",
-        "primitive",
-        "chunk_shape",
-        "shape",
-        "codecs",
-        "crc32c",
-        "zstd",
-        "bytes",
-        "node0-offsets",
-        "node1-data",
-        "node1-mask",
-        "node0-tags",
-        "node0-index",
-        "x/node1-data",
-        "\n%%\n",
-    ];
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/artifacts");
-    let t = std::time::Instant::now();
-    let n = mutate::run(
-        "store",
-        &inputs,
-        &dict,
-        std::time::Duration::from_secs(secs),
-        seed,
-        &root,
-        |b| {
-            let _ = grumpy_zarr::fuzz::store_bytes(b);
-        },
-    );
-    eprintln!(
-        "store: {n} execs in {:.1} s ({:.0}/s)",
-        t.elapsed().as_secs_f64(),
-        n as f64 / t.elapsed().as_secs_f64()
-    );
+    mutate::run_budgeted("store", |b| {
+        let _ = grumpy_zarr::fuzz::store_bytes(b);
+    });
 }
 
 /// Regenerate the `seed-*` inputs of `fuzz/corpus/store/` from real stores:
