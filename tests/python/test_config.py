@@ -249,11 +249,6 @@ def test_real_tqdm_load_bar(tmp_path):
         "gr.load(sys.argv[1], progress=False)\n"
         "print(len(x))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path / "s.gr")],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    out = run_python("-c", code, tmp_path / "s.gr")
     assert out.stdout.strip() == "1000"
     assert out.stderr.count("load") == 1 and "B/s" in out.stderr
