@@ -210,31 +210,56 @@ def rss_mb():
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def test_memory_stays_bounded_on_a_long_stream(tmp_path):
-    import numpy as np
+LONG_STREAM = """
+import os, sys
+import numpy as np
+import grumpy as gr
 
+
+def affine(batch):
+    return batch * 2.0 + 1.0
+
+
+def rss_mb():
+    with open(f"/proc/{os.getpid()}/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+n_rows, width = 600, 20_000
+flat = np.arange(n_rows * width, dtype=np.float64)
+arr = gr.from_offsets(flat, np.arange(0, n_rows * width + 1, width))
+path = os.path.join(sys.argv[1], "long.gr")
+gr.save(arr, path, chunk_size=16)
+st_ = gr.stream(path, batch_size=1, prefetch=2)
+for sched, cpu in (("rust", 2), ("python", 2), ("python", 1)):
+    app = st_.apply(affine, scheduler=sched, cpu=cpu, prefetch=3)
+
+    def epoch(app=app):
+        peak = 0.0
+        for k, out in enumerate(app):
+            assert out.size == width
+            if k % 25 == 0:
+                peak = max(peak, rss_mb())
+        return peak
+
+    warm = max(epoch(), epoch())
+    later = max(epoch() for _ in range(3))
+    print(sched, cpu, warm, later)
+"""
+
+
+def test_memory_stays_bounded_on_a_long_stream(tmp_path):
     # 600 batches of 160 KB in, 160 KB out per epoch (~96 MB of results per epoch). Once the
     # reader's bounded chunk cache (64 MB) and the allocator's pools are warm, further epochs
-    # must not grow the process: nothing piles up per batch or per epoch.
-    n_rows, width = 600, 20_000
-    flat = np.arange(n_rows * width, dtype=np.float64)
-    arr = gr.from_offsets(flat, np.arange(0, n_rows * width + 1, width))
-    gr.save(arr, tmp_path / "long.gr", chunk_size=16)
-    st_ = gr.stream(str(tmp_path / "long.gr"), batch_size=1, prefetch=2)
-    for sched, cpu in (("rust", 2), ("python", 2), ("python", 1)):
-        app = st_.apply(affine, scheduler=sched, cpu=cpu, prefetch=3)
+    # must not grow the process: nothing piles up per batch or per epoch. Measured in a fresh
+    # process: RSS of the test runner also moves with whatever earlier tests left behind.
+    from helpers import run_python
 
-        def epoch(app=app):
-            peak = 0.0
-            for k, out in enumerate(app):
-                assert out.size == width
-                if k % 25 == 0:
-                    peak = max(peak, rss_mb())
-            return peak
-
-        warm = max(epoch(), epoch())
-        later = max(epoch() for _ in range(3))
-        assert later - warm < 40, (sched, cpu, warm, later)
+    out = run_python("-c", LONG_STREAM, tmp_path, timeout=600).stdout.split("\n")
+    rows = [line.split() for line in out if line.strip()]
+    assert len(rows) == 3, out
+    for sched, cpu, warm, later in rows:
+        assert float(later) - float(warm) < 40, (sched, cpu, warm, later)
 
 
 def residue_centers(batch):
