@@ -18,7 +18,9 @@ fn proteins(n: usize) -> Array {
         prot.push(prot.last().copied().unwrap_or(0) + 128 + (seed % 257) as i64);
     }
     let nres = *prot.last().unwrap_or(&0) as usize;
-    let vals: Vec<f64> = (0..nres * 3).map(|i| ((i * 7919) % 10007) as f64 * 0.37).collect();
+    let vals: Vec<f64> = (0..nres * 3)
+        .map(|i| ((i * 7919) % 10007) as f64 * 0.37)
+        .collect();
     let res: Vec<i64> = (0..=nres as i64).map(|i| i * 3).collect();
     Array::from_offsets(
         Values::from(vals),
