@@ -4,30 +4,13 @@
 //! cache holds the store (zero-copy views).
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use grumpy_core::buffer::{Buf, Values};
 use grumpy_core::Array;
 use std::hint::black_box;
 
 fn proteins(n: usize) -> Array {
-    let mut prot = vec![0i64];
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    for _ in 0..n {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        prot.push(prot.last().copied().unwrap_or(0) + 128 + (seed % 257) as i64);
-    }
-    let nres = *prot.last().unwrap_or(&0) as usize;
-    let vals: Vec<f64> = (0..nres * 3)
-        .map(|i| ((i * 7919) % 10007) as f64 * 0.37)
-        .collect();
-    let res: Vec<i64> = (0..=nres as i64).map(|i| i * 3).collect();
-    Array::from_offsets(
-        Values::from(vals),
-        None,
-        vec![Buf::from_vec(prot), Buf::from_vec(res)],
-    )
-    .expect("valid offsets")
+    grumpy_benches::proteins(n, 0x9e37_79b9_7f4a_7c15u64, |i| {
+        ((i * 7919) % 10007) as f64 * 0.37
+    })
 }
 
 fn batches(r: &grumpy_zarr::StoreReader) -> usize {
