@@ -1,9 +1,10 @@
 """``python -m grumpy.demo``: a protein-like dataset end to end.
 
 Generates proteins (residues × xyz, 3.8 Å random-walk chains), saves them as a grumpy Zarr
-store in a temporary directory, streams them in batches through a compiled pipeline
-(normalize → kNN contact graph → mean pooling → a dataframe dot-assignment), checks the
-results against the plain Python path, prints a results table, and cleans up.
+dataframe store (protein → residue, a ``coords`` column) in a temporary directory, streams them
+in batches through three compiled pipelines on the Rust scheduler (normalize → kNN contact
+graph, normalize → mean pooling, normalize → a dataframe dot-assignment), checks the results
+against the plain Python path, prints a results table, and cleans up.
 
 Options: ``--proteins N`` (default 2048), ``--batch-size B`` (32), ``--cpu C`` (2),
 ``--out DIR`` (keep the store there instead of a temporary directory), ``--no-progress``.
@@ -25,17 +26,19 @@ from grumpy.progress import bar
 
 @gr.compile
 def normalize(batch):
-    return batch * 0.1  # Å → nm
+    batch.residue.coords = batch.residue.coords * 0.1  # Å → nm
+    return batch
 
 
 @gr.compile
 def contact_graph(batch):
-    return gr.neighbors(batch, batch, k=16, dim=1, loop=False)
+    x = batch.protein.coords
+    return gr.neighbors(x, x, k=16, dim=1, loop=False)
 
 
 @gr.compile
 def pool(batch):
-    return batch.mean(dim=1)
+    return batch.protein.coords.mean(dim=1)
 
 
 @gr.compile
@@ -74,10 +77,13 @@ def make_proteins(n: int, seed: int = 0):
 def run_pipeline(st, compiled: bool, cpu: int, progress: bool | None):
     """One epoch: normalized coords → (graph, pooled features, frame with residue centers).
 
+    The three pipelines (normalize → graph, normalize → pool, normalize → residue centers) run
+    side by side over the stream; compiled, each is one fused plan on the Rust scheduler.
+
     Parameters
     ----------
     st : grumpy.Stream
-        The stored proteins.
+        The stored proteins (a dataframe store, schema protein → residue).
     compiled : bool
         The compiled path (Rust scheduler, ``cpu`` threads) or the plain Python one.
     cpu : int
@@ -96,13 +102,11 @@ def run_pipeline(st, compiled: bool, cpu: int, progress: bool | None):
     pooled = []
     centers = 0.0
     t0 = time.perf_counter()
-    norm = st.apply(normalize, **kw)
+    graphs = st.apply([normalize, contact_graph], **kw)
+    pools = st.apply([normalize, pool], **kw)
+    frames = st.apply([normalize, residue_centers], **kw)
     label = f"epoch, {'compiled' if compiled else 'plain Python'}"
-    for batch in bar(norm, desc=label, progress=progress):
-        g = contact_graph(batch) if compiled else contact_graph.fn(batch)
-        p = pool(batch) if compiled else pool.fn(batch)
-        df = gr.dataframe({"coords": batch}, schema=["protein", "residue"])
-        df = residue_centers(df) if compiled else residue_centers.fn(df)
+    for g, p, df in bar(zip(graphs, pools, frames), total=len(st), desc=label, progress=progress):
         edges += g.size // 2
         pooled.append(p.to_numpy())
         centers += float(df["center"].sum())
@@ -131,11 +135,12 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         coords, offsets = make_proteins(args.proteins)
         x = gr.from_offsets(coords, offsets)
+        df = gr.dataframe({"coords": x}, schema=["protein", "residue"])
         t_gen = time.perf_counter() - t0
         t0 = time.perf_counter()
         step = 256  # proteins per saved batch: the bar advances per batch
-        parts = (x[a : a + step] for a in range(0, len(x), step))
-        gr.save(bar(parts, total=-(-len(x) // step), desc="saving", progress=progress), path)
+        parts = (df[a : a + step] for a in range(0, len(df), step))
+        gr.save(bar(parts, total=-(-len(df) // step), desc="saving", progress=progress), path)
         t_save = time.perf_counter() - t0
         st = gr.stream(path, batch_size=args.batch_size)
         t_py, e_py, pooled_py, c_py = run_pipeline(st, False, 1, progress)

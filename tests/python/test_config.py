@@ -8,6 +8,7 @@ import io
 import os
 import sys
 import time
+import warnings
 from typing import ClassVar
 
 import grumpy as gr
@@ -174,7 +175,10 @@ def test_demo_runs_small_and_cleans_up(tmp_path, capsys):
 
     before = set(os.listdir(os.environ.get("TMPDIR", "/tmp")))
     t0 = time.perf_counter()
-    assert demo.main(["--proteins", "24", "--batch-size", "8", "--no-progress"]) == 0
+    with warnings.catch_warnings():
+        # every step compiles and runs on the Rust scheduler: no fallback warning
+        warnings.simplefilter("error", gr.CompileWarning)
+        assert demo.main(["--proteins", "24", "--batch-size", "8", "--no-progress"]) == 0
     assert time.perf_counter() - t0 < 120
     out = capsys.readouterr().out
     assert "results identical: True" in out
@@ -183,7 +187,11 @@ def test_demo_runs_small_and_cleans_up(tmp_path, capsys):
     assert not [d for d in after - before if d.startswith("grumpy-demo-")]
     keep = tmp_path / "kept"
     assert demo.main(["--proteins", "10", "--out", str(keep), "--no-progress"]) == 0
-    assert len(gr.open(keep / "proteins.gr")) == 10
+    kept = gr.load(keep / "proteins.gr")
+    assert isinstance(kept, gr.DataFrame) and len(kept) == 10
+    assert kept.columns == ["coords"]
+    for fn in (demo.normalize, demo.contact_graph, demo.pool, demo.residue_centers):
+        assert fn.is_compiled, fn.compile_error
 
 
 def test_apply_and_save_take_progress(tmp_path, fake_tqdm):
