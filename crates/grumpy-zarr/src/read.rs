@@ -23,7 +23,9 @@ use crate::group::{level_offsets, wrong_kind, Data, Part};
 use crate::meta::Meta;
 use crate::plain::PlainElem;
 use crate::zio::{self, RArray, RStorage};
-use grumpy_core::buffer::{normalize, Bitmap, Buf, Native, StrValues, Values};
+use grumpy_core::buffer::{
+    is_non_decreasing, normalize, regular_offsets, Bitmap, Buf, Native, StrValues, Values,
+};
 use grumpy_core::frame::Column;
 use grumpy_core::layout::{Layout, Leaf, List, Union};
 use grumpy_core::{with_dtype, Array, Code, DType, Error, Frame};
@@ -625,8 +627,14 @@ impl StoreReader {
         let o = src.as_slice();
         let (lo, hi) = (o[0], o[o.len() - 1]);
         let extent = self.extents.get(name).copied().unwrap_or(usize::MAX) as i64;
-        // (no early exit: the comparison loop vectorizes)
-        let decreasing = o[1..].iter().zip(o).fold(false, |d, (n, p)| d | (n < p));
+        // Offsets of fixed-size rows (xyz triples...) are regular: for a view of a cached chunk
+        // the step is known after the chunk's first batch, so neither the check nor the rebase
+        // below walks them again.
+        let step = src.regular_step();
+        let decreasing = match step {
+            Some(s) => s < 0,
+            None => !is_non_decreasing(o),
+        };
         let bad = if lo < 0 || decreasing {
             Some("negative or not monotonic".to_owned())
         } else if a == 0 && lo != 0 {
@@ -645,10 +653,10 @@ impl StoreReader {
         if let Some(why) = bad {
             return Err(corrupt(name, format!("offsets of rows [{a}, {b}): {why}")));
         }
-        let rebased = if lo == 0 {
-            src
-        } else {
-            Buf::from_vec(o.iter().map(|x| x - lo).collect())
+        let rebased = match step {
+            _ if lo == 0 => src,
+            Some(s) => regular_offsets(o.len() - 1, s),
+            None => Buf::from_vec(o.iter().map(|x| x - lo).collect()),
         };
         Ok((rebased, lo as usize, hi as usize))
     }
