@@ -27,11 +27,21 @@ struct State<T> {
     next_take: usize,
     ready: BTreeMap<usize, Result<T>>,
     stopped: bool,
+    /// Whether the consumer sleeps waiting for `next_take` (wake it only for that result).
+    consumer_waits: bool,
+    /// Workers sleeping until the window frees.
+    workers_waiting: usize,
 }
 
+/// Hand-offs wake only a thread that is waiting for exactly that event: `notify_*` on a Linux
+/// condvar is a system call even with nobody waiting, and waking every thread for every result
+/// cost more than a small batch's work.
 struct Shared<T> {
     state: Mutex<State<T>>,
-    cv: Condvar,
+    /// The consumer waits here for the next result in order.
+    ready_cv: Condvar,
+    /// Workers wait here for room in the window.
+    room_cv: Condvar,
     n: usize,
     window: usize,
 }
@@ -81,8 +91,11 @@ impl<T: Send + 'static> Prefetcher<T> {
                 next_take: 0,
                 ready: BTreeMap::new(),
                 stopped: false,
+                consumer_waits: false,
+                workers_waiting: 0,
             }),
-            cv: Condvar::new(),
+            ready_cv: Condvar::new(),
+            room_cv: Condvar::new(),
             n,
             window: window.max(1),
         });
@@ -120,7 +133,9 @@ fn worker<T: Send>(shared: &Shared<T>, f: &(dyn Fn(usize) -> Result<T> + Send + 
                 if st.next_claim - st.next_take < shared.window {
                     break;
                 }
-                st = shared.cv.wait(st).unwrap_or_else(|p| p.into_inner());
+                st.workers_waiting += 1;
+                st = shared.room_cv.wait(st).unwrap_or_else(|p| p.into_inner());
+                st.workers_waiting -= 1;
             }
             st.next_claim += 1;
             st.next_claim - 1
@@ -133,8 +148,11 @@ fn worker<T: Send>(shared: &Shared<T>, f: &(dyn Fn(usize) -> Result<T> + Send + 
             return;
         }
         st.ready.insert(i, r);
+        let wake = st.consumer_waits && i == st.next_take;
         drop(st);
-        shared.cv.notify_all();
+        if wake {
+            shared.ready_cv.notify_one();
+        }
     }
 }
 
@@ -150,8 +168,11 @@ impl<T: Send + 'static> Iterator for Prefetcher<T> {
             let k = st.next_take;
             if let Some(r) = st.ready.remove(&k) {
                 st.next_take += 1;
+                let wake = st.workers_waiting > 0;
                 drop(st);
-                self.shared.cv.notify_all();
+                if wake {
+                    self.shared.room_cv.notify_one();
+                }
                 return Some(r);
             }
             if self.threads.iter().all(|t| t.is_finished()) && !st.ready.contains_key(&k) {
@@ -164,12 +185,14 @@ impl<T: Send + 'static> Iterator for Prefetcher<T> {
                     "this is a bug: please report it",
                 )));
             }
+            st.consumer_waits = true;
             st = self
                 .shared
-                .cv
+                .ready_cv
                 .wait_timeout(st, std::time::Duration::from_millis(200))
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
+            st.consumer_waits = false;
         }
     }
 
@@ -186,7 +209,8 @@ impl<T: Send + 'static> Drop for Prefetcher<T> {
             st.stopped = true;
             st.ready.clear();
         }
-        self.shared.cv.notify_all();
+        self.shared.room_cv.notify_all();
+        self.shared.ready_cv.notify_all();
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
