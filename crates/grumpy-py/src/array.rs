@@ -13,7 +13,7 @@ use grumpy_core::dtype::{can_cast, Casting};
 use grumpy_core::layout::{Layout, Leaf, List, Union};
 use grumpy_core::{with_values, Array, Code, DType, Error, Result};
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyBytes, PyList, PyType};
 
 /// Width of `repr`/`str` lines and the rows shown before eliding (first and last half).
 const LINE_WIDTH: usize = 80;
@@ -387,19 +387,26 @@ impl PyGrumpyArray {
             empty_shape: self.empty_shape.clone(),
         })
     }
-    fn __getstate__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyList>, String)> {
-        guard(|| {
-            Ok((
-                rows_to_py(py, &self.inner.layout)?,
-                self.inner.dtype().name().to_owned(),
-            ))
-        })
+    /// Pickle support: `(GrumpyArray._from_state, (state bytes,))`, the buffers as bytes (a
+    /// view pickles only what it covers).
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+        let a = self.inner.clone();
+        let state = run(py, move || Ok(a.to_state()))?;
+        let ctor = py.get_type::<PyGrumpyArray>().getattr("_from_state")?;
+        Ok((ctor, (PyBytes::new(py, &state),)))
     }
-    fn __setstate__(&mut self, state: (Bound<'_, PyAny>, String)) -> PyResult<()> {
-        guard(|| {
-            let d = DType::parse(&state.1).py()?;
-            self.inner = crate::convert::from_py(&state.0, Some(d))?;
-            Ok(())
+
+    /// Rebuild an array from `__reduce__`'s state (checked: a corrupt state is an
+    /// ArgumentError).
+    #[classmethod]
+    fn _from_state(_cls: &Bound<'_, PyType>, py: Python<'_>, state: &[u8]) -> PyResult<Self> {
+        let a = run(py, || Array::from_state(state))?;
+        Ok(PyGrumpyArray {
+            inner: a,
+            empty_shape: None,
         })
     }
     #[new]

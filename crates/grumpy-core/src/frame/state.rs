@@ -1,8 +1,9 @@
-//! A [`Frame`] as one byte string and back: what `pickle` (and so `copy.deepcopy` and
-//! PyTorch `DataLoader` workers) carries.
+//! A [`Frame`] or an [`Array`] as one byte string and back: what `pickle` (and so
+//! `copy.deepcopy`, `multiprocessing` and PyTorch `DataLoader` workers) carries.
 //!
 //! ```text
-//!   "GRUMPYF1" | schema: u32 n, n × str | nrows: u64 | columns: u32 n, n × column
+//!   array   = "GRUMPYA1" | node
+//!   frame   = "GRUMPYF1" | schema: u32 n, n × str | nrows: u64 | columns: u32 n, n × column
 //!   column  = name: str | level: u32 | node
 //!   node    = 0 leaf  | dtype: str | len: u64 | validity | values
 //!           | 1 list  | len: u64 | validity | offsets: (len+1) × i64 from 0 | node (child)
@@ -23,6 +24,9 @@
 //! let back = Frame::from_state(&df.to_state()).unwrap();
 //! assert_eq!(back, df);
 //! assert!(Frame::from_state(b"nonsense").is_err());
+//! let row = x.slice(1, 1); // a view pickles only what it covers
+//! assert_eq!(Array::from_state(&row.to_state()).unwrap(), row);
+//! assert!(row.to_state().len() < x.to_state().len());
 //! ```
 
 use super::{Column, Frame};
@@ -33,18 +37,20 @@ use crate::error::{Code, Error, Result};
 use crate::layout::{Layout, Leaf, List, Union};
 
 const MAGIC: &[u8; 8] = b"GRUMPYF1";
+const ARRAY_MAGIC: &[u8; 8] = b"GRUMPYA1";
 
 fn corrupt(cause: impl Into<String>) -> Error {
     Error::new(
         Code::Argument,
-        "corrupt DataFrame state",
+        "corrupt pickled grumpy state",
         cause,
-        "unpickle only states written by DataFrame pickling with a compatible grumpy",
+        "unpickle only states written by pickling a DataFrame or GrumpyArray with a compatible grumpy",
     )
 }
 
-/// Little-endian numbers in and out of the state.
-trait Le: Sized + Copy {
+/// Little-endian numbers in and out of the state (whole slices are copied as bytes on
+/// little-endian machines).
+trait Le: bytemuck::Pod {
     const SIZE: usize;
     fn put(self, out: &mut Vec<u8>);
     fn get(b: &[u8]) -> Self;
@@ -68,6 +74,10 @@ macro_rules! le {
 le!(i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
 
 fn put_all<T: Le>(xs: &[T], out: &mut Vec<u8>) {
+    if cfg!(target_endian = "little") {
+        out.extend_from_slice(bytemuck::cast_slice(xs));
+        return;
+    }
     out.reserve(xs.len() * T::SIZE);
     for &x in xs {
         x.put(out);
@@ -82,6 +92,9 @@ fn put_str(s: &str, out: &mut Vec<u8>) {
 /// Offsets rebased to start at 0.
 fn put_offsets(o: &[i64], out: &mut Vec<u8>) {
     let base = o.first().copied().unwrap_or(0);
+    if base == 0 {
+        return put_all(o, out);
+    }
     out.reserve(o.len() * 8);
     for &x in o {
         (x - base).put(out);
@@ -185,11 +198,13 @@ impl<'a> Reader<'a> {
         let size = n
             .checked_mul(T::SIZE)
             .ok_or_else(|| corrupt("length overflow"))?;
-        Ok(self
-            .bytes(size)?
-            .chunks_exact(T::SIZE)
-            .map(T::get)
-            .collect())
+        let b = self.bytes(size)?;
+        if cfg!(target_endian = "little") {
+            let mut v = vec![<T as bytemuck::Zeroable>::zeroed(); n];
+            bytemuck::cast_slice_mut::<T, u8>(&mut v).copy_from_slice(b);
+            return Ok(v);
+        }
+        Ok(b.chunks_exact(T::SIZE).map(T::get).collect())
     }
 
     fn string(&mut self) -> Result<String> {
@@ -298,6 +313,32 @@ impl<'a> Reader<'a> {
             }
             t => Err(corrupt(format!("bad node tag {t}"))),
         }
+    }
+}
+
+impl Array {
+    /// The array as bytes (see the module docs); a view writes only what it covers.
+    pub fn to_state(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64 + self.layout.nbytes());
+        out.extend_from_slice(ARRAY_MAGIC);
+        put_node(&self.layout, &mut out);
+        out
+    }
+
+    /// Rebuild an array from [`Array::to_state`] bytes, checking every length, offset, tag and
+    /// index (a corrupt state is an `ArgumentError`).
+    pub fn from_state(bytes: &[u8]) -> Result<Array> {
+        let mut r = Reader { b: bytes, pos: 0 };
+        if r.bytes(ARRAY_MAGIC.len()).ok() != Some(&ARRAY_MAGIC[..]) {
+            return Err(corrupt(
+                "the state does not start with the GrumpyArray marker",
+            ));
+        }
+        let layout = r.node(0)?;
+        if r.pos != bytes.len() {
+            return Err(corrupt("trailing bytes after the array"));
+        }
+        Ok(Array::new(layout))
     }
 }
 
