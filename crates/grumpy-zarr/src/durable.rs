@@ -62,7 +62,7 @@ pub(crate) fn sync_paths(paths: &[PathBuf]) -> Result<()> {
         let handles: Vec<_> = (0..threads).map(|_| s.spawn(work)).collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Ok(())))
+            .map(|h| h.join().unwrap_or(Ok(())))
             .collect::<Result<Vec<()>>>()
     })
     .map(|_| ())
