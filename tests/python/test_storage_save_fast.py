@@ -1,6 +1,6 @@
 """The save path after its speed-up: chunk files written straight from the arrays' buffers
 (no per-file fsync, plain chunks encoded without zarrs' copies, chunks in parallel), the
-replaced store removed in the background, and the GRUMPY_FSYNC=1 switch. The references are
+replaced store removed, and the GRUMPY_FSYNC=1 switch. The references are
 NumPy arrays and zarr-python reading the store's buffers."""
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ import sys
 import grumpy as gr
 import numpy as np
 import pytest
-from grumpy import _core
-from helpers import run_python
 
 
 def ragged(n_rows, seed, dtype=np.float64):
@@ -23,10 +21,6 @@ def ragged(n_rows, seed, dtype=np.float64):
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     values = (rng.standard_normal(int(offsets[-1])) * 1000).astype(dtype)
     return gr.from_offsets(values, offsets), values, offsets
-
-
-def hidden(parent, name):
-    return sorted(p.name for p in parent.iterdir() if p.name.startswith(f".{name}.grumpy-"))
 
 
 @pytest.mark.parametrize("fsync", ["0", "1"])
@@ -68,49 +62,7 @@ def test_overwriting_removes_the_old_store(tmp_path):
         a, values, _ = ragged(5_000, seed)
         gr.save(a, p)
         np.testing.assert_array_equal(np.asarray(gr.load(p).values), values)
-    _core.finish_removals()
-    assert hidden(tmp_path, "s.zarr") == []
-    assert sorted(x.name for x in tmp_path.iterdir()) == ["s.zarr"]
-
-
-def test_the_interpreter_waits_for_background_removals_at_exit(tmp_path):
-    """A process that overwrites a store and exits at once leaves no hidden old copy."""
-    code = f"""
-import numpy as np, grumpy as gr
-x = gr.from_offsets(np.arange(4_000_000, dtype=np.float64), np.arange(0, 4_000_001, 40))
-for _ in range(3):
-    gr.save(x, {str(tmp_path / "s.zarr")!r})
-"""
-    run_python("-c", code)
-    assert hidden(tmp_path, "s.zarr") == []
-    np.testing.assert_array_equal(
-        np.asarray(gr.load(tmp_path / "s.zarr").values), np.arange(4_000_000, dtype=np.float64)
-    )
-
-
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_a_forked_child_saves_over_a_store_the_parent_replaced(tmp_path):
-    """The parent's background removals do not exist in a child: the child's saves and its
-    exit neither wait for them nor fail."""
-    p = tmp_path / "s.zarr"
-    a, values, _ = ragged(50_000, 5)
-    gr.save(a, p)
-    gr.save(a, p)  # a removal may be running as we fork
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - child
-        code = 0
-        try:
-            gr.save(a, tmp_path / "child.zarr")
-            gr.save(a, tmp_path / "child.zarr")
-            _core.finish_removals()
-        except BaseException:  # noqa: BLE001 - a forked child must report, not raise
-            code = 3
-        os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
-    np.testing.assert_array_equal(np.asarray(gr.load(tmp_path / "child.zarr").values), values)
-    _core.finish_removals()
-    assert hidden(tmp_path, "s.zarr") == [] and hidden(tmp_path, "child.zarr") == []
+        assert sorted(x.name for x in tmp_path.iterdir()) == ["s.zarr"]
 
 
 def test_fsync_switch_syncs_every_file(tmp_path):

@@ -534,23 +534,9 @@ fn features() -> Vec<&'static str> {
     grumpy_zarr::remote::features()
 }
 
-/// Wait for the background removals of stores replaced by `gr.save` (registered with
-/// `atexit`, so an interpreter that exits normally leaves no hidden old copies behind).
-#[pyfunction]
-fn finish_removals(py: Python<'_>) -> PyResult<()> {
-    crate::errors::run_wait(py, || {
-        grumpy_zarr::path::finish_removals();
-        Ok(())
-    })
-}
-
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyStore>()?;
     m.add_function(wrap_pyfunction!(features, m)?)?;
-    m.add_function(wrap_pyfunction!(finish_removals, m)?)?;
-    m.py()
-        .import("atexit")?
-        .call_method1("register", (m.getattr("finish_removals")?,))?;
     m.add_function(wrap_pyfunction!(save, m)?)?;
     m.add_function(wrap_pyfunction!(append, m)?)?;
     m.add_function(wrap_pyfunction!(load, m)?)?;

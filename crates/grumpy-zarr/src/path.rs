@@ -5,7 +5,7 @@
 //!   data/.prot.zarr.grumpy-tmp-<pid>-<n>   ← written completely
 //!   data/prot.zarr  → data/.prot.zarr.grumpy-old-<pid>-<n>   (if it existed)
 //!   data/.prot.zarr.grumpy-tmp-…  → data/prot.zarr            (rename: atomic)
-//!   remove the old copy (on a background thread, see [`finish_removals`])
+//!   remove the old copy
 //! ```
 //! A crash before the final rename leaves the old store untouched (the temporary directory is
 //! hidden and never loaded); the window between the two renames is two syscalls long. Files
@@ -27,8 +27,6 @@
 use crate::error::{io_error, store_error, Result};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
-use std::thread::JoinHandle;
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -135,72 +133,9 @@ impl TempStore {
             Ok(())
         };
         if let Some(old) = old {
-            remove_later(old);
+            let _ = std::fs::remove_dir_all(old);
         }
         synced
-    }
-}
-
-/// Removals of replaced stores still running: the owning process and the threads.
-static PENDING: Mutex<(u32, Vec<JoinHandle<()>>)> = Mutex::new((0, Vec::new()));
-
-/// Remove a replaced store (already renamed to a hidden sibling) on a background thread.
-///
-/// Unlinking a store costs little CPU but can wait on the device for long (filesystems
-/// mounted with `discard` trim every freed extent: ~180 ms for a 36 MB store on the
-/// development VM, more than writing it), so `gr.save` over an existing store returns as
-/// soon as the new one is in place. [`finish_removals`] waits for them (Python calls it at
-/// exit); a process killed meanwhile leaves the hidden `.<name>.grumpy-old-*` directory.
-fn remove_later(old: PathBuf) {
-    let spawned = std::thread::Builder::new()
-        .name("grumpy-remove-old".into())
-        .spawn({
-            let old = old.clone();
-            move || {
-                let _ = std::fs::remove_dir_all(old);
-            }
-        });
-    let Ok(handle) = spawned else {
-        let _ = std::fs::remove_dir_all(old); // no thread to be had: remove it now
-        return;
-    };
-    let mut p = PENDING.lock().unwrap_or_else(PoisonError::into_inner);
-    if p.0 != std::process::id() {
-        // first removal, or a forked child: the parent's threads do not exist here
-        *p = (std::process::id(), Vec::new());
-    }
-    p.1.retain(|h| !h.is_finished());
-    p.1.push(handle);
-}
-
-/// Wait until every replaced store this process is removing in the background is gone.
-///
-/// ```
-/// use grumpy_core::Array;
-/// let dir = std::env::temp_dir().join(format!("grumpy-doc-finish-{}", std::process::id()));
-/// let a = Array::from_item(&vec![vec![1.0]].into(), None).unwrap();
-/// grumpy_zarr::save(&a, &dir, &Default::default()).unwrap();
-/// grumpy_zarr::save(&a, &dir, &Default::default()).unwrap(); // the first one is removed later
-/// grumpy_zarr::path::finish_removals();
-/// let parent = dir.parent().unwrap();
-/// let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-/// let left = std::fs::read_dir(parent).unwrap().filter_map(Result::ok)
-///     .filter(|e| e.file_name().to_string_lossy().starts_with(&format!(".{name}.grumpy-")))
-///     .count();
-/// assert_eq!(left, 0);
-/// std::fs::remove_dir_all(&dir).unwrap();
-/// ```
-pub fn finish_removals() {
-    let handles = {
-        let mut p = PENDING.lock().unwrap_or_else(PoisonError::into_inner);
-        if p.0 != std::process::id() {
-            p.1.clear(); // inherited through fork(): not our threads
-            return;
-        }
-        std::mem::take(&mut p.1)
-    };
-    for h in handles {
-        let _ = h.join();
     }
 }
 
