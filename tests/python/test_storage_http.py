@@ -9,7 +9,9 @@ import functools
 import http.server
 import os
 import re
+import socket
 import threading
+import time
 from typing import ClassVar
 
 import grumpy as gr
@@ -162,12 +164,152 @@ def test_http_errors(served):
         gr.load("http://127.0.0.1:9/nothing-listens-here.zarr")
 
 
+class FailingHandler(RangeHandler):
+    """Answers `status` to every GET and HEAD of a path containing `match` (else serves files)."""
+
+    status = 500
+    match = ""
+
+    def _fail(self):
+        if self.match in self.path:
+            self.send_error(self.status)
+            return True
+        return False
+
+    def do_GET(self):
+        if not self._fail():
+            super().do_GET()
+
+    def do_HEAD(self):
+        if not self._fail():
+            super().do_HEAD()
+
+
+def serve(root, handler):
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(root))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@needs_http
+@pytest.mark.parametrize("status", [500, 403, 503])
+@pytest.mark.parametrize("where", ["", "/c/"], ids=["everything", "chunks"])
+def test_http_error_statuses_are_store_errors(tmp_path, status, where):
+    rows = _rows(50)
+    gr.save(gr.array(rows), tmp_path / "s.zarr", chunk_size=10)
+    handler = type("H", (FailingHandler,), {"status": status, "match": where})
+    server, base = serve(tmp_path, handler)
+    try:
+        url = f"{base}/s.zarr"
+        with pytest.raises(gr.StoreError) as e:
+            gr.load(url)
+        assert str(status) in str(e.value)
+        if where:  # metadata reads fine, chunks fail (open already checks each last chunk)
+            with pytest.raises(gr.StoreError):
+                gr.open(url)[0:5]
+            with pytest.raises(gr.StoreError):
+                list(gr.stream(url, batch_size=10))
+        else:
+            with pytest.raises(gr.StoreError):
+                gr.open(url)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@needs_http
+def test_a_silent_server_is_a_store_error_not_a_hang(monkeypatch):
+    """A server that accepts connections and never answers: the read fails after
+    GRUMPY_HTTP_TIMEOUT seconds of silence."""
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(16)
+    held = []
+    stop = threading.Event()
+
+    def accept():
+        lsock.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(lsock.accept()[0])  # keep it open, say nothing
+            except OSError:
+                pass
+
+    t = threading.Thread(target=accept, daemon=True)
+    t.start()
+    monkeypatch.setenv("GRUMPY_HTTP_TIMEOUT", "0.5")
+    url = f"http://127.0.0.1:{lsock.getsockname()[1]}/s.zarr"
+    try:
+        for fn in (gr.load, gr.open):
+            t0 = time.monotonic()
+            with pytest.raises(gr.StoreError) as e:
+                fn(url)
+            assert time.monotonic() - t0 < 10
+            assert "timeout" in str(e.value).lower() or "timed out" in str(e.value).lower()
+    finally:
+        stop.set()
+        t.join()
+        for c in held:
+            c.close()
+        lsock.close()
+
+
+class TruncatingHandler(RangeHandler):
+    """Promises the whole file but closes the connection after a few bytes of a chunk."""
+
+    def do_GET(self):
+        path = self.translate_path(self.path)
+        if "/c/" not in self.path or not os.path.isfile(path):
+            return super().do_GET()
+        with open(path, "rb") as f:
+            data = f.read()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data[:5])
+        self.wfile.flush()
+        self.close_connection = True
+
+
+@needs_http
+def test_a_connection_dropped_mid_body_is_a_store_error(tmp_path):
+    rows = _rows(50)
+    gr.save(gr.array(rows), tmp_path / "s.zarr", chunk_size=10, codec="none")
+    server, base = serve(tmp_path, TruncatingHandler)
+    try:
+        with pytest.raises(gr.StoreError):
+            gr.load(f"{base}/s.zarr")
+        with pytest.raises(gr.StoreError):
+            gr.open(f"{base}/s.zarr")[10:20]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.mark.skipif(HAS_HTTP, reason="this build reads http URLs")
 def test_without_the_feature_the_error_says_how_to_build_it():
-    with pytest.raises(gr.Unsupported) as e:
-        gr.open("http://127.0.0.1:9/p.zarr")
-    assert "--features http" in e.value.fix
-    assert "pip install" in e.value.fix
+    for fn in (gr.open, gr.load):
+        with pytest.raises(gr.StoreError) as e:
+            fn("http://127.0.0.1:9/p.zarr")
+        assert "--features http" in e.value.fix
+        assert "pip install" in e.value.fix
+
+
+@pytest.mark.skipif("object-store" in _core.features(), reason="this build reads s3/gs URLs")
+@pytest.mark.parametrize("url", ["s3://bucket/p.zarr", "gs://bucket/p.zarr"])
+def test_object_store_urls_without_the_feature_say_how_to_build_it(url):
+    for fn in (gr.open, gr.load):
+        with pytest.raises(gr.StoreError) as e:
+            fn(url)
+        assert "--features object-store" in e.value.fix
+        assert "object-store" in e.value.cause
+
+
+def test_unknown_schemes_are_unsupported():
+    with pytest.raises(gr.Unsupported):
+        gr.load("ftp://127.0.0.1:9/p.zarr")
 
 
 def test_features_lists_strings():

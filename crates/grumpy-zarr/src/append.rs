@@ -19,12 +19,13 @@
 //! ```
 
 use crate::conform::conform;
-use crate::error::{io_error, store_error, Result};
+use crate::error::{store_error, Result};
 use crate::form::{BufferSpec, Form, Role};
 use crate::group::{Data, Part};
 use crate::meta::Meta;
 use crate::read::open_group;
 use crate::write::{layout_buffers, union_masks, write_group};
+use crate::write_store::WriteStore;
 use crate::zio::{self, Codec, Storage, ZArray};
 use grumpy_core::buffer::{Bitmap, Buf, Values};
 use grumpy_core::layout::Layout;
@@ -32,14 +33,7 @@ use grumpy_core::{with_values, Array, Frame};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use zarrs::filesystem::FilesystemStore;
-use zarrs::storage::{
-    AtomicRenameStorageTraits, Bytes, ListableStorageTraits, MaybeBytesIterator,
-    OffsetBytesIterator, ReadableStorageTraits, StorageError, StoreKey, StoreKeys,
-    StoreKeysPrefixes, StorePrefix, WritableStorageTraits,
-};
 
 /// Append the rows of `array` to the array store at `path`.
 pub fn append(array: &Array, path: impl AsRef<Path>) -> Result<()> {
@@ -144,12 +138,8 @@ pub(crate) fn append_in_place(dir: &Path, batch: &Data, atomic: bool) -> Result<
         crate::guard::refuse_symlinks(dir, &dirs)?;
         remove_tmp_keys(dir);
     }
-    let fs = FilesystemStore::new(dir).map_err(|e| io_error(dir.display(), e))?;
-    let store: Storage = if atomic {
-        Arc::new(AtomicStore(fs))
-    } else {
-        Arc::new(fs)
-    };
+    let sink = Arc::new(WriteStore::new(dir, atomic)?);
+    let store: Storage = sink.clone();
     let codec = Codec::parse(&meta.codec)
         .map_err(|e| store_error("unknown codec in the store", e.summary(), "save again"))?;
     let mut new_parts = Vec::with_capacity(meta.parts.len());
@@ -215,14 +205,17 @@ pub(crate) fn append_in_place(dir: &Path, batch: &Data, atomic: bool) -> Result<
                 codec.for_values(values),
             )?
         };
-        write_from(&arr, *start, values)
+        write_from(&sink, &arr, *start, values)
     })?;
     for part in &new_meta.parts {
         if let Some(c) = &part.column {
             write_group(&store, &format!("/{c}"), new_meta.column_attrs(part))?;
         }
     }
-    write_group(&store, "/", new_meta.root_attrs())
+    // GRUMPY_FSYNC: everything on disk before the root attributes publish it, then the root
+    sink.sync_written()?;
+    write_group(&store, "/", new_meta.root_attrs())?;
+    sink.sync_written()
 }
 
 /// Remove `*.grumpy-tmp-*` keys left by an interrupted append (best effort).
@@ -374,7 +367,7 @@ fn find(form: &Form, id: usize) -> Option<&Form> {
 
 /// Write `values` from element `start`, rewriting the head of the chunk (or, in a sharded
 /// buffer, the shard) it starts in.
-fn write_from(arr: &ZArray, start: usize, values: &Values) -> Result<()> {
+fn write_from(sink: &WriteStore, arr: &ZArray, start: usize, values: &Values) -> Result<()> {
     let cl = zio::chunk_len(arr)? as usize;
     let unit = zio::write_len(arr)? as usize;
     let head_len = start % unit;
@@ -383,7 +376,7 @@ fn write_from(arr: &ZArray, start: usize, values: &Values) -> Result<()> {
         if head_len > 0 {
             zio::read_into(arr, cl, start - head_len, &mut head, false, &|_| ())?;
         }
-        zio::write_elems::<T>(arr, start, &head, b.as_slice())
+        crate::chunk_write::write_elems::<T>(sink, arr, start, &head, b.as_slice())
     }, _s => Err(store_error("internal: string buffer written unsplit", "", "report this bug")))
 }
 
@@ -449,72 +442,5 @@ fn child_id(form: &Form, id: usize) -> Option<usize> {
             }
         }
         Form::Union { scalar, list, .. } => child_id(scalar, id).or_else(|| child_id(list, id)),
-    }
-}
-
-/// A filesystem store whose every `set` writes a temporary key and renames it over the
-/// target (an atomic replace), so a killed append never leaves a half-written chunk or
-/// metadata document.
-struct AtomicStore(FilesystemStore);
-
-static TMP: AtomicU64 = AtomicU64::new(0);
-
-impl ReadableStorageTraits for AtomicStore {
-    fn get_partial_many<'a>(
-        &'a self,
-        key: &StoreKey,
-        byte_ranges: zarrs::storage::byte_range::ByteRangeIterator<'a>,
-    ) -> Result<MaybeBytesIterator<'a>, StorageError> {
-        self.0.get_partial_many(key, byte_ranges)
-    }
-    fn size_key(&self, key: &StoreKey) -> Result<Option<u64>, StorageError> {
-        self.0.size_key(key)
-    }
-    fn supports_get_partial(&self) -> bool {
-        self.0.supports_get_partial()
-    }
-}
-
-impl ListableStorageTraits for AtomicStore {
-    fn list(&self) -> Result<StoreKeys, StorageError> {
-        self.0.list()
-    }
-    fn list_prefix(&self, prefix: &StorePrefix) -> Result<StoreKeys, StorageError> {
-        self.0.list_prefix(prefix)
-    }
-    fn list_dir(&self, prefix: &StorePrefix) -> Result<StoreKeysPrefixes, StorageError> {
-        self.0.list_dir(prefix)
-    }
-    fn size_prefix(&self, prefix: &StorePrefix) -> Result<u64, StorageError> {
-        self.0.size_prefix(prefix)
-    }
-}
-
-impl WritableStorageTraits for AtomicStore {
-    fn set(&self, key: &StoreKey, value: Bytes) -> Result<(), StorageError> {
-        let n = TMP.fetch_add(1, Ordering::Relaxed);
-        let tmp = StoreKey::new(format!(
-            "{}.grumpy-tmp-{}-{n}",
-            key.as_str(),
-            std::process::id()
-        ))?;
-        self.0.set(&tmp, value)?;
-        self.0.rename(&tmp, key)
-    }
-    fn set_partial_many(
-        &self,
-        key: &StoreKey,
-        offset_values: OffsetBytesIterator,
-    ) -> Result<(), StorageError> {
-        self.0.set_partial_many(key, offset_values)
-    }
-    fn erase(&self, key: &StoreKey) -> Result<(), StorageError> {
-        self.0.erase(key)
-    }
-    fn erase_prefix(&self, prefix: &StorePrefix) -> Result<(), StorageError> {
-        self.0.erase_prefix(prefix)
-    }
-    fn supports_set_partial(&self) -> bool {
-        false
     }
 }

@@ -2,6 +2,8 @@
 //! OpenSSL, no async runtime. Keys map to `{base}/{key}`; a missing key (404) is absent; a
 //! byte range is one `Range: bytes=..` request per range (servers that ignore `Range` and
 //! answer 200 with the whole value are sliced locally), so no multipart responses are parsed.
+//! Any other status (403, 500, ...), a refused connection or a silent server (see
+//! `GRUMPY_HTTP_TIMEOUT`) is an error: a `StoreError` for the caller.
 //!
 //! ```no_run
 //! # #[cfg(feature = "http")] {
@@ -15,6 +17,17 @@ use zarrs::storage::byte_range::{ByteRange, ByteRangeIterator};
 use zarrs::storage::{
     Bytes, MaybeBytes, MaybeBytesIterator, ReadableStorageTraits, StorageError, StoreKey,
 };
+
+/// How long a connection may stay silent (connecting, or no byte sent or received) before
+/// the request fails: `GRUMPY_HTTP_TIMEOUT` seconds (default 30), so a server that accepts a
+/// connection and never answers is a `StoreError`, not a hang.
+fn stall_timeout() -> Duration {
+    std::env::var("GRUMPY_HTTP_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map_or(Duration::from_secs(30), Duration::from_secs_f64)
+}
 
 /// A store rooted at an `http://` or `https://` URL.
 #[derive(Debug)]
@@ -30,9 +43,12 @@ fn other(e: impl std::fmt::Display) -> StorageError {
 impl HttpStore {
     /// A store at `base` (the URL of the directory holding the root `zarr.json`).
     pub(crate) fn new(base: &str) -> HttpStore {
+        let stall = Some(stall_timeout());
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_connect(Some(Duration::from_secs(30)))
+            .timeout_connect(stall)
+            .timeout_per_read(stall)
+            .timeout_per_write(stall)
             .timeout_recv_body(Some(Duration::from_secs(300)))
             .build()
             .into();

@@ -19,6 +19,7 @@
 //! (attributes), [`write`](mod@write) ([`save`], [`save_frame`], [`StoreWriter`]), [`append`](mod@append)
 //! ([`append()`], [`append_frame`]), [`conform`] (fitting a batch to the store's form),
 //! [`read`] ([`StoreReader`], [`load`], [`load_frame`]), [`path`] (atomic temp dir + rename),
+//! [`durable`] (when written bytes reach the disk: `GRUMPY_FSYNC`),
 //! [`remote`] (http(s), s3, gs behind cargo features), [`error`], and [`stream`] (ordered,
 //! prefetched batches from any [`stream::BatchSource`]: a store reader or an in-memory array).
 //!
@@ -34,7 +35,9 @@
 //! ```
 //!
 pub mod append;
+mod chunk_write;
 pub mod conform;
+pub mod durable;
 pub mod error;
 pub mod form;
 #[doc(hidden)]
@@ -44,12 +47,15 @@ pub mod guard;
 #[cfg(feature = "http")]
 mod http_store;
 pub mod meta;
+#[cfg(feature = "object-store")]
+mod object_backend;
 pub mod path;
 mod plain;
 pub mod read;
 pub mod remote;
 pub mod stream;
 pub mod write;
+mod write_store;
 mod zio;
 
 pub use append::{append, append_data, append_frame};

@@ -8,7 +8,9 @@
 //!   remove the old copy
 //! ```
 //! A crash before the final rename leaves the old store untouched (the temporary directory is
-//! hidden and never loaded); the window between the two renames is two syscalls long.
+//! hidden and never loaded); the window between the two renames is two syscalls long. Files
+//! are not synced one by one; whether the commit waits for the disk is [`crate::durable`]'s
+//! policy (`GRUMPY_FSYNC`).
 //!
 //! Only a grumpy store (a `zarr.json` whose attributes have a `grumpy` entry) or an empty
 //! directory is ever replaced: any other file, directory or Zarr store is the user's data.
@@ -102,9 +104,15 @@ impl TempStore {
         &self.dir
     }
 
-    /// Move the finished store over the target.
+    /// Move the finished store over the target. With `GRUMPY_FSYNC` on, every file and
+    /// directory of the store is synced first (one parallel pass) and the parent directory
+    /// after the rename (see [`crate::durable`]).
     pub fn commit(mut self, overwrite: bool) -> Result<()> {
         check_target(&self.target, overwrite)?;
+        let durable = crate::durable::fsync_enabled();
+        if durable {
+            crate::durable::sync_tree(&self.dir)?;
+        }
         let old = if self.target.exists() {
             let old = sibling(&self.target, "old")?;
             std::fs::rename(&self.target, &old).map_err(|e| io_error(self.target.display(), e))?;
@@ -119,10 +127,15 @@ impl TempStore {
             return Err(io_error(self.target.display(), e));
         }
         self.done = true;
+        let synced = if durable {
+            crate::durable::sync_one(&crate::durable::parent_dir(&self.target))
+        } else {
+            Ok(())
+        };
         if let Some(old) = old {
             let _ = std::fs::remove_dir_all(old);
         }
-        Ok(())
+        synced
     }
 }
 

@@ -3,11 +3,12 @@
 //! | scheme            | cargo feature  | backend                                              |
 //! |-------------------|----------------|------------------------------------------------------|
 //! | `http://`, `https://` | `http`     | `http_store` (`ureq` + `rustls`, range requests) |
-//! | `s3://`, `gs://`  | `object-store` | `zarrs_object_store` over `object_store`, on a small tokio runtime |
+//! | `s3://`, `gs://`  | `object-store` | `zarrs_object_store` over `object_store`, on a small tokio runtime (`object_backend`) |
 //!
 //! Credentials for object stores come from the usual environment variables
 //! (`AWS_ACCESS_KEY_ID`, `GOOGLE_APPLICATION_CREDENTIALS`, ...), read by `object_store`.
-//! A scheme whose feature is off, or any other scheme, is `Unsupported` with a fix.
+//! A URL whose scheme needs a feature this build lacks is a `StoreError` whose fix names
+//! that feature ([`missing_feature`]); any other scheme is `Unsupported`.
 //!
 //! ```
 //! let e = grumpy_zarr::load("ftp://example.invalid/p.zarr").unwrap_err();
@@ -18,19 +19,39 @@ use crate::error::{Error, Result};
 use crate::zio::RStorage;
 use grumpy_core::Code;
 
-/// The fix text for a URL this build cannot read: how to get a build that can.
-pub const BUILD_FIX: &str = "download the store to a local directory and pass its path, or \
-    build grumpy with URL support from a source checkout: \
-    `pip install . --config-settings=build-args=\"--features http\"` (http/https; on by \
-    default) or `--features object-store` (s3/gs), or `maturin develop --release --features \
-    http`; `grumpy._core.features()` lists what a build has";
+/// The error for a URL this build cannot read because it was built without `feature`
+/// (`"http"` or `"object-store"`): a `StoreError` whose fix says how to get a build with it.
+///
+/// ```
+/// let e = grumpy_zarr::remote::missing_feature("s3://bucket/p.zarr", "object-store");
+/// assert_eq!(e.code(), grumpy_core::Code::Store);
+/// assert!(e.fix().contains("--features object-store"));
+/// ```
+pub fn missing_feature(url: &str, feature: &str) -> Error {
+    let what = if feature == "http" {
+        "http:// and https:// URLs"
+    } else {
+        "s3:// and gs:// URLs"
+    };
+    crate::error::store_error(
+        format!("cannot read the store URL {url:?}"),
+        format!("this build of grumpy has no `{feature}` cargo feature, which reads {what}"),
+        format!(
+            "build grumpy with it from a source checkout: `pip install . \
+             --config-settings=build-args=\"--features {feature}\"` (or `maturin develop \
+             --release --features {feature}`; Rust: `grumpy-zarr = {{ features = \
+             [\"{feature}\"] }}`), or download the store to a local directory and pass its \
+             path; `grumpy._core.features()` lists what this build has"
+        ),
+    )
+}
 
 fn unsupported(url: &str, cause: &str) -> Error {
     Error::new(
         Code::Unsupported,
         format!("cannot read the store URL {url:?}"),
         cause.to_owned(),
-        BUILD_FIX,
+        "pass a local directory, or an http(s)://, s3:// or gs:// URL",
     )
 }
 
@@ -57,6 +78,9 @@ pub(crate) fn open(url: &str) -> Result<RStorage> {
     match scheme {
         "http" | "https" => open_http(url),
         "s3" | "gs" | "gcs" => open_object_store(url),
+        // unit tests only: an in-memory object store shared by the process
+        #[cfg(all(test, feature = "object-store"))]
+        "memory" => crate::object_backend::open(url),
         _ => Err(unsupported(
             url,
             &format!("the scheme {scheme:?} is not supported (http, https, s3, gs are)"),
@@ -71,51 +95,58 @@ fn open_http(url: &str) -> Result<RStorage> {
 
 #[cfg(not(feature = "http"))]
 fn open_http(url: &str) -> Result<RStorage> {
-    Err(unsupported(url, "this build has no HTTP support"))
+    Err(missing_feature(url, "http"))
 }
 
 #[cfg(feature = "object-store")]
 fn open_object_store(url: &str) -> Result<RStorage> {
-    use std::sync::{Arc, OnceLock};
-    use zarrs::storage::storage_adapter::async_to_sync::{
-        AsyncToSyncBlockOn, AsyncToSyncStorageAdapter,
-    };
-
-    static RUNTIME: OnceLock<std::io::Result<tokio::runtime::Runtime>> = OnceLock::new();
-    struct BlockOn(&'static tokio::runtime::Runtime);
-    impl AsyncToSyncBlockOn for BlockOn {
-        fn block_on<F: core::future::Future>(&self, future: F) -> F::Output {
-            self.0.block_on(future)
-        }
-    }
-
-    let fail = |cause: String| {
-        crate::error::store_error(
-            format!("cannot open the store URL {url:?}"),
-            cause,
-            "check the URL and the credentials in the environment",
-        )
-    };
-    let parsed = url::Url::parse(url).map_err(|e| fail(e.to_string()))?;
-    let (store, prefix) = object_store::parse_url(&parsed).map_err(|e| fail(e.to_string()))?;
-    let store = object_store::prefix::PrefixStore::new(store, prefix);
-    let rt = RUNTIME
-        .get_or_init(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-        })
-        .as_ref()
-        .map_err(|e| fail(e.to_string()))?;
-    let store = Arc::new(zarrs_object_store::AsyncObjectStore::new(store));
-    Ok(Arc::new(AsyncToSyncStorageAdapter::new(store, BlockOn(rt))))
+    crate::object_backend::open(url)
 }
 
 #[cfg(not(feature = "object-store"))]
 fn open_object_store(url: &str) -> Result<RStorage> {
-    Err(unsupported(
-        url,
-        "this build has no object-store (s3/gs) support",
-    ))
+    Err(missing_feature(url, "object-store"))
+}
+
+#[cfg(test)]
+mod tests {
+    /// Without a feature, its URLs are StoreErrors naming the feature (lazy open and full
+    /// load alike); with it, the error (nothing listens there) is still a StoreError.
+    #[test]
+    fn urls_without_their_feature_say_which_to_build_with() {
+        for (url, feature, built) in [
+            ("http://127.0.0.1:9/p.zarr", "http", cfg!(feature = "http")),
+            ("https://127.0.0.1:9/p.zarr", "http", cfg!(feature = "http")),
+            (
+                "s3://no-such-bucket/p.zarr",
+                "object-store",
+                cfg!(feature = "object-store"),
+            ),
+            (
+                "gs://no-such-bucket/p.zarr",
+                "object-store",
+                cfg!(feature = "object-store"),
+            ),
+        ] {
+            if built {
+                continue; // the feature's own tests cover these
+            }
+            for e in [
+                crate::load(url).unwrap_err(),
+                crate::open(url).err().unwrap(),
+                crate::load_frame(url).unwrap_err(),
+            ] {
+                assert_eq!(e.code(), grumpy_core::Code::Store, "{url}: {e}");
+                assert!(e.fix().contains(&format!("--features {feature}")), "{e}");
+                assert!(e.cause().contains(feature), "{e}");
+            }
+        }
+    }
+
+    #[test]
+    fn other_schemes_are_unsupported() {
+        let e = crate::load("ftp://example.invalid/p.zarr").unwrap_err();
+        assert_eq!(e.code(), grumpy_core::Code::Unsupported);
+        assert!(e.fix().contains("local directory"), "{e}");
+    }
 }

@@ -18,6 +18,7 @@ use crate::group::Data;
 use crate::meta::Meta;
 use crate::path::TempStore;
 use crate::stream::Rows;
+use crate::write_store::WriteStore;
 use crate::zio::{self, Codec, Storage};
 use grumpy_core::buffer::{Bitmap, Buf, Values};
 use grumpy_core::layout::Layout;
@@ -411,9 +412,8 @@ pub(crate) fn write_group(
 
 /// Write a complete new store into the (empty) directory `dir`.
 pub(crate) fn write_store(dir: &Path, data: &Data, opts: &SaveOptions, cap: bool) -> Result<()> {
-    let store: Storage = Arc::new(
-        zarrs::filesystem::FilesystemStore::new(dir).map_err(|e| io_error(dir.display(), e))?,
-    );
+    let sink = Arc::new(WriteStore::new(dir, false)?);
+    let store: Storage = sink.clone();
     let (meta, bufs) = Meta::split(data, &opts.codec.name())?;
     let specs = meta.specs();
     let chunks = plan_chunks(&specs, &meta.lens, opts, cap, &meta.schema)?;
@@ -434,7 +434,7 @@ pub(crate) fn write_store(dir: &Path, data: &Data, opts: &SaveOptions, cap: bool
             cl as u64,
             opts.codec.for_values(values),
         )?;
-        zio::write_values(&arr, 0, &Values::empty(values.dtype()), values)
+        crate::chunk_write::write_values(&sink, &arr, 0, &Values::empty(values.dtype()), values)
     })?;
     write_group(&store, "/", meta.root_attrs())
 }

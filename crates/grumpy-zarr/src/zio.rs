@@ -30,9 +30,9 @@ pub enum Codec {
     /// No compression (`bytes` + `crc32c`).
     None,
     /// `"zstd"`, the default: zstd level 1 on every buffer it shrinks by at least 10% (judged
-    /// on a sample of the buffer's first MiB), no compression on the others. Offsets, masks,
-    /// tags and most integer data compress well; noisy float coordinates do not (zstd saves a
-    /// few percent there and makes every read 3–4× slower), so they are stored raw.
+    /// on four 32 KiB windows spread over the buffer), no compression on the others. Offsets,
+    /// masks, tags and most integer data compress well; noisy float coordinates do not (zstd
+    /// saves a few percent there and makes every read 3–4× slower), so they are stored raw.
     Auto,
     /// `zstd` at a level on every buffer (`"zstd:<level>"`).
     Zstd(i32),
@@ -89,25 +89,38 @@ impl Codec {
     }
 }
 
-/// Bytes of the sample [`Codec::Auto`] compresses to decide.
-const SAMPLE_BYTES: usize = 1 << 20;
+/// [`Codec::Auto`] judges a buffer on this many windows, spread evenly over it (first and
+/// last included), of [`SAMPLE_WINDOW`] bytes each: 128 KiB in all, so the decision costs
+/// ~0.2 ms per buffer, and a buffer whose head differs from its body is judged on both.
+const SAMPLE_WINDOWS: usize = 4;
+/// Bytes of one sample window.
+const SAMPLE_WINDOW: usize = 32 << 10;
 
 impl Codec {
     /// The codec to write `values` with: [`Codec::Auto`] becomes `Zstd(1)` when zstd shrinks a
-    /// sample of the first MiB by at least 10% (or the buffer is tiny), else `None`; any other
-    /// codec is returned as is.
+    /// sample (four 32 KiB windows spread over the buffer) by at least 10% (or the buffer is
+    /// tiny), else `None`; any other codec is returned as is.
     pub(crate) fn for_values(self, values: &Values) -> Codec {
         if self != Codec::Auto {
             return self;
         }
         let sample: Vec<u8> = with_values!(values, b, T => {
             let s = b.as_slice();
-            let k = (SAMPLE_BYTES / std::mem::size_of::<T>().max(1)).min(s.len());
-            match T::into_array_bytes(&zarr_dtype(values.dtype()), s[..k].to_vec()) {
+            let per = (SAMPLE_WINDOW / std::mem::size_of::<T>().max(1)).max(1);
+            let mut picked: Vec<T> = Vec::with_capacity(per * SAMPLE_WINDOWS);
+            for (lo, hi) in windows(s.len(), per) {
+                picked.extend_from_slice(&s[lo..hi]);
+            }
+            match T::into_array_bytes(&zarr_dtype(values.dtype()), picked) {
                 Ok(ArrayBytes::Fixed(c)) => c.into_owned(),
                 _ => return Codec::Zstd(1),
             }
-        }, s => s.bytes.as_slice()[..s.bytes.len().min(SAMPLE_BYTES)].to_vec());
+        }, s => {
+            let bytes = s.bytes.as_slice();
+            windows(bytes.len(), SAMPLE_WINDOW)
+                .flat_map(|(lo, hi)| bytes[lo..hi].iter().copied())
+                .collect()
+        });
         if sample.len() < 4096 {
             return Codec::Zstd(1);
         }
@@ -116,6 +129,22 @@ impl Codec {
             _ => Codec::None,
         }
     }
+}
+
+/// [`SAMPLE_WINDOWS`] disjoint windows of `per` elements spread evenly over `len` elements
+/// (the whole range when it is shorter than all of them).
+fn windows(len: usize, per: usize) -> impl Iterator<Item = (usize, usize)> {
+    let k = SAMPLE_WINDOWS;
+    let whole = len <= per * k;
+    (0..if whole { 1 } else { k }).map(move |i| {
+        if whole {
+            (0, len)
+        } else {
+            // window i starts i/(k-1) of the way through the last possible start
+            let lo = (len - per) * i / (k - 1);
+            (lo, lo + per)
+        }
+    })
 }
 
 /// Zarr data type of a (non-string) dtype.
@@ -273,14 +302,6 @@ pub(crate) fn write_elems<T: Element + Native>(
     } else {
         (0..nchunks).try_for_each(write)
     }
-}
-
-/// Write a whole [`Values`] buffer (numeric; strings are split before) from element `start`.
-pub(crate) fn write_values(arr: &ZArray, start: usize, head: &Values, new: &Values) -> Result<()> {
-    with_values!(new, b, T => {
-        let h = head.as_slice::<T>().unwrap_or(&[]);
-        write_elems::<T>(arr, start, h, b.as_slice())
-    }, _s => Err(store_error("internal: string buffer written unsplit", "", "report this bug")))
 }
 
 /// Decode chunk `c` of `arr` (a missing chunk is corruption, never the fill value). In a
