@@ -34,7 +34,9 @@
 //! ```
 //!
 pub mod append;
+mod chunkpool;
 pub mod conform;
+mod direct;
 pub mod error;
 pub mod form;
 #[doc(hidden)]
