@@ -748,7 +748,9 @@ impl StoreReader {
                 "the store is corrupt; save the data again with gr.save",
             ));
         }
-        let mut out = crate::guard::alloc_zeroed::<T>(b - a)?;
+        // (not calloc: a large output then comes from the allocator's pool of freed blocks,
+        // already mapped, instead of fresh pages the kernel must fault in and clear)
+        let mut out = crate::guard::alloc::<T>(b - a)?;
         if self.cache.is_none() {
             let par = (b - a) * std::mem::size_of::<T>() >= PAR_MIN_BYTES;
             let count = |n: usize| self.count(n * std::mem::size_of::<T>());
