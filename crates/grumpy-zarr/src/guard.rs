@@ -31,7 +31,7 @@ use zarrs::storage::{
 /// `chunk_size=` large enough to pass this would need gigabytes per chunk to write.
 pub const MAX_CHUNK_BYTES: u64 = 1 << 30;
 
-fn symlink_error(path: &Path) -> Error {
+pub(crate) fn symlink_error(path: &Path) -> Error {
     store_error(
         format!("the store contains a symbolic link at {}", path.display()),
         "grumpy never reads or writes through symbolic links inside a store (a store from \
@@ -165,6 +165,39 @@ pub fn alloc<T: Default + Clone>(n: usize) -> Result<Vec<T>> {
     })?;
     v.resize(n, T::default());
     Ok(v)
+}
+
+/// [`alloc`] for element types whose all-zero bytes are a value: the memory comes zeroed from
+/// the allocator (`calloc`), so a large read output is not written twice (fresh pages are
+/// zero already; the read then fills them once).
+///
+/// ```
+/// use grumpy_zarr::guard::alloc_zeroed;
+/// assert_eq!(alloc_zeroed::<f64>(3).unwrap(), vec![0.0; 3]);
+/// assert!(alloc_zeroed::<u64>(usize::MAX / 4).is_err());
+/// ```
+pub fn alloc_zeroed<T: bytemuck::Zeroable>(n: usize) -> Result<Vec<T>> {
+    let layout = std::alloc::Layout::array::<T>(n).map_err(|e| too_big(n, e))?;
+    if layout.size() == 0 {
+        return Ok((0..n).map(|_| T::zeroed()).collect());
+    }
+    // SAFETY: `layout` has a non-zero size.
+    let p = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<T>();
+    if p.is_null() {
+        return Err(too_big(n, "out of memory"));
+    }
+    // SAFETY: `p` was allocated by the global allocator with the layout of `n` `T`s (what a
+    // `Vec<T>` of capacity `n` frees with), and all-zero bytes are a valid `T` (`Zeroable`).
+    Ok(unsafe { Vec::from_raw_parts(p, n, n) })
+}
+
+fn too_big(n: usize, e: impl std::fmt::Display) -> Error {
+    store_error(
+        format!("cannot allocate {n} elements to read the store"),
+        e.to_string(),
+        "the store declares more data than fits in memory; read it in row ranges \
+         (gr.open(path)[a:b] or gr.stream)",
+    )
 }
 
 /// Refuse to write below `dir` when a component of one of the relative paths `rels` (the

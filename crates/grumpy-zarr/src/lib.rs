@@ -36,7 +36,9 @@
 //!
 pub mod append;
 mod chunk_write;
+mod chunkpool;
 pub mod conform;
+mod direct;
 pub mod durable;
 pub mod error;
 pub mod form;

@@ -17,12 +17,15 @@
 //! std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 
+use crate::chunkpool::{self, Chunk};
+use crate::direct::Direct;
 use crate::error::{corrupt, store_error, Result};
 use crate::form::{Form, Role};
 use crate::group::{level_offsets, wrong_kind, Data, Part};
 use crate::meta::Meta;
 use crate::plain::PlainElem;
 use crate::zio::{self, RArray, RStorage};
+use bytemuck::Zeroable;
 use grumpy_core::buffer::{
     is_non_decreasing, normalize, regular_offsets, Bitmap, Buf, Native, StrValues, Values,
 };
@@ -31,7 +34,6 @@ use grumpy_core::layout::{Layout, Leaf, List, Union};
 use grumpy_core::{with_dtype, Array, Code, DType, Error, Frame};
 use rayon::prelude::*;
 use serde_json::Value;
-use std::any::Any;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -72,16 +74,27 @@ pub(crate) struct BufHandle {
     pub(crate) cl: usize,
     pub(crate) dtype: DType,
     slot: usize,
+    /// Direct chunk-file reads (a local buffer with grumpy's plain chain), else `None`.
+    pub(crate) direct: Option<Direct>,
 }
 
-/// A decoded chunk in the cache: a `Buf<T>` behind `Any` (reads within one chunk are
-/// zero-copy slices of it).
-type Chunk = Arc<dyn Any + Send + Sync>;
+/// A cache entry: the chunk (a `Buf<T>` behind `Any`; reads within one chunk are zero-copy
+/// slices of it), its bytes, its last use, and what returns its vector to the pool.
+type Entry = (Chunk, usize, u64, fn(Chunk));
 
 struct Lru {
-    map: HashMap<(usize, u64), (Chunk, usize, u64)>,
+    map: HashMap<(usize, u64), Entry>,
     bytes: usize,
     tick: u64,
+}
+
+impl Drop for Lru {
+    /// Chunks no batch still views go back to the [`chunkpool`] for the next reader.
+    fn drop(&mut self) {
+        for (_, (chunk, _, _, give)) in self.map.drain() {
+            give(chunk);
+        }
+    }
 }
 
 /// Open the store's root group and return its storage and attributes, with clear errors for a
@@ -180,6 +193,7 @@ impl StoreReader {
     pub fn open_with_cache(path: impl AsRef<Path>, cache_bytes: usize) -> Result<StoreReader> {
         let path = path.as_ref().to_path_buf();
         let (store, attrs) = open_group(&path)?;
+        let local = !crate::path::is_url(&path.to_string_lossy());
         let meta = Meta::parse(&attrs)?;
         let specs = meta.specs();
         let bufs = specs
@@ -206,6 +220,11 @@ impl StoreReader {
                         .map(|s| s.is_some())
                         .map_err(|e| corrupt(&spec.name, e))
                 })?;
+                let direct = if local {
+                    Direct::open(&path, &spec.name, &arr)
+                } else {
+                    None
+                };
                 let h = BufHandle {
                     name: spec.name.clone(),
                     arr,
@@ -213,6 +232,7 @@ impl StoreReader {
                     cl,
                     dtype: spec.dtype,
                     slot,
+                    direct,
                 };
                 Ok((spec.name.clone(), h))
             })
@@ -259,6 +279,23 @@ impl StoreReader {
     /// ```
     pub fn with_progress(mut self, counter: Arc<AtomicU64>) -> StoreReader {
         self.progress = Some(counter);
+        self
+    }
+
+    /// Number of buffers whose chunk files are read directly (local buffers with grumpy's plain
+    /// codec chain, read with `pread` straight into their destination); the others go through
+    /// `zarrs`.
+    pub fn direct_buffers(&self) -> usize {
+        self.bufs.values().filter(|h| h.direct.is_some()).count()
+    }
+
+    /// The same reader with every buffer read through `zarrs` (to check the direct path
+    /// against it).
+    #[cfg(test)]
+    pub(crate) fn without_direct(mut self) -> StoreReader {
+        for h in self.bufs.values_mut() {
+            h.direct = None;
+        }
         self
     }
 
@@ -702,7 +739,7 @@ impl StoreReader {
     /// Elements `[a, b)` of a buffer, decoded straight into the returned vector (chunks in
     /// parallel, through the cache when there is one).
     pub(crate) fn read_range<
-        T: ElementOwned + PlainElem + Copy + Default + Send + Sync + 'static,
+        T: ElementOwned + PlainElem + Zeroable + Copy + Default + Send + Sync + 'static,
     >(
         &self,
         h: &BufHandle,
@@ -719,11 +756,13 @@ impl StoreReader {
                 "the store is corrupt; save the data again with gr.save",
             ));
         }
+        // (not calloc: a large output then comes from the allocator's pool of freed blocks,
+        // already mapped, instead of fresh pages the kernel must fault in and clear)
         let mut out = crate::guard::alloc::<T>(b - a)?;
         if self.cache.is_none() {
             let par = (b - a) * std::mem::size_of::<T>() >= PAR_MIN_BYTES;
             let count = |n: usize| self.count(n * std::mem::size_of::<T>());
-            zio::read_into(&h.arr, h.cl, a, &mut out, par, &count)?;
+            zio::read_into_with(&h.arr, h.direct.as_ref(), h.cl, a, &mut out, par, &count)?;
             return Ok(out);
         }
         let cl = h.cl;
@@ -745,7 +784,7 @@ impl StoreReader {
 
     /// Elements `[a, b)` as a buffer: a zero-copy slice of the cached chunk when the range
     /// lies in one chunk, else a fresh copy ([`StoreReader::read_range`]).
-    fn read_buf<T: ElementOwned + PlainElem + Copy + Default + Send + Sync + 'static>(
+    fn read_buf<T: ElementOwned + PlainElem + Zeroable + Copy + Default + Send + Sync + 'static>(
         &self,
         h: &BufHandle,
         a: usize,
@@ -760,7 +799,7 @@ impl StoreReader {
         self.read_range(h, a, b).map(Buf::from_vec)
     }
 
-    fn chunk<T: ElementOwned + PlainElem + Default + Clone + Send + Sync + 'static>(
+    fn chunk<T: ElementOwned + PlainElem + Zeroable + Default + Clone + Send + Sync + 'static>(
         &self,
         h: &BufHandle,
         c: u64,
@@ -777,17 +816,29 @@ impl StoreReader {
                 }
             }
         }
-        let v = Buf::from_vec(zio::read_chunk::<T, _>(&h.arr, c, h.cl)?);
+        let mut recycled = None;
+        if let Some(d) = &h.direct {
+            // read straight into a recycled vector (no fresh pages to fault in)
+            if let Some(mut v) = chunkpool::take::<T>(h.cl) {
+                if d.read(c, &mut v)? {
+                    recycled = Some(v);
+                }
+            }
+        }
+        let v = Buf::from_vec(match recycled {
+            Some(v) => v,
+            None => zio::read_chunk_with::<T, _>(&h.arr, h.direct.as_ref(), c, h.cl)?,
+        });
         if let Some(cache) = &self.cache {
             let size = v.len() * std::mem::size_of::<T>();
+            let mut evicted = Vec::new();
             let mut lru = cache.lock().unwrap_or_else(|p| p.into_inner());
             lru.tick += 1;
             let tick = lru.tick;
-            if let Some(old) = lru
-                .map
-                .insert(key, (Arc::new(v.clone()) as Chunk, size, tick))
-            {
+            let entry: Entry = (Arc::new(v.clone()), size, tick, chunkpool::give::<T>);
+            if let Some(old) = lru.map.insert(key, entry) {
                 lru.bytes -= old.1;
+                evicted.push(old);
             }
             lru.bytes += size;
             while lru.bytes > self.cache_cap && lru.map.len() > 1 {
@@ -796,7 +847,12 @@ impl StoreReader {
                 };
                 if let Some(e) = lru.map.remove(&oldest) {
                     lru.bytes -= e.1;
+                    evicted.push(e);
                 }
+            }
+            drop(lru);
+            for (chunk, _, _, give) in evicted {
+                give(chunk);
             }
         }
         Ok(v)

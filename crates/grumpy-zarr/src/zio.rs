@@ -2,6 +2,7 @@
 //! (chunks in parallel with Rayon). Writers use [`Storage`] (read + write + list); readers use
 //! [`RStorage`] (read only), so read-only backends (HTTP) plug in.
 
+use crate::direct::Direct;
 use crate::error::{corrupt, io_error, store_error, Error, Result};
 use crate::plain::{self, PlainElem};
 use grumpy_core::buffer::{Native, Values};
@@ -341,6 +342,26 @@ where
     Ok(v)
 }
 
+/// [`read_chunk`], reading the chunk file straight into the result when `direct` is given.
+pub(crate) fn read_chunk_with<T, S>(
+    arr: &Array<S>,
+    direct: Option<&Direct>,
+    c: u64,
+    cl: usize,
+) -> Result<Vec<T>>
+where
+    T: ElementOwned + PlainElem + bytemuck::Zeroable + Default + Clone,
+    S: ?Sized + ReadableStorageTraits + 'static,
+{
+    if let Some(d) = direct {
+        let mut v = crate::guard::alloc_zeroed::<T>(cl)?;
+        if d.read(c, &mut v)? {
+            return Ok(v);
+        }
+    }
+    read_chunk(arr, c, cl)
+}
+
 /// Inner chunk `c` of a sharded `arr`, or `None` when its shard is missing.
 fn read_subchunk<T: ElementOwned, S: ?Sized + ReadableStorageTraits + 'static>(
     arr: &Array<S>,
@@ -380,8 +401,11 @@ pub(crate) fn set_len(store: &Storage, name: &str, len: u64) -> Result<()> {
 }
 
 /// Decode elements `[a, b)` of `arr` straight into `out` (`out.len() == b - a`), chunks in
-/// parallel when `par` (`on_piece(elements)` after each chunk's part); each chunk is decoded into a chunk-sized scratch vector and copied once, so a
-/// read peaks at the output plus one chunk per thread. Missing chunks are corruption.
+/// parallel when `par` (`on_piece(elements)` after each chunk's part). With `direct` (a local
+/// plain-chain buffer) whole chunks are read straight into their place and partial ones
+/// through a per-thread scratch chunk; otherwise a whole chunk of a plain chain decodes in
+/// place and any other chunk into a chunk-sized vector copied once. A read peaks at the output
+/// plus one chunk per thread. Missing chunks are corruption.
 pub(crate) fn read_into<T, S>(
     arr: &Array<S>,
     cl: usize,
@@ -394,8 +418,37 @@ where
     T: ElementOwned + PlainElem + Default + Copy + Send + Sync,
     S: ?Sized + ReadableStorageTraits + 'static,
 {
+    read_into_with(arr, None, cl, a, out, par, on_piece)
+}
+
+/// [`read_into`] with the direct chunk-file reads of `direct` (when given).
+pub(crate) fn read_into_with<T, S>(
+    arr: &Array<S>,
+    direct: Option<&Direct>,
+    cl: usize,
+    a: usize,
+    out: &mut [T],
+    par: bool,
+    on_piece: &(dyn Fn(usize) + Sync),
+) -> Result<()>
+where
+    T: ElementOwned + PlainElem + Default + Copy + Send + Sync,
+    S: ?Sized + ReadableStorageTraits + 'static,
+{
     let how = plain::chain(arr);
     let fill = |(c, piece): (usize, &mut [T])| -> Result<()> {
+        let lo = (c * cl).max(a) - c * cl;
+        if let Some(d) = direct {
+            let done = if piece.len() == cl {
+                d.read(c as u64, piece)?
+            } else {
+                d.read_part(c as u64, cl, lo, piece)?
+            };
+            if done {
+                on_piece(piece.len());
+                return Ok(());
+            }
+        }
         // a whole chunk decodes straight into its place in the output
         if let Some(how) = how.filter(|_| piece.len() == cl) {
             if plain::decode_into(arr, how, c as u64, cl, piece)? {
@@ -404,7 +457,6 @@ where
             }
         }
         let v = read_chunk::<T, S>(arr, c as u64, cl)?;
-        let lo = (c * cl).max(a) - c * cl;
         piece.copy_from_slice(&v[lo..lo + piece.len()]);
         on_piece(piece.len());
         Ok(())

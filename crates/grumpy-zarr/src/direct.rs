@@ -1,0 +1,276 @@
+//! Direct reads of a local store's chunk files: for a buffer stored with grumpy's plain chain
+//! (`bytes` [+ `zstd`] + `crc32c`, see [`crate::plain`]) a chunk is read with `pread` straight
+//! into its destination (the caller's output or a cache entry) and its checksum verified over
+//! the destination; a zstd chunk is read into a reusable per-thread buffer and decompressed
+//! into the destination by a per-thread decompressor. No allocation per chunk, no copy beyond
+//! the kernel's.
+//!
+//! ```text
+//!   store/node3-data/c/17   --pread-->  out[17 * cl ..][.. cl]   crc32c(out) == last 4 bytes
+//!   store/node1-offsets/c/2 --pread-->  scratch (per thread) --zstd--> out[2 * cl ..]
+//! ```
+//!
+//! The chunk directory (`<buffer>/c`) is opened once per reader with `O_NOFOLLOW` at every
+//! component below the store root, and each chunk file with `openat(.., O_NOFOLLOW)` under it,
+//! so no key is ever read through a symbolic link inside the store (as [`crate::guard`]'s
+//! `LocalStore` guarantees for the zarrs path). Sharded buffers, other codec chains, other
+//! chunk-key encodings and URLs keep the `zarrs` path.
+//!
+//! ```
+//! use grumpy_core::Array;
+//! let dir = std::env::temp_dir().join(format!("grumpy-doc-direct-{}", std::process::id()));
+//! let a = Array::from_item(&vec![vec![1.0, 2.0], vec![], vec![3.0]].into(), None).unwrap();
+//! grumpy_zarr::save(&a, &dir, &Default::default()).unwrap();
+//! let r = grumpy_zarr::StoreReader::open_with_cache(&dir, 0).unwrap();
+//! assert!(r.direct_buffers() > 0);       // every plain-chain buffer reads directly
+//! assert_eq!(r.read_all().unwrap(), a);
+//! std::fs::remove_dir_all(&dir).unwrap();
+//! ```
+
+use crate::error::{corrupt, store_error, Error, Result};
+use crate::plain::{Plain, PlainElem};
+use std::cell::RefCell;
+use std::ffi::CString;
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use zarrs::array::Array;
+
+/// Per-thread scratch larger than this is released after use (a store with huge chunks must
+/// not pin that much memory per thread).
+const KEEP_SCRATCH: usize = 32 << 20;
+
+thread_local! {
+    /// Compressed chunk files (zstd chains).
+    static FILE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// Whole decoded chunks of which only a part is wanted.
+    static CHUNK: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// One zstd decompression context per thread.
+    static ZSTD: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
+}
+
+/// Direct access to the chunk files of one buffer (see the module docs).
+pub(crate) struct Direct {
+    /// The buffer's chunk directory (`<buffer>/c`).
+    dir: OwnedFd,
+    /// Its path, for messages.
+    shown: PathBuf,
+    how: Plain,
+    /// The buffer's Zarr path (`/node1-data`), as the zarrs path names it in errors.
+    name: String,
+}
+
+fn cstr(s: &[u8]) -> io::Result<CString> {
+    CString::new(s).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
+}
+
+/// `openat(dir, name, flags | O_CLOEXEC)` (`dir` `None`: relative to nothing, `name` absolute
+/// or relative to the working directory).
+fn open_at(dir: Option<&OwnedFd>, name: &[u8], flags: libc::c_int) -> io::Result<OwnedFd> {
+    let c = cstr(name)?;
+    let at = dir.map_or(libc::AT_FDCWD, |d| d.as_raw_fd());
+    // SAFETY: `c` is a NUL-terminated path, `at` a live directory fd or AT_FDCWD; the returned
+    // fd (when >= 0) is owned by nobody else.
+    let fd = unsafe { libc::openat(at, c.as_ptr(), flags | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just opened and is not owned elsewhere.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+impl Direct {
+    /// Direct access to the chunks of `arr` (the buffer `name` of the store at `root`), or
+    /// `None` when its chunks must go through `zarrs` (another chain or key encoding, no chunk
+    /// directory, or a component that is not a plain directory: the zarrs path reports it).
+    pub(crate) fn open<S: ?Sized>(root: &Path, name: &str, arr: &Array<S>) -> Option<Direct> {
+        let how = crate::plain::chain(arr)?;
+        if arr.chunk_key(&[7]).as_str() != format!("{name}/c/7") {
+            return None;
+        }
+        let flags = libc::O_RDONLY | libc::O_DIRECTORY;
+        let mut dir = open_at(None, root.as_os_str().as_bytes(), flags).ok()?;
+        for part in name.split('/').chain(["c"]) {
+            if part.is_empty() || part == "." || part == ".." {
+                return None;
+            }
+            dir = open_at(Some(&dir), part.as_bytes(), flags | libc::O_NOFOLLOW).ok()?;
+        }
+        Some(Direct {
+            dir,
+            shown: root.join(name).join("c"),
+            how,
+            name: arr.path().to_string(),
+        })
+    }
+
+    fn bad(&self, c: u64, why: impl std::fmt::Display) -> Error {
+        corrupt(&self.name, format!("chunk {c}: {why}"))
+    }
+
+    /// Open chunk file `c` (never through a symlink) and return it with its size.
+    fn file(&self, c: u64) -> Result<(File, u64)> {
+        let fd = open_at(
+            Some(&self.dir),
+            c.to_string().as_bytes(),
+            libc::O_RDONLY | libc::O_NOFOLLOW,
+        )
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ENOENT) => store_error(
+                format!("buffer {} is missing chunk {c}", self.name),
+                "a chunk inside the recorded length is not in the store",
+                "the store was truncated or damaged; save the data again with gr.save",
+            ),
+            Some(libc::ELOOP) => crate::guard::symlink_error(&self.shown.join(c.to_string())),
+            _ => self.bad(c, e),
+        })?;
+        let file = File::from(fd);
+        let meta = file.metadata().map_err(|e| self.bad(c, e))?;
+        if !meta.is_file() {
+            return Err(self.bad(c, "not a regular file"));
+        }
+        Ok((file, meta.len()))
+    }
+
+    fn read_exact(&self, c: u64, file: &File, dst: &mut [u8], at: u64) -> Result<()> {
+        file.read_exact_at(dst, at).map_err(|e| {
+            if e.kind() == io::ErrorKind::UnexpectedEof {
+                self.bad(c, "the file is shorter than it was a moment ago")
+            } else {
+                self.bad(c, e)
+            }
+        })
+    }
+
+    fn check_crc(&self, c: u64, payload: &[u8], tail: &[u8]) -> Result<()> {
+        let stored = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
+        let actual = crc32c::crc32c(payload);
+        if stored != actual {
+            return Err(self.bad(
+                c,
+                format!("checksum mismatch (crc32c {actual:#010x}, recorded {stored:#010x})"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Decode chunk `c` into `dst`, exactly one chunk of bytes.
+    fn read_bytes(&self, c: u64, dst: &mut [u8]) -> Result<()> {
+        let (file, size) = self.file(c)?;
+        if size < 4 {
+            return Err(self.bad(c, format!("{size} bytes, too short for its checksum")));
+        }
+        let payload = size - 4;
+        match self.how {
+            Plain::Raw => {
+                if payload != dst.len() as u64 {
+                    return Err(
+                        self.bad(c, format!("{payload} bytes stored, {} expected", dst.len()))
+                    );
+                }
+                let mut tail = [0u8; 4];
+                self.read_exact(c, &file, dst, 0)?;
+                self.read_exact(c, &file, &mut tail, payload)?;
+                self.check_crc(c, dst, &tail)
+            }
+            Plain::Zstd => {
+                let size = usize::try_from(size).map_err(|e| self.bad(c, e))?;
+                if size > dst.len().saturating_mul(2).saturating_add(1 << 16) {
+                    // a zstd frame never grows data by that much: the file is not our chunk
+                    return Err(self.bad(c, format!("{size} bytes, too large for its chunk")));
+                }
+                with_scratch(&FILE, size, |buf| {
+                    self.read_exact(c, &file, buf, 0)?;
+                    let (body, tail) = buf.split_at(size - 4);
+                    self.check_crc(c, body, tail)?;
+                    let n = ZSTD.with(|z| {
+                        let mut z = z.borrow_mut();
+                        if z.is_none() {
+                            *z = Some(zstd::bulk::Decompressor::new()?);
+                        }
+                        z.as_mut()
+                            .map_or(Ok(0), |d| d.decompress_to_buffer(body, dst))
+                    });
+                    let n = n.map_err(|e| self.bad(c, format!("zstd: {e}")))?;
+                    if n != dst.len() {
+                        return Err(
+                            self.bad(c, format!("{n} bytes decoded, {} expected", dst.len()))
+                        );
+                    }
+                    Ok(())
+                })
+            }
+        }
+    }
+
+    /// Decode the whole chunk `c` into `out` (`cl` elements). `Ok(false)`: `T` is not a plain
+    /// element type (bool): use `zarrs`.
+    pub(crate) fn read<T: PlainElem>(&self, c: u64, out: &mut [T]) -> Result<bool> {
+        let Some(dst) = T::bytes_mut(out) else {
+            return Ok(false);
+        };
+        self.read_bytes(c, dst).map(|()| true)
+    }
+
+    /// Elements `[lo, lo + out.len())` of chunk `c` (of `cl` elements) into `out`: the chunk
+    /// is decoded (and checked) whole in a per-thread scratch buffer, then the part copied.
+    pub(crate) fn read_part<T: PlainElem>(
+        &self,
+        c: u64,
+        cl: usize,
+        lo: usize,
+        out: &mut [T],
+    ) -> Result<bool> {
+        let size = std::mem::size_of::<T>();
+        let Some(dst) = T::bytes_mut(out) else {
+            return Ok(false);
+        };
+        let whole = cl
+            .checked_mul(size)
+            .ok_or_else(|| self.bad(c, "chunk too large"))?;
+        with_scratch(&CHUNK, whole, |chunk| {
+            self.read_bytes(c, chunk)?;
+            dst.copy_from_slice(&chunk[lo * size..lo * size + dst.len()]);
+            Ok(true)
+        })
+    }
+}
+
+/// Run `f` on the first `n` bytes of a per-thread scratch buffer (grown as needed, never
+/// zeroed again; released afterwards when larger than [`KEEP_SCRATCH`]).
+fn with_scratch<R>(
+    key: &'static std::thread::LocalKey<RefCell<Vec<u8>>>,
+    n: usize,
+    f: impl FnOnce(&mut [u8]) -> Result<R>,
+) -> Result<R> {
+    key.with(|cell| {
+        // A re-entrant use on this thread (cannot happen today) gets a buffer of its own.
+        let mut own = Vec::new();
+        let mut guard = cell.try_borrow_mut().ok();
+        let buf = guard.as_deref_mut().unwrap_or(&mut own);
+        if buf.len() < n {
+            buf.clear();
+            buf.try_reserve_exact(n).map_err(|e| {
+                store_error(
+                    format!("cannot allocate {n} bytes to read a chunk"),
+                    e.to_string(),
+                    "the store declares chunks larger than fit in memory; save it again with \
+                     gr.save (default chunks)",
+                )
+            })?;
+            buf.resize(n, 0);
+        }
+        let out = f(&mut buf[..n]);
+        if buf.len() > KEEP_SCRATCH {
+            *buf = Vec::new();
+        }
+        out
+    })
+}
+
+#[cfg(test)]
+#[path = "direct_tests.rs"]
+mod tests;
