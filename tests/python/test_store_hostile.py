@@ -167,6 +167,68 @@ def test_fixed_size_rows_read_in_any_window(tmp_path, chunk_size):
         assert got == want
 
 
+def _nested_rows(rng, n):
+    """n rows of lists of float lists (a depth-2 store: outer and inner offsets)."""
+    return [
+        [
+            [float(rng.randrange(100)) for _ in range(rng.randrange(4))]
+            for _ in range(rng.randrange(4))
+        ]
+        for _ in range(n)
+    ]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    level=st.sampled_from(["node0-offsets", "node1-offsets"]),
+    bad=st.lists(st.tuples(st.floats(0, 1), st.sampled_from([-1, 2**62])), min_size=1, max_size=4),
+    windows=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 12)), min_size=4, max_size=12),
+)
+def test_lazy_reads_validate_the_offsets_window_they_use(
+    tmp_path_factory, seed, level, bad, windows
+):
+    # Corrupt offsets somewhere; every lazy read r[a:b] / r[i] that touches a corrupt offset is
+    # a StoreError and every read that does not gives exactly its rows (pure-Python model).
+    import random
+
+    rng = random.Random(seed)
+    rows = _nested_rows(rng, 60)
+    p = tmp_path_factory.mktemp("window") / "s.zarr"
+    gr.save(gr.array(rows), p, chunk_size=8)  # offsets span several chunks
+    outer = [0]
+    for r in rows:
+        outer.append(outer[-1] + len(r))
+    inner = [0]
+    for r in rows:
+        for lst in r:
+            inner.append(inner[-1] + len(lst))
+    good = outer if level == "node0-offsets" else inner
+    offsets = list(good)
+    corrupt = set()
+    for pos, value in bad:
+        k = min(int(pos * len(offsets)), len(offsets) - 1)
+        offsets[k] = value
+        corrupt.add(k)
+    rewrite_buffer(p, level, offsets)
+    r = gr.open(p)
+
+    def touched(a, b):
+        # the offsets positions a read of rows [a, b) uses at the corrupted level
+        lo, hi = (a, b) if level == "node0-offsets" else (outer[a], outer[b])
+        return any(lo <= k <= hi for k in corrupt)
+
+    reads = [(a, min(a + w, len(rows))) for a, w in ((int(x * len(rows)), w) for x, w in windows)]
+    reads += [(k, k + 1) for k in range(len(rows))]
+    for a, b in reads:
+        if touched(a, b):
+            with pytest.raises(gr.StoreError):
+                r[a:b] if b - a != 1 else r[a]
+        else:
+            got = r[a:b].to_list() if b - a != 1 else [r[a].to_list()]
+            assert got == rows[a:b], (a, b)
+
+
 @pytest.mark.parametrize("which", ["tags", "index"])
 def test_bad_union_entries(tmp_path, which):
     rows = [1, [2, 3], 4, [5]]
@@ -334,6 +396,48 @@ def test_symlinked_chunk_pointing_outside_is_refused(tmp_path):
     assert "symbolic link" in str(e.value)
     with pytest.raises(gr.StoreError):
         gr.open(p)[0:1]
+
+
+def _outside_copy(tmp_path, sub):
+    """A copy of `sub` of a store with the same layout and other values, outside `tmp_path/s.zarr`."""
+    import shutil
+
+    q = make(
+        tmp_path, rows=[[10.0, 20.0], [30.0], [], [40.0, 50.0, 60.0]], name="q.zarr", chunk_size=2
+    )
+    out = tmp_path / "outside"
+    shutil.copytree(q / sub, out)
+    return out
+
+
+def test_chunk_swapped_for_a_symlink_while_open_is_refused(tmp_path):
+    # the reader is already open (metadata read, directories read through) when the chunk
+    # becomes a link to a valid chunk outside the store
+    p = make(tmp_path, chunk_size=2, codec="none")
+    outside = _outside_copy(tmp_path, "node1-data/c")
+    r = gr.open(p)
+    assert r[0:1].to_list() == [[1.0, 2.0]]
+    chunk = p / "node1-data" / "c" / "1"
+    chunk.unlink()
+    os.symlink(outside / "1", chunk)
+    with pytest.raises(gr.StoreError) as e:
+        r[1:4]
+    assert "symbolic link" in str(e.value)
+
+
+def test_directory_swapped_for_a_symlink_after_a_read_is_refused(tmp_path):
+    # a directory the reader has already read through is replaced by a link to a directory
+    # outside (with valid chunks of other values): the next chunk read through it is refused,
+    # never data from outside
+    p = make(tmp_path, chunk_size=2, codec="none")
+    outside = _outside_copy(tmp_path, "node1-data/c")
+    r = gr.open(p)
+    assert r[0:1].to_list() == [[1.0, 2.0]]  # reads node1-data/c/0
+    os.replace(p / "node1-data" / "c", tmp_path / "inside-c")
+    os.symlink(outside, p / "node1-data" / "c")
+    with pytest.raises(gr.StoreError) as e:
+        r[3:4]  # chunks c/1 and c/2, not cached
+    assert "symbolic link" in str(e.value)
 
 
 def test_symlinked_array_directory_is_refused(tmp_path):
