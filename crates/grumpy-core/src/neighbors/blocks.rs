@@ -218,6 +218,18 @@ impl<const D: usize> Blocks<D> {
         }
     }
 
+    /// The start of every query: `best` emptied for `k`, the block lower bounds for `q`;
+    /// `false` when there is nothing to search (`k == 0` or no points).
+    #[inline(always)]
+    fn start(&mut self, q: &[f64; D], k: usize, best: &mut KBest) -> bool {
+        best.reset(k);
+        if k == 0 || self.n == 0 {
+            return false;
+        }
+        self.bounds(q);
+        true
+    }
+
     /// The `k` nearest points to `q` (skipping original index `skip`, `u32::MAX` for none)
     /// into `best`. `seed` is the original index of a point likely near `q` (the query itself
     /// when it is a data point); without one, the block nearest to `q` is used.
@@ -230,12 +242,10 @@ impl<const D: usize> Blocks<D> {
         seed: Option<u32>,
         best: &mut KBest,
     ) {
-        best.reset(k);
-        let n = self.n;
-        if k == 0 || n == 0 {
+        if !self.start(q, k, best) {
             return;
         }
-        self.bounds(q);
+        let n = self.n;
         let s0 = match seed {
             Some(i) if (i as usize) < n => self.slot[i as usize] as usize,
             _ => {
@@ -302,12 +312,10 @@ impl<const D: usize> Blocks<D> {
         hint: &[u32],
         best: &mut KBest,
     ) {
-        best.reset(k);
-        let n = self.n;
-        if k == 0 || n == 0 {
+        if !self.start(q, k, best) {
             return;
         }
-        self.bounds(q);
+        let n = self.n;
         self.hd.clear();
         self.hj.clear();
         for &j in hint {
