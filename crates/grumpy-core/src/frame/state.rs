@@ -20,12 +20,12 @@
 //! ```
 //! use grumpy_core::{Array, Frame};
 //! let x = Array::from_item(&vec![vec![1.0, 2.0], vec![3.0]].into(), None).unwrap();
-//! let df = Frame::new(&["mol", "res"], vec![("x".into(), x)], &[]).unwrap();
+//! let df = Frame::new(&["mol", "res"], vec![("x".into(), x.clone())], &[]).unwrap();
 //! let back = Frame::from_state(&df.to_state()).unwrap();
 //! assert_eq!(back, df);
 //! assert!(Frame::from_state(b"nonsense").is_err());
 //! let row = x.slice(1, 1); // a view pickles only what it covers
-//! assert_eq!(Array::from_state(&row.to_state()).unwrap(), row);
+//! assert_eq!(Array::from_state(&row.to_state()).unwrap().to_item(), row.to_item());
 //! assert!(row.to_state().len() < x.to_state().len());
 //! ```
 
