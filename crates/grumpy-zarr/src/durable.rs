@@ -3,7 +3,7 @@
 //! grumpy's atomicity never depends on `fsync`: a store is written completely into a hidden
 //! temporary directory and renamed into place ([`crate::path`]), and an append writes every
 //! key to a temporary name and renames it over the old one, then the root attributes last
-//! ([`crate::append`]). A killed process (SIGKILL, an exception, a full disk) therefore
+//! ([`mod@crate::append`]). A killed process (SIGKILL, an exception, a full disk) therefore
 //! leaves the old store or the new one: the kernel keeps every byte a dead process wrote.
 //!
 //! `fsync` matters only if the **machine** stops (power loss, kernel crash) before the kernel
