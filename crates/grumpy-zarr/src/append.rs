@@ -374,7 +374,7 @@ fn write_from(sink: &WriteStore, arr: &ZArray, start: usize, values: &Values) ->
     with_values!(values, b, T => {
         let mut head: Vec<T> = vec![T::default(); head_len];
         if head_len > 0 {
-            zio::read_into(arr, cl, start - head_len, &mut head, false, &|_| ())?;
+            zio::read_into_with(arr, None, cl, start - head_len, &mut head, false, &|_| ())?;
         }
         crate::chunk_write::write_elems::<T>(sink, arr, start, &head, b.as_slice())
     }, _s => Err(store_error("internal: string buffer written unsplit", "", "report this bug")))

@@ -406,22 +406,6 @@ pub(crate) fn set_len(store: &Storage, name: &str, len: u64) -> Result<()> {
 /// through a per-thread scratch chunk; otherwise a whole chunk of a plain chain decodes in
 /// place and any other chunk into a chunk-sized vector copied once. A read peaks at the output
 /// plus one chunk per thread. Missing chunks are corruption.
-pub(crate) fn read_into<T, S>(
-    arr: &Array<S>,
-    cl: usize,
-    a: usize,
-    out: &mut [T],
-    par: bool,
-    on_piece: &(dyn Fn(usize) + Sync),
-) -> Result<()>
-where
-    T: ElementOwned + PlainElem + Default + Copy + Send + Sync,
-    S: ?Sized + ReadableStorageTraits + 'static,
-{
-    read_into_with(arr, None, cl, a, out, par, on_piece)
-}
-
-/// [`read_into`] with the direct chunk-file reads of `direct` (when given).
 pub(crate) fn read_into_with<T, S>(
     arr: &Array<S>,
     direct: Option<&Direct>,
