@@ -87,8 +87,17 @@ fn non_decreasing(o: &[i64]) -> bool {
 mod tests {
     use super::*;
 
+    /// The cache is process-wide and tests run in parallel: tests that rely on what it holds
+    /// (or that evict from it) take this lock so one cannot evict another's entry mid-test.
+    static CACHE_TESTS: Mutex<()> = Mutex::new(());
+
+    fn serial() -> std::sync::MutexGuard<'static, ()> {
+        CACHE_TESTS.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     #[test]
     fn regular_offsets_match_the_definition_for_every_size_and_step() {
+        let _serial = serial();
         for step in [0i64, 1, 3, 7] {
             for n in [
                 0usize,
@@ -117,6 +126,7 @@ mod tests {
 
     #[test]
     fn cached_views_are_shared_and_copy_on_write() {
+        let _serial = serial();
         let a = regular_offsets(10, 4);
         let mut b = regular_offsets(20, 4);
         assert!(a.shares_storage(&b));
@@ -127,6 +137,7 @@ mod tests {
 
     #[test]
     fn many_steps_evict_without_wrong_values() {
+        let _serial = serial();
         for step in 0..(3 * CACHED_STEPS as i64) {
             assert_eq!(
                 regular_offsets(3, step).as_slice(),
