@@ -184,6 +184,22 @@ pub(crate) fn append_in_place(dir: &Path, batch: &Data, atomic: bool) -> Result<
     for (s, start, v) in &plans {
         new_meta.lens.insert(s.name.clone(), start + v.len());
     }
+    // A level stays regular only while the new rows have the same length as the old ones.
+    new_meta.regular.retain(|name, step| {
+        plans
+            .iter()
+            .filter(|(s, ..)| &s.name == name)
+            .all(|(_, start, v)| {
+                let o = v.as_slice::<i64>().unwrap_or(&[]);
+                // (a fresh buffer starts at its own 0; appended values continue the old last one)
+                let mut prev = (*start > 0).then(|| (*start as i64 - 1) * *step);
+                o.iter().all(|&x| {
+                    let even = prev.is_none_or(|p| x - p == *step);
+                    prev = Some(x);
+                    even
+                })
+            })
+    });
     plans.par_iter().try_for_each(|(s, start, values)| {
         let total = start + values.len();
         let arr = if meta.lens.contains_key(&s.name) {

@@ -7,12 +7,20 @@
 //!
 //! ```text
 //!   array:      {"grumpy": {format, kind: "array", version, length, dtype, layout, schema: null,
-//!                           codec, buffers: {path: len}}, "form": {...}, "length": N}
+//!                           codec, buffers: {path: len}, regular: {path: step}},
+//!                "form": {...}, "length": N}
 //!   dataframe:  {"grumpy": {format, kind: "dataframe", version, length, schema: [...], codec,
-//!                           buffers: {path: len}, columns: [{name, level, dtype, layout, form}]},
+//!                           buffers: {path: len}, regular: {path: step},
+//!                           columns: [{name, level, dtype, layout, form}]},
 //!                "length": N}
 //!   column:     {"grumpy": {format, kind: "column", name, level, dtype, layout}, "form", "length"}
 //! ```
+//!
+//! `regular` names the offsets buffers whose rows all have `step` elements (xyz triples,
+//! fixed-size embeddings). The buffer is still written, for zarr-python and Awkward; grumpy's
+//! reader builds those offsets from the step instead of reading and checking them, after
+//! checking the step against the recorded lengths (`(len - 1) * step` must be the length of
+//! what the offsets point into).
 //!
 //! ```
 //! use grumpy_core::Array;
@@ -49,6 +57,24 @@ pub struct Meta {
     pub lens: BTreeMap<String, usize>,
     /// Codec name (`"zstd"`, `"gzip:9"`, `"none"`, ...).
     pub codec: String,
+    /// Offsets buffers (by path) whose rows all have the same length: that length.
+    pub regular: BTreeMap<String, i64>,
+}
+
+/// `Some(step)` when `o` (offsets starting at 0, at least one row) rises by the same
+/// non-negative step at every row.
+///
+/// ```
+/// use grumpy_zarr::meta::regular_step;
+/// assert_eq!(regular_step(&[0, 3, 6]), Some(3));
+/// assert_eq!(regular_step(&[0, 3, 5]), None);
+/// assert_eq!(regular_step(&[0]), None);
+/// ```
+pub fn regular_step(o: &[i64]) -> Option<i64> {
+    let step = o.get(1)? - o[0];
+    // (no early exit: the comparison loop vectorises)
+    let uneven = o.windows(2).fold(false, |d, w| d | (w[1] - w[0] != step));
+    (o[0] == 0 && step >= 0 && !uneven).then_some(step)
 }
 
 fn bad(summary: impl Into<String>, cause: impl Into<String>) -> Error {
@@ -118,11 +144,20 @@ impl Meta {
             parts,
             lens: BTreeMap::new(),
             codec: codec.into(),
+            regular: BTreeMap::new(),
         };
-        meta.lens = meta
-            .specs()
+        let specs = meta.specs();
+        meta.lens = specs
             .iter()
             .map(|s| (s.name.clone(), bufs.get(&s.name).map_or(0, Values::len)))
+            .collect();
+        meta.regular = specs
+            .iter()
+            .filter(|s| s.role == Role::Offsets)
+            .filter_map(|s| {
+                let o = bufs.get(&s.name)?.as_slice::<i64>()?;
+                Some((s.name.clone(), regular_step(o)?))
+            })
             .collect();
         Ok((meta, bufs))
     }
@@ -137,6 +172,9 @@ impl Meta {
             "codec": self.codec,
             "buffers": self.lens,
         });
+        if !self.regular.is_empty() {
+            g["regular"] = json!(self.regular);
+        }
         let mut attrs = Map::new();
         if self.is_frame() {
             g["schema"] = json!(self.schema);
@@ -226,6 +264,7 @@ impl Meta {
                 ))
             }
         };
+        let regular = parse_regular(g, &lens)?;
         let meta = Meta {
             kind,
             length,
@@ -233,6 +272,7 @@ impl Meta {
             parts,
             lens,
             codec: g["codec"].as_str().unwrap_or("zstd").to_owned(),
+            regular,
         };
         meta.check_buffers()?;
         Ok(meta)
@@ -269,6 +309,30 @@ impl Meta {
         }
         len(Role::Data).unwrap_or(0)
     }
+}
+
+/// `grumpy.regular` (absent in stores without regular levels): every entry must name a
+/// recorded offsets buffer with a non-negative step (the step is checked against the lengths by
+/// the reader, which knows what each buffer points into).
+fn parse_regular(g: &Value, lens: &BTreeMap<String, usize>) -> Result<BTreeMap<String, i64>> {
+    let Some(m) = g.get("regular").filter(|v| !v.is_null()) else {
+        return Ok(BTreeMap::new());
+    };
+    let m = m
+        .as_object()
+        .ok_or_else(|| bad("grumpy.regular is not a mapping", format!("{m}")))?;
+    m.iter()
+        .map(|(k, v)| {
+            let step = v.as_i64().filter(|s| *s >= 0);
+            match step {
+                Some(s) if k.ends_with("-offsets") && lens.contains_key(k) => Ok((k.clone(), s)),
+                _ => Err(bad(
+                    format!("grumpy.regular[{k:?}] is not valid"),
+                    format!("{k:?}: {v} must name a recorded offsets buffer with a step >= 0"),
+                )),
+            }
+        })
+        .collect()
 }
 
 fn parse_frame(g: &Value) -> Result<(Vec<String>, Vec<Part>)> {
@@ -320,4 +384,50 @@ pub(crate) fn frame_columns(f: &Frame) -> Vec<(String, usize)> {
         .iter()
         .map(|c| (c.name.clone(), c.level))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use grumpy_core::Array;
+
+    fn xyz_rows() -> Data {
+        let rows: Vec<Vec<Vec<f64>>> = vec![vec![vec![1.0; 3]; 2], vec![], vec![vec![2.0; 3]]];
+        Data::Array(Array::from_item(&rows.into(), None).unwrap())
+    }
+
+    #[test]
+    fn split_records_regular_levels_and_parse_reads_them_back() {
+        let (meta, _) = Meta::split(&xyz_rows(), "zstd").unwrap();
+        assert_eq!(meta.regular, BTreeMap::from([("node1-offsets".into(), 3)]));
+        let back = Meta::parse(&meta.root_attrs()).unwrap();
+        assert_eq!(back.regular, meta.regular);
+    }
+
+    #[test]
+    fn regular_step_needs_one_even_non_negative_step_from_zero() {
+        assert_eq!(regular_step(&[0, 0, 0]), Some(0));
+        assert_eq!(regular_step(&[0, 2, 4, 6]), Some(2));
+        assert_eq!(regular_step(&[1, 3, 5]), None);
+        assert_eq!(regular_step(&[0, 2, 4, 7]), None);
+        assert_eq!(regular_step(&[0, -2, -4]), None);
+        assert_eq!(regular_step(&[]), None);
+    }
+
+    #[test]
+    fn bad_regular_records_are_store_errors() {
+        let (meta, _) = Meta::split(&xyz_rows(), "zstd").unwrap();
+        for bad in [
+            json!({"node1-offsets": -1}),
+            json!({"node1-offsets": "3"}),
+            json!({"node1-data": 3}),
+            json!({"node7-offsets": 3}),
+            json!([3]),
+        ] {
+            let mut attrs = meta.root_attrs();
+            attrs.get_mut("grumpy").unwrap()["regular"] = bad.clone();
+            let e = Meta::parse(&attrs).unwrap_err();
+            assert_eq!(e.code(), grumpy_core::Code::Store, "{bad}");
+        }
+    }
 }

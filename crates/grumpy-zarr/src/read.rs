@@ -238,6 +238,7 @@ impl StoreReader {
             })
             .collect::<Result<HashMap<_, _>>>()?;
         let extents = extents(&meta)?;
+        check_regular(&meta, &extents)?;
         let total_bytes = bufs
             .values()
             .map(|h| h.len.saturating_mul(h.dtype.itemsize().max(1)))
@@ -659,6 +660,11 @@ impl StoreReader {
     /// Offsets `[a, b]` rebased to 0, plus the child range they cover (validated: monotonic,
     /// `0` at row 0, the child's length at the last row, never past it).
     fn read_offsets(&self, name: &str, a: usize, b: usize) -> Result<(Buf<i64>, usize, usize)> {
+        if let Some(&step) = self.meta.regular.get(name) {
+            // rows of one length (checked against the lengths at open): nothing to read
+            let s = step as usize;
+            return Ok((regular_offsets(b - a, step), a * s, b * s));
+        }
         let h = self.handle(name)?;
         let src: Buf<i64> = self.read_buf(h, a, b + 1)?;
         let o = src.as_slice();
@@ -904,6 +910,25 @@ fn node_at(form: &Form, k: usize) -> Option<&Form> {
 /// For every offsets buffer, the length of what it points into; also checks that every
 /// part's outer buffer describes exactly `length` rows and that columns agree on the shared
 /// levels.
+/// Every `grumpy.regular` step must agree with the lengths: `rows * step` elements in what the
+/// offsets point into (so offsets built from the step never point past the data).
+fn check_regular(meta: &Meta, extents: &HashMap<String, usize>) -> Result<()> {
+    for (name, &step) in &meta.regular {
+        let rows = meta.lens.get(name).map_or(0, |n| n.saturating_sub(1));
+        let extent = extents.get(name).copied();
+        let want = rows.checked_mul(step as usize);
+        if extent.is_none() || want != extent {
+            return Err(corrupt(
+                name,
+                format!(
+                    "recorded as {rows} rows of {step} elements, but it points into {extent:?}"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn extents(meta: &Meta) -> Result<HashMap<String, usize>> {
     let mut out: HashMap<String, usize> = HashMap::new();
     let rows = |p: &Part, id: usize| meta.node_rows(p, id);
