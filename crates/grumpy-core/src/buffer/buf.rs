@@ -390,18 +390,50 @@ fn step_of(v: &[i64]) -> Option<i64> {
     same.then_some(s)
 }
 
+/// Arithmetic offsets with at least this many values are computed on first access: kernels that
+/// know a list is regular (its `regular_step`) never need them, so a loaded or converted
+/// `(n, 3)` array does not pay 8 bytes per row for offsets nobody reads.
+const LAZY_ARITHMETIC: usize = 1 << 16;
+
+/// The values of [`Buf::arithmetic`], computed when first read.
+struct Arithmetic {
+    n: usize,
+    step: i64,
+}
+
+impl Deferred<i64> for Arithmetic {
+    fn len(&self) -> usize {
+        self.n + 1
+    }
+    fn compute(&self) -> Vec<i64> {
+        (0..=self.n as i64).map(|i| i * self.step).collect()
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
 impl Buf<i64> {
     /// `0, step, 2 * step, ..., n * step` (the offsets of `n` regular lists of length `step`),
-    /// known to be regular without a scan.
+    /// known to be regular without a scan. From 65,536 values on they are computed on first
+    /// access, so code that only asks `regular_step()` never allocates them.
     ///
     /// ```
     /// use grumpy_core::buffer::Buf;
     /// let o = Buf::arithmetic(3, 2);
     /// assert_eq!(o.as_slice(), &[0, 2, 4, 6]);
     /// assert_eq!(o.regular_step(), Some(2));
+    /// let big = Buf::arithmetic(1 << 20, 3);
+    /// assert_eq!(big.regular_step(), Some(3));
+    /// assert!(big.pending().is_some()); // not computed yet
+    /// assert_eq!(big.as_slice()[1 << 20], 3 << 20);
     /// ```
     pub fn arithmetic(n: usize, step: i64) -> Buf<i64> {
-        let b = Buf::from_vec((0..=n as i64).map(|i| i * step).collect());
+        let b = if n >= LAZY_ARITHMETIC {
+            Buf::deferred(Arc::new(Arithmetic { n, step }))
+        } else {
+            Buf::from_vec((0..=n as i64).map(|i| i * step).collect())
+        };
         let _ = b.store.step.set(Some(step));
         b
     }
