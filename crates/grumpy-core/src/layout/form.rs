@@ -157,6 +157,22 @@ impl Form {
         }
     }
 
+    /// Number of dimensions of the arrays of this form (like [`Layout::ndim`]): 1 for a leaf,
+    /// one more per list level, a union counts as its list side.
+    ///
+    /// ```
+    /// use grumpy_core::{layout::form::Form, Array};
+    /// let a = Array::from_item(&vec![vec![vec![1.0, 2.0]], vec![]].into(), None).unwrap();
+    /// assert_eq!(Form::from_layout(&a.layout).ndim(), a.ndim());
+    /// ```
+    pub fn ndim(&self) -> usize {
+        match self {
+            Form::Leaf { .. } => 1,
+            Form::List { child, .. } => 1 + child.ndim(),
+            Form::Union { list, .. } => list.ndim(),
+        }
+    }
+
     /// Leaf dtype.
     pub fn dtype(&self) -> DType {
         match self {

@@ -41,8 +41,8 @@ impl BatchSource for StoreReader {
         if self.is_frame() {
             return self.meta().schema.len().saturating_sub(1);
         }
-        // An empty read carries the full structure without touching data chunks.
-        StoreReader::read_rows(self, 0, 0).map_or(0, |a| a.ndim().saturating_sub(1))
+        // from the form: reading even an empty range decodes an offsets chunk per level
+        self.form().ndim().saturating_sub(1)
     }
 
     fn level_names(&self) -> Vec<String> {
@@ -116,6 +116,30 @@ mod tests {
         }
         assert!(peak > 0, "the cache was used");
         assert!(peak <= cap, "cache held {peak} bytes, bound {cap}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The nesting a stream resolves levels against comes from the form, without a read, and
+    /// equals the loaded array's for leaves, list chains, unions and strings.
+    #[test]
+    fn nesting_from_the_form_matches_the_data() {
+        use grumpy_core::layout::Item;
+        let dir = std::env::temp_dir().join(format!("grumpy-nesting-{}", std::process::id()));
+        let l = Item::List;
+        let f = Item::from;
+        let items = [
+            l(vec![f(1.0), f(2.0)]),
+            l(vec![l(vec![l(vec![f(1.0)])]), l(vec![])]),
+            l(vec![f(1.0), l(vec![f(2.0), f(3.0)])]), // union rows
+            l(vec![l(vec![f(1.0)]), l(vec![l(vec![f(2.0)])])]), // union inside a list
+            l(vec![Item::from("ab"), Item::from("c")]),
+        ];
+        for item in items {
+            let a = Array::from_item(&item, None).unwrap();
+            crate::save(&a, &dir, &Default::default()).unwrap();
+            let r = StoreReader::open(&dir).unwrap();
+            assert_eq!(r.nesting(), a.ndim() - 1, "{item:?}");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
