@@ -43,6 +43,7 @@ fn write_seeds() {
     }
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/store");
     let tmp = std::env::temp_dir().join(format!("grumpy-seeds-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap(); // gr.save wants an existing parent directory
     use grumpy_core::layout::Item;
     let f = |x: f64| Item::from(x);
     let union = Item::list(vec![f(1.0), Item::list(vec![f(2.0), f(3.0)]), Item::Null]);
@@ -78,6 +79,23 @@ fn write_seeds() {
         (
             "strings",
             Array::from_item(&strings, Some(grumpy_core::DType::String)).unwrap(),
+        ),
+        // regular levels (`grumpy.regular`): xyz triples inside, fixed-length rows outside
+        (
+            "regular-points",
+            Array::from_item(
+                &vec![
+                    vec![vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.0]],
+                    vec![vec![7.0, 8.0, 9.0]],
+                ]
+                .into(),
+                None,
+            )
+            .unwrap(),
+        ),
+        (
+            "regular-pairs",
+            Array::from_item(&vec![vec![1i64, 2], vec![3, 4], vec![5, 6]].into(), None).unwrap(),
         ),
     ];
     for (name, a) in items {
