@@ -100,7 +100,7 @@ pub(crate) mod tests {
     use super::*;
     use grumpy_core::{Array, Frame};
     use object_store::memory::InMemory;
-    use object_store::PutPayload;
+    use object_store::{ObjectStoreExt, PutPayload};
     use std::path::Path;
 
     /// The in-memory object store behind `memory://` URLs in unit tests.
