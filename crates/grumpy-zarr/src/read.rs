@@ -74,6 +74,9 @@ pub(crate) struct BufHandle {
     pub(crate) cl: usize,
     pub(crate) dtype: DType,
     slot: usize,
+    /// The chunk this buffer last had to read (`u64::MAX`: none yet): a miss on the chunk
+    /// after it is a sequential scan, which reads ahead (see [`StoreReader::chunk`]).
+    last_miss: AtomicU64,
     /// Direct chunk-file reads (a local buffer with grumpy's plain chain), else `None`.
     pub(crate) direct: Option<Direct>,
 }
@@ -232,6 +235,7 @@ impl StoreReader {
                     cl,
                     dtype: spec.dtype,
                     slot,
+                    last_miss: AtomicU64::new(u64::MAX),
                     direct,
                 };
                 Ok((spec.name.clone(), h))
@@ -471,16 +475,30 @@ impl StoreReader {
         }
         self.check_range(a, b)?;
         let deepest = self.meta.parts.iter().map(|p| p.level).max().unwrap_or(0);
-        let mut offs: Vec<Buf<i64>> = Vec::with_capacity(deepest);
-        let mut ranges = vec![(a, b)];
-        for k in 1..=deepest {
-            let (lo, hi) = ranges[k - 1];
-            let (o, c0, c1) = self.read_offsets(&level_offsets(k), lo, hi)?;
-            offs.push(o);
-            ranges.push((c0, c1));
-        }
         let par = self.parallel(a, b);
-        let column = |p: &Part| {
+        // every row: each level's range is [0, extent) before its offsets are read (read_offsets
+        // checks that), so the shared offsets decode alongside the columns
+        let known: Option<Vec<(usize, usize)>> = (par && a == 0 && b == self.meta.length)
+            .then(|| {
+                let mut r = vec![(a, b)];
+                for k in 1..=deepest {
+                    r.push((0, *self.extents.get(&level_offsets(k))?));
+                }
+                Some(r)
+            })
+            .flatten();
+        let shared = |ranges: Option<&[(usize, usize)]>| -> Result<_> {
+            let mut offs: Vec<Buf<i64>> = Vec::with_capacity(deepest);
+            let mut found = vec![(a, b)];
+            for k in 1..=deepest {
+                let (lo, hi) = ranges.map_or(found[k - 1], |r| r[k - 1]);
+                let (o, c0, c1) = self.read_offsets(&level_offsets(k), lo, hi, par)?;
+                offs.push(o);
+                found.push((c0, c1));
+            }
+            Ok((offs, found))
+        };
+        let inner = |p: &Part, ranges: &[(usize, usize)]| {
             let mut inner = &p.form;
             for _ in 0..p.level {
                 if let Form::List { child, .. } = inner {
@@ -488,32 +506,50 @@ impl StoreReader {
                 }
             }
             let (lo, hi) = ranges[p.level];
-            let mut layout = self.read_node(p, inner, lo, hi, par)?;
-            for k in (0..p.level).rev() {
-                let masked = matches!(node_at(&p.form, k), Some(Form::List { masked: true, .. }));
-                let (lo, hi) = ranges[k];
-                let validity = self.read_mask(p, k, masked, lo, hi)?;
-                layout = Layout::List(List::new(offs[k].clone(), validity, layout));
+            self.read_node(p, inner, lo, hi, par)
+        };
+        let inners = |ranges: &[(usize, usize)]| -> Result<Vec<Layout>> {
+            if par {
+                self.meta
+                    .parts
+                    .par_iter()
+                    .map(|p| inner(p, ranges))
+                    .collect()
+            } else {
+                self.meta.parts.iter().map(|p| inner(p, ranges)).collect()
             }
-            Ok(Column {
-                name: p.column.clone().unwrap_or_default(),
-                level: p.level,
-                array: Array::new(layout),
+        };
+        let ((offs, ranges), layouts) = match &known {
+            Some(r) => {
+                let (o, l) = rayon::join(|| shared(Some(r)), || inners(r));
+                (o?, l?)
+            }
+            None => {
+                let (offs, ranges) = shared(None)?;
+                let layouts = inners(&ranges)?;
+                ((offs, ranges), layouts)
+            }
+        };
+        let columns = self
+            .meta
+            .parts
+            .iter()
+            .zip(layouts)
+            .map(|(p, mut layout)| {
+                for k in (0..p.level).rev() {
+                    let masked =
+                        matches!(node_at(&p.form, k), Some(Form::List { masked: true, .. }));
+                    let (lo, hi) = ranges[k];
+                    let validity = self.read_mask(p, k, masked, lo, hi, par)?;
+                    layout = Layout::List(List::new(offs[k].clone(), validity, layout));
+                }
+                Ok(Column {
+                    name: p.column.clone().unwrap_or_default(),
+                    level: p.level,
+                    array: Array::new(layout),
+                })
             })
-        };
-        let columns = if par {
-            self.meta
-                .parts
-                .par_iter()
-                .map(column)
-                .collect::<Result<Vec<_>>>()?
-        } else {
-            self.meta
-                .parts
-                .iter()
-                .map(column)
-                .collect::<Result<Vec<_>>>()?
-        };
+            .collect::<Result<Vec<_>>>()?;
         Frame::from_columns(self.meta.schema.clone(), columns).map_err(|e| corrupt("columns", e))
     }
 
@@ -596,26 +632,39 @@ impl StoreReader {
             Form::Leaf { id, dtype, masked } => {
                 let (values, validity) = join(
                     par && *masked,
-                    || self.read_leaf_values(part, *id, *dtype, a, b),
-                    || self.read_mask(part, *id, *masked, a, b),
+                    || self.read_leaf_values(part, *id, *dtype, a, b, par),
+                    || self.read_mask(part, *id, *masked, a, b, par),
                 );
                 Ok(Layout::Leaf(Leaf::new(values?, validity?)))
             }
             Form::List { id, masked, child } => {
-                let (offs, validity) = join(
-                    par && *masked,
-                    || self.read_offsets(&part.path(*id, Role::Offsets), a, b),
-                    || self.read_mask(part, *id, *masked, a, b),
-                );
+                let name = part.path(*id, Role::Offsets);
+                let own = || {
+                    join(
+                        par && *masked,
+                        || self.read_offsets(&name, a, b, par),
+                        || self.read_mask(part, *id, *masked, a, b, par),
+                    )
+                };
+                if let Some(extent) = self.whole_child(&name, a, b).filter(|_| par) {
+                    // every row: the child's range is [0, extent) before the offsets are read
+                    // (read_offsets checks that they start at 0 and end at the extent), so
+                    // the offsets decode alongside the child instead of before it
+                    let ((offs, validity), child) =
+                        rayon::join(own, || self.read_node(part, child, 0, extent, par));
+                    let (offs, _, _) = offs?;
+                    return Ok(Layout::List(List::new(offs, validity?, child?)));
+                }
+                let (offs, validity) = own();
                 let (offs, lo, hi) = offs?;
                 let child = self.read_node(part, child, lo, hi, par)?;
                 Ok(Layout::List(List::new(offs, validity?, child)))
             }
             Form::Union { id, scalar, list } => {
                 let tags_name = part.path(*id, Role::Tags);
-                let tags: Vec<i8> = self.read_range(self.handle(&tags_name)?, a, b)?;
+                let tags: Vec<i8> = self.read_range(self.handle(&tags_name)?, a, b, par)?;
                 let index: Vec<i64> =
-                    self.read_range(self.handle(&part.path(*id, Role::Index))?, a, b)?;
+                    self.read_range(self.handle(&part.path(*id, Role::Index))?, a, b, par)?;
                 let mut lo = [i64::MAX; 2];
                 let mut hi = [-1i64; 2];
                 for (&t, &i) in tags.iter().zip(&index) {
@@ -657,16 +706,32 @@ impl StoreReader {
         }
     }
 
+    /// The child's extent when rows `[a, b)` are every row of the offsets buffer `name` (a
+    /// full read: the child range is then `[0, extent)`, known without reading the offsets).
+    fn whole_child(&self, name: &str, a: usize, b: usize) -> Option<usize> {
+        let rows = match self.meta.regular.get(name) {
+            Some(_) => None,
+            None => self.bufs.get(name).map(|h| h.len.saturating_sub(1)),
+        }?;
+        (a == 0 && b == rows).then(|| self.extents.get(name).copied())?
+    }
+
     /// Offsets `[a, b]` rebased to 0, plus the child range they cover (validated: monotonic,
     /// `0` at row 0, the child's length at the last row, never past it).
-    fn read_offsets(&self, name: &str, a: usize, b: usize) -> Result<(Buf<i64>, usize, usize)> {
+    fn read_offsets(
+        &self,
+        name: &str,
+        a: usize,
+        b: usize,
+        par: bool,
+    ) -> Result<(Buf<i64>, usize, usize)> {
         if let Some(&step) = self.meta.regular.get(name) {
             // rows of one length (checked against the lengths at open): nothing to read
             let s = step as usize;
             return Ok((regular_offsets(b - a, step), a * s, b * s));
         }
         let h = self.handle(name)?;
-        let src: Buf<i64> = self.read_buf(h, a, b + 1)?;
+        let src: Buf<i64> = self.read_buf(h, a, b + 1, par)?;
         let o = src.as_slice();
         let (lo, hi) = (o[0], o[o.len() - 1]);
         let extent = self.extents.get(name).copied().unwrap_or(usize::MAX) as i64;
@@ -711,16 +776,17 @@ impl StoreReader {
         dtype: DType,
         a: usize,
         b: usize,
+        par: bool,
     ) -> Result<Values> {
         if dtype == DType::String {
-            let (offsets, lo, hi) = self.read_offsets(&part.path(id, Role::Offsets), a, b)?;
+            let (offsets, lo, hi) = self.read_offsets(&part.path(id, Role::Offsets), a, b, par)?;
             let name = part.path(id, Role::Data);
-            let bytes: Buf<u8> = self.read_buf(self.handle(&name)?, lo, hi)?;
+            let bytes: Buf<u8> = self.read_buf(self.handle(&name)?, lo, hi, par)?;
             check_utf8(&name, lo, offsets.as_slice(), bytes.as_slice())?;
             return Ok(Values::Str(StrValues { offsets, bytes }));
         }
         let h = self.handle(&part.path(id, Role::Data))?;
-        Ok(with_dtype!(dtype, T => T::wrap(self.read_buf::<T>(h, a, b)?), unreachable!()))
+        Ok(with_dtype!(dtype, T => T::wrap(self.read_buf::<T>(h, a, b, par)?), unreachable!()))
     }
 
     fn read_mask(
@@ -730,12 +796,13 @@ impl StoreReader {
         masked: bool,
         a: usize,
         b: usize,
+        par: bool,
     ) -> Result<Option<Bitmap>> {
         if !masked || a == b {
             return Ok(None);
         }
         let h = self.handle(&part.path(id, Role::Mask))?;
-        let bytes: Buf<u8> = self.read_buf(h, a / 8, b.div_ceil(8))?;
+        let bytes: Buf<u8> = self.read_buf(h, a / 8, b.div_ceil(8), par)?;
         let n = bytes.len() * 8;
         Ok(normalize(Some(
             Bitmap::from_bytes(bytes, n).slice(a % 8, b - a),
@@ -743,7 +810,8 @@ impl StoreReader {
     }
 
     /// Elements `[a, b)` of a buffer, decoded straight into the returned vector (chunks in
-    /// parallel, through the cache when there is one).
+    /// parallel when the range is large or `par` says the whole read is, through the cache
+    /// when there is one).
     pub(crate) fn read_range<
         T: ElementOwned + PlainElem + Zeroable + Copy + Default + Send + Sync + 'static,
     >(
@@ -751,6 +819,7 @@ impl StoreReader {
         h: &BufHandle,
         a: usize,
         b: usize,
+        par: bool,
     ) -> Result<Vec<T>> {
         if a > b || b > h.len {
             return Err(store_error(
@@ -765,8 +834,8 @@ impl StoreReader {
         // (not calloc: a large output then comes from the allocator's pool of freed blocks,
         // already mapped, instead of fresh pages the kernel must fault in and clear)
         let mut out = crate::guard::alloc::<T>(b - a)?;
+        let par = par || (b - a) * std::mem::size_of::<T>() >= PAR_MIN_BYTES;
         if self.cache.is_none() {
-            let par = (b - a) * std::mem::size_of::<T>() >= PAR_MIN_BYTES;
             let count = |n: usize| self.count(n * std::mem::size_of::<T>());
             zio::read_into_with(&h.arr, h.direct.as_ref(), h.cl, a, &mut out, par, &count)?;
             return Ok(out);
@@ -780,7 +849,7 @@ impl StoreReader {
             Ok(())
         };
         let pieces = zio::pieces(cl, a, &mut out);
-        if pieces.len() > 1 && (b - a) * std::mem::size_of::<T>() >= PAR_MIN_BYTES {
+        if pieces.len() > 1 && par {
             pieces.into_par_iter().try_for_each(fill)?;
         } else {
             pieces.into_iter().try_for_each(fill)?;
@@ -795,6 +864,7 @@ impl StoreReader {
         h: &BufHandle,
         a: usize,
         b: usize,
+        par: bool,
     ) -> Result<Buf<T>> {
         if self.cache.is_some() && a < b && b <= h.len && a / h.cl == (b - 1) / h.cl {
             let c = a / h.cl;
@@ -802,66 +872,108 @@ impl StoreReader {
             self.count((b - a) * std::mem::size_of::<T>());
             return Ok(ch.slice(a - c * h.cl, b - a));
         }
-        self.read_range(h, a, b).map(Buf::from_vec)
+        self.read_range(h, a, b, par).map(Buf::from_vec)
     }
 
+    /// Chunk `c` of a buffer, from the cache when it is there. A miss right after a miss on
+    /// chunk `c - 1` is a sequential scan (batches in order): the next chunk is read at the
+    /// same time on the Rayon pool, so a loop over `[a:b]` decodes two chunks per wait.
     fn chunk<T: ElementOwned + PlainElem + Zeroable + Default + Clone + Send + Sync + 'static>(
         &self,
         h: &BufHandle,
         c: u64,
     ) -> Result<Buf<T>> {
-        let key = (h.slot, c);
-        if let Some(cache) = &self.cache {
+        let Some(cache) = &self.cache else {
+            return self.load_chunk(h, c);
+        };
+        let next = c + 1;
+        let ahead = {
             let mut lru = cache.lock().unwrap_or_else(|p| p.into_inner());
             lru.tick += 1;
             let tick = lru.tick;
-            if let Some(entry) = lru.map.get_mut(&key) {
+            if let Some(entry) = lru.map.get_mut(&(h.slot, c)) {
                 entry.2 = tick;
                 if let Some(v) = entry.0.downcast_ref::<Buf<T>>() {
                     return Ok(v.clone());
                 }
             }
+            let sequential = h.last_miss.swap(c, Ordering::Relaxed) == c.wrapping_sub(1) && c > 0;
+            sequential
+                && next < h.len.div_ceil(h.cl.max(1)) as u64
+                && !lru.map.contains_key(&(h.slot, next))
+        };
+        if !ahead {
+            let v = self.load_chunk::<T>(h, c)?;
+            self.insert(h, c, &v);
+            return Ok(v);
         }
-        let mut recycled = None;
+        h.last_miss.store(next, Ordering::Relaxed);
+        let (v, w) = rayon::join(
+            || self.load_chunk::<T>(h, c),
+            || self.load_chunk::<T>(h, next),
+        );
+        let v = v?;
+        self.insert(h, c, &v);
+        if let Ok(w) = w {
+            // (an error there is met again, and reported, when a batch needs the chunk)
+            self.insert(h, next, &w);
+        }
+        Ok(v)
+    }
+
+    /// Read and decode chunk `c` (no cache).
+    fn load_chunk<
+        T: ElementOwned + PlainElem + Zeroable + Default + Clone + Send + Sync + 'static,
+    >(
+        &self,
+        h: &BufHandle,
+        c: u64,
+    ) -> Result<Buf<T>> {
         if let Some(d) = &h.direct {
             // read straight into a recycled vector (no fresh pages to fault in)
             if let Some(mut v) = chunkpool::take::<T>(h.cl) {
                 if d.read(c, &mut v)? {
-                    recycled = Some(v);
+                    return Ok(Buf::from_vec(v));
                 }
             }
         }
-        let v = Buf::from_vec(match recycled {
-            Some(v) => v,
-            None => zio::read_chunk_with::<T, _>(&h.arr, h.direct.as_ref(), c, h.cl)?,
-        });
-        if let Some(cache) = &self.cache {
-            let size = v.len() * std::mem::size_of::<T>();
-            let mut evicted = Vec::new();
-            let mut lru = cache.lock().unwrap_or_else(|p| p.into_inner());
-            lru.tick += 1;
-            let tick = lru.tick;
-            let entry: Entry = (Arc::new(v.clone()), size, tick, chunkpool::give::<T>);
-            if let Some(old) = lru.map.insert(key, entry) {
-                lru.bytes -= old.1;
-                evicted.push(old);
-            }
-            lru.bytes += size;
-            while lru.bytes > self.cache_cap && lru.map.len() > 1 {
-                let Some(oldest) = lru.map.iter().min_by_key(|(_, e)| e.2).map(|(k, _)| *k) else {
-                    break;
-                };
-                if let Some(e) = lru.map.remove(&oldest) {
-                    lru.bytes -= e.1;
-                    evicted.push(e);
-                }
-            }
-            drop(lru);
-            for (chunk, _, _, give) in evicted {
-                give(chunk);
+        zio::read_chunk_with::<T, _>(&h.arr, h.direct.as_ref(), c, h.cl).map(Buf::from_vec)
+    }
+
+    /// Put chunk `c` in the cache, evicting the least recently used chunks over the budget.
+    fn insert<T: Zeroable + Default + Clone + Send + Sync + 'static>(
+        &self,
+        h: &BufHandle,
+        c: u64,
+        v: &Buf<T>,
+    ) {
+        let Some(cache) = &self.cache else {
+            return;
+        };
+        let size = v.len() * std::mem::size_of::<T>();
+        let mut evicted = Vec::new();
+        let mut lru = cache.lock().unwrap_or_else(|p| p.into_inner());
+        lru.tick += 1;
+        let tick = lru.tick;
+        let entry: Entry = (Arc::new(v.clone()), size, tick, chunkpool::give::<T>);
+        if let Some(old) = lru.map.insert((h.slot, c), entry) {
+            lru.bytes -= old.1;
+            evicted.push(old);
+        }
+        lru.bytes += size;
+        while lru.bytes > self.cache_cap && lru.map.len() > 1 {
+            let Some(oldest) = lru.map.iter().min_by_key(|(_, e)| e.2).map(|(k, _)| *k) else {
+                break;
+            };
+            if let Some(e) = lru.map.remove(&oldest) {
+                lru.bytes -= e.1;
+                evicted.push(e);
             }
         }
-        Ok(v)
+        drop(lru);
+        for (chunk, _, _, give) in evicted {
+            give(chunk);
+        }
     }
 }
 
