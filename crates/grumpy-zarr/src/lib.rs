@@ -35,6 +35,7 @@
 //! ```
 //!
 pub mod append;
+mod chunk_cache;
 mod chunk_write;
 mod chunkpool;
 pub mod conform;

@@ -17,7 +17,8 @@
 //! std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 
-use crate::chunkpool::{self, Chunk};
+use crate::chunk_cache::{ChunkCache, ScanState};
+use crate::chunkpool;
 use crate::direct::Direct;
 use crate::error::{corrupt, store_error, Result};
 use crate::form::{Form, Role};
@@ -37,7 +38,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use zarrs::array::ElementOwned;
 
 /// The store format version this build reads and writes.
@@ -74,30 +75,10 @@ pub(crate) struct BufHandle {
     pub(crate) cl: usize,
     pub(crate) dtype: DType,
     slot: usize,
-    /// The chunk this buffer last had to read (`u64::MAX`: none yet): a miss on the chunk
-    /// after it is a sequential scan, which reads ahead (see [`StoreReader::chunk`]).
-    last_miss: AtomicU64,
+    /// Which chunk the buffer last had to load (scans in order read ahead).
+    scan: ScanState,
     /// Direct chunk-file reads (a local buffer with grumpy's plain chain), else `None`.
     pub(crate) direct: Option<Direct>,
-}
-
-/// A cache entry: the chunk (a `Buf<T>` behind `Any`; reads within one chunk are zero-copy
-/// slices of it), its bytes, its last use, and what returns its vector to the pool.
-type Entry = (Chunk, usize, u64, fn(Chunk));
-
-struct Lru {
-    map: HashMap<(usize, u64), Entry>,
-    bytes: usize,
-    tick: u64,
-}
-
-impl Drop for Lru {
-    /// Chunks no batch still views go back to the [`chunkpool`] for the next reader.
-    fn drop(&mut self) {
-        for (_, (chunk, _, _, give)) in self.map.drain() {
-            give(chunk);
-        }
-    }
 }
 
 /// Open the store's root group and return its storage and attributes, with clear errors for a
@@ -178,8 +159,7 @@ pub struct StoreReader {
     bufs: HashMap<String, BufHandle>,
     /// For every offsets buffer: the length of what it points into.
     extents: HashMap<String, usize>,
-    cache: Option<Mutex<Lru>>,
-    cache_cap: usize,
+    cache: Option<ChunkCache>,
     /// Bytes of every buffer together (to estimate the size of a row range).
     total_bytes: usize,
     /// Bytes read so far, when someone watches (a progress bar).
@@ -235,7 +215,7 @@ impl StoreReader {
                     cl,
                     dtype: spec.dtype,
                     slot,
-                    last_miss: AtomicU64::new(u64::MAX),
+                    scan: ScanState::default(),
                     direct,
                 };
                 Ok((spec.name.clone(), h))
@@ -247,13 +227,7 @@ impl StoreReader {
             .values()
             .map(|h| h.len.saturating_mul(h.dtype.itemsize().max(1)))
             .fold(0usize, usize::saturating_add);
-        let cache = (cache_bytes > 0).then(|| {
-            Mutex::new(Lru {
-                map: HashMap::new(),
-                bytes: 0,
-                tick: 0,
-            })
-        });
+        let cache = (cache_bytes > 0).then(|| ChunkCache::new(cache_bytes));
         Ok(StoreReader {
             path,
             meta,
@@ -261,7 +235,6 @@ impl StoreReader {
             bufs,
             extents,
             cache,
-            cache_cap: cache_bytes,
             total_bytes,
             progress: None,
         })
@@ -369,9 +342,7 @@ impl StoreReader {
     /// Bytes of decoded chunks held by the cache now (at most the `cache_bytes` given to
     /// [`StoreReader::open_with_cache`], unless a single chunk is larger; 0 without a cache).
     pub fn cache_bytes(&self) -> usize {
-        self.cache
-            .as_ref()
-            .map_or(0, |c| c.lock().unwrap_or_else(|p| p.into_inner()).bytes)
+        self.cache.as_ref().map_or(0, ChunkCache::bytes)
     }
 
     /// `(path, logical length, chunk length, dtype)` of every buffer, in form order.
@@ -875,50 +846,21 @@ impl StoreReader {
         self.read_range(h, a, b, par).map(Buf::from_vec)
     }
 
-    /// Chunk `c` of a buffer, from the cache when it is there. A miss right after a miss on
-    /// chunk `c - 1` is a sequential scan (batches in order): the next chunk is read at the
-    /// same time on the Rayon pool, so a loop over `[a:b]` decodes two chunks per wait.
+    /// Chunk `c` of a buffer, through the cache when there is one (see [`ChunkCache::get`]:
+    /// one load per chunk, read-ahead for scans in order).
     fn chunk<T: ElementOwned + PlainElem + Zeroable + Default + Clone + Send + Sync + 'static>(
         &self,
         h: &BufHandle,
         c: u64,
     ) -> Result<Buf<T>> {
-        let Some(cache) = &self.cache else {
-            return self.load_chunk(h, c);
-        };
-        let next = c + 1;
-        let ahead = {
-            let mut lru = cache.lock().unwrap_or_else(|p| p.into_inner());
-            lru.tick += 1;
-            let tick = lru.tick;
-            if let Some(entry) = lru.map.get_mut(&(h.slot, c)) {
-                entry.2 = tick;
-                if let Some(v) = entry.0.downcast_ref::<Buf<T>>() {
-                    return Ok(v.clone());
-                }
+        let load = |c| self.load_chunk::<T>(h, c);
+        match &self.cache {
+            Some(cache) => {
+                let chunks = h.len.div_ceil(h.cl.max(1)) as u64;
+                cache.get(h.slot, &h.scan, chunks, c, load)
             }
-            let sequential = h.last_miss.swap(c, Ordering::Relaxed) == c.wrapping_sub(1) && c > 0;
-            sequential
-                && next < h.len.div_ceil(h.cl.max(1)) as u64
-                && !lru.map.contains_key(&(h.slot, next))
-        };
-        if !ahead {
-            let v = self.load_chunk::<T>(h, c)?;
-            self.insert(h, c, &v);
-            return Ok(v);
+            None => load(c),
         }
-        h.last_miss.store(next, Ordering::Relaxed);
-        let (v, w) = rayon::join(
-            || self.load_chunk::<T>(h, c),
-            || self.load_chunk::<T>(h, next),
-        );
-        let v = v?;
-        self.insert(h, c, &v);
-        if let Ok(w) = w {
-            // (an error there is met again, and reported, when a batch needs the chunk)
-            self.insert(h, next, &w);
-        }
-        Ok(v)
     }
 
     /// Read and decode chunk `c` (no cache).
@@ -938,42 +880,6 @@ impl StoreReader {
             }
         }
         zio::read_chunk_with::<T, _>(&h.arr, h.direct.as_ref(), c, h.cl).map(Buf::from_vec)
-    }
-
-    /// Put chunk `c` in the cache, evicting the least recently used chunks over the budget.
-    fn insert<T: Zeroable + Default + Clone + Send + Sync + 'static>(
-        &self,
-        h: &BufHandle,
-        c: u64,
-        v: &Buf<T>,
-    ) {
-        let Some(cache) = &self.cache else {
-            return;
-        };
-        let size = v.len() * std::mem::size_of::<T>();
-        let mut evicted = Vec::new();
-        let mut lru = cache.lock().unwrap_or_else(|p| p.into_inner());
-        lru.tick += 1;
-        let tick = lru.tick;
-        let entry: Entry = (Arc::new(v.clone()), size, tick, chunkpool::give::<T>);
-        if let Some(old) = lru.map.insert((h.slot, c), entry) {
-            lru.bytes -= old.1;
-            evicted.push(old);
-        }
-        lru.bytes += size;
-        while lru.bytes > self.cache_cap && lru.map.len() > 1 {
-            let Some(oldest) = lru.map.iter().min_by_key(|(_, e)| e.2).map(|(k, _)| *k) else {
-                break;
-            };
-            if let Some(e) = lru.map.remove(&oldest) {
-                lru.bytes -= e.1;
-                evicted.push(e);
-            }
-        }
-        drop(lru);
-        for (chunk, _, _, give) in evicted {
-            give(chunk);
-        }
     }
 }
 

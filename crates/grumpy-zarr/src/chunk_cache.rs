@@ -1,0 +1,307 @@
+//! A reader's decoded-chunk cache: least-recently-used chunks up to a byte budget, one load per
+//! chunk however many threads ask for it, and read-ahead for scans in order.
+//!
+//! ```text
+//!   thread 1: chunk 4 ──miss──> mark 4 loading ──load──> insert 4, wake waiters
+//!   thread 2: chunk 4 ──────────────── loading: wait ──> hit
+//!   scan:     miss 5 right after miss 4 ──> load 5 and 6 together (Rayon), insert both
+//! ```
+//!
+//! Waiting cannot deadlock: a chunk is marked loading only by a thread that loads it at once
+//! (for read-ahead, in a `rayon::join` it enters at once), a load never waits for another
+//! chunk, and only threads outside Rayon pools wait: a pool thread that finds a chunk loading
+//! loads it too, since the load it would wait for may be a job queued behind it. A load that
+//! fails or panics unmarks its chunks, so waiters load them themselves (and meet the error
+//! themselves).
+
+use crate::chunkpool::{self, Chunk};
+use crate::error::Result;
+use bytemuck::Zeroable;
+use grumpy_core::buffer::Buf;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+/// Where a cached chunk belongs: (buffer slot, chunk index).
+type Key = (usize, u64);
+
+/// A cache entry: the chunk (a `Buf<T>` behind `Any`; reads within one chunk are zero-copy
+/// slices of it), its bytes, its last use, and what returns its vector to the pool.
+type Entry = (Chunk, usize, u64, fn(Chunk));
+
+#[derive(Default)]
+struct Lru {
+    map: HashMap<Key, Entry>,
+    /// Chunks some thread is loading now, with the loading process's id: a child forked
+    /// while a parent thread was loading inherits the mark but not the thread, so it ignores
+    /// marks of another process instead of waiting for them forever.
+    loading: HashMap<Key, u32>,
+    bytes: usize,
+    tick: u64,
+}
+
+impl Drop for Lru {
+    /// Chunks no batch still views go back to the [`chunkpool`] for the next reader.
+    fn drop(&mut self) {
+        for (_, (chunk, _, _, give)) in self.map.drain() {
+            give(chunk);
+        }
+    }
+}
+
+/// Per-buffer scan state: the chunk the buffer last had to load (`u64::MAX`: none yet).
+pub(crate) struct ScanState(AtomicU64);
+
+impl Default for ScanState {
+    fn default() -> Self {
+        ScanState(AtomicU64::new(u64::MAX))
+    }
+}
+
+/// The cache of one reader (see the module docs).
+pub(crate) struct ChunkCache {
+    lru: Mutex<Lru>,
+    loaded: Condvar,
+    cap: usize,
+}
+
+/// Unmarks chunks as loading when dropped (after a load, a failed load or a panic) and wakes
+/// the threads waiting for them.
+struct Loading<'a> {
+    cache: &'a ChunkCache,
+    keys: Vec<Key>,
+}
+
+impl Drop for Loading<'_> {
+    fn drop(&mut self) {
+        let mut lru = self.cache.lock();
+        for k in &self.keys {
+            lru.loading.remove(k);
+        }
+        drop(lru);
+        self.cache.loaded.notify_all();
+    }
+}
+
+impl ChunkCache {
+    /// An empty cache holding at most about `cap` bytes (always at least one chunk).
+    pub(crate) fn new(cap: usize) -> ChunkCache {
+        ChunkCache {
+            lru: Mutex::new(Lru::default()),
+            loaded: Condvar::new(),
+            cap,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Lru> {
+        self.lru.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Bytes of the chunks held now.
+    pub(crate) fn bytes(&self) -> usize {
+        self.lock().bytes
+    }
+
+    /// Chunk `c` of the buffer in `slot` (of `chunks` chunks), from the cache, from the thread
+    /// already loading it, or loaded here with `load`. A miss right after a miss on chunk
+    /// `c - 1` of the same buffer is a scan in order: chunk `c + 1` is loaded at the same time.
+    pub(crate) fn get<T, F>(
+        &self,
+        slot: usize,
+        scan: &ScanState,
+        chunks: u64,
+        c: u64,
+        load: F,
+    ) -> Result<Buf<T>>
+    where
+        T: Zeroable + Default + Clone + Send + Sync + 'static,
+        F: Fn(u64) -> Result<Buf<T>> + Sync,
+    {
+        let key = (slot, c);
+        let next = (slot, c + 1);
+        let me = std::process::id();
+        let mut lru = self.lock();
+        let ahead = loop {
+            lru.tick += 1;
+            let tick = lru.tick;
+            if let Some(entry) = lru.map.get_mut(&key) {
+                entry.2 = tick;
+                if let Some(v) = entry.0.downcast_ref::<Buf<T>>() {
+                    return Ok(v.clone());
+                }
+            }
+            if lru.loading.get(&key) != Some(&me) {
+                break scan.0.swap(c, Ordering::Relaxed) == c.wrapping_sub(1)
+                    && c > 0
+                    && c + 1 < chunks
+                    && !lru.map.contains_key(&next)
+                    && lru.loading.get(&next) != Some(&me);
+            }
+            if rayon::current_thread_index().is_some() {
+                // a pool thread never waits: the load it would wait for may be a job queued
+                // behind it in the same pool; it loads the chunk alongside instead
+                drop(lru);
+                let v = load(c)?;
+                self.insert(key, &v);
+                return Ok(v);
+            }
+            lru = self.loaded.wait(lru).unwrap_or_else(|p| p.into_inner());
+        };
+        let mut keys = vec![key];
+        if ahead {
+            keys.push(next);
+            scan.0.store(c + 1, Ordering::Relaxed);
+        }
+        lru.loading.extend(keys.iter().map(|&k| (k, me)));
+        drop(lru);
+        let _loading = Loading {
+            cache: self,
+            keys: keys.clone(),
+        };
+        if !ahead {
+            let v = load(c)?;
+            self.insert(key, &v);
+            return Ok(v);
+        }
+        let (v, w) = rayon::join(|| load(c), || load(c + 1));
+        if let Ok(w) = w {
+            // (an error there is met again, and reported, when a read needs that chunk)
+            self.insert(next, &w);
+        }
+        let v = v?;
+        self.insert(key, &v);
+        Ok(v)
+    }
+
+    /// Put a chunk in the cache, evicting the least recently used chunks over the budget.
+    fn insert<T: Zeroable + Default + Clone + Send + Sync + 'static>(&self, key: Key, v: &Buf<T>) {
+        let size = v.len() * std::mem::size_of::<T>();
+        let mut evicted = Vec::new();
+        let mut lru = self.lock();
+        lru.tick += 1;
+        let tick = lru.tick;
+        let entry: Entry = (Arc::new(v.clone()), size, tick, chunkpool::give::<T>);
+        if let Some(old) = lru.map.insert(key, entry) {
+            lru.bytes -= old.1;
+            evicted.push(old);
+        }
+        lru.bytes += size;
+        while lru.bytes > self.cap && lru.map.len() > 1 {
+            let Some(oldest) = lru.map.iter().min_by_key(|(_, e)| e.2).map(|(k, _)| *k) else {
+                break;
+            };
+            if let Some(e) = lru.map.remove(&oldest) {
+                lru.bytes -= e.1;
+                evicted.push(e);
+            }
+        }
+        drop(lru);
+        for (chunk, _, _, give) in evicted {
+            give(chunk);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    fn chunk(c: u64) -> Buf<f64> {
+        Buf::from_vec(vec![c as f64; 4])
+    }
+
+    #[test]
+    fn threads_asking_for_one_chunk_load_it_once() {
+        let cache = ChunkCache::new(1 << 20);
+        let scan = ScanState::default();
+        let loads = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    let v = cache
+                        .get(0, &scan, 10, 3, |c| {
+                            loads.fetch_add(1, Ordering::SeqCst);
+                            std::thread::sleep(std::time::Duration::from_millis(20));
+                            Ok(chunk(c))
+                        })
+                        .unwrap();
+                    assert_eq!(v.as_slice(), &[3.0; 4]);
+                });
+            }
+        });
+        assert_eq!(loads.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn marks_of_another_process_are_not_waited_for() {
+        let cache = ChunkCache::new(1 << 20);
+        let scan = ScanState::default();
+        // as after a fork: a mark left by a thread of the parent process
+        cache
+            .lock()
+            .loading
+            .insert((0, 3), std::process::id().wrapping_add(1));
+        assert_eq!(
+            cache.get(0, &scan, 10, 3, |c| Ok(chunk(c))).unwrap().len(),
+            4
+        );
+    }
+
+    #[test]
+    fn pool_threads_never_wait_for_a_load() {
+        let cache = ChunkCache::new(1 << 20);
+        let scan = ScanState::default();
+        // a load that will never finish (as if queued behind this very thread)
+        cache.lock().loading.insert((0, 3), std::process::id());
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let v = pool.install(|| cache.get(0, &scan, 10, 3, |c| Ok(chunk(c))));
+        assert_eq!(v.unwrap().len(), 4);
+    }
+
+    #[test]
+    fn a_failed_load_lets_the_next_thread_try() {
+        let cache = ChunkCache::new(1 << 20);
+        let scan = ScanState::default();
+        let fail = |_c: u64| -> Result<Buf<f64>> {
+            Err(crate::error::store_error("bad chunk", "test", "none"))
+        };
+        assert!(cache.get(0, &scan, 10, 2, fail).is_err());
+        assert_eq!(
+            cache.get(0, &scan, 10, 2, |c| Ok(chunk(c))).unwrap().len(),
+            4
+        );
+        assert_eq!(cache.bytes(), 32);
+    }
+
+    #[test]
+    fn a_panicking_load_does_not_strand_waiters() {
+        let cache = ChunkCache::new(1 << 20);
+        let scan = ScanState::default();
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = cache.get(0, &scan, 10, 1, |_c| -> Result<Buf<f64>> { panic!("boom") });
+        }));
+        assert!(r.is_err());
+        assert_eq!(
+            cache.get(0, &scan, 10, 1, |c| Ok(chunk(c))).unwrap().len(),
+            4
+        );
+    }
+
+    #[test]
+    fn a_failed_read_ahead_is_not_cached() {
+        let cache = ChunkCache::new(1 << 20);
+        let scan = ScanState::default();
+        let load = |c: u64| {
+            if c == 6 {
+                Err(crate::error::store_error("bad chunk", "test", "none"))
+            } else {
+                Ok(chunk(c))
+            }
+        };
+        cache.get(0, &scan, 10, 4, load).unwrap();
+        cache.get(0, &scan, 10, 5, load).unwrap(); // scan: 5 and 6, 6 fails quietly
+        assert_eq!(cache.bytes(), 64);
+        assert!(cache.get(0, &scan, 10, 6, load).is_err());
+    }
+}
