@@ -27,7 +27,7 @@ use crate::read::open_group;
 use crate::write::{layout_buffers, union_masks, write_group};
 use crate::write_store::WriteStore;
 use crate::zio::{self, Codec, Storage, ZArray};
-use grumpy_core::buffer::{Bitmap, Buf, Values};
+use grumpy_core::buffer::{arithmetic_step, Bitmap, Buf, Values};
 use grumpy_core::layout::Layout;
 use grumpy_core::{with_values, Array, Frame};
 use rayon::prelude::*;
@@ -191,13 +191,10 @@ pub(crate) fn append_in_place(dir: &Path, batch: &Data, atomic: bool) -> Result<
             .filter(|(s, ..)| &s.name == name)
             .all(|(_, start, v)| {
                 let o = v.as_slice::<i64>().unwrap_or(&[]);
-                // (a fresh buffer starts at its own 0; appended values continue the old last one)
-                let mut prev = (*start > 0).then(|| (*start as i64 - 1) * *step);
-                o.iter().all(|&x| {
-                    let even = prev.is_none_or(|p| x - p == *step);
-                    prev = Some(x);
-                    even
-                })
+                // offset k of the buffer is k * step: the appended values continue the old ones
+                o.first()
+                    .is_none_or(|&f| (*start as i64).checked_mul(*step) == Some(f))
+                    && (o.len() < 2 || arithmetic_step(o) == Some(*step))
             })
     });
     plans.par_iter().try_for_each(|(s, start, values)| {

@@ -254,7 +254,10 @@ mod tests {
         let scan = ScanState::default();
         // a load that will never finish (as if queued behind this very thread)
         cache.lock().loading.insert((0, 3), std::process::id());
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
         let v = pool.install(|| cache.get(0, &scan, 10, 3, |c| Ok(chunk(c))));
         assert_eq!(v.unwrap().len(), 4);
     }

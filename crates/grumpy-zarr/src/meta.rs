@@ -37,7 +37,7 @@ use crate::form::{BufferSpec, Role};
 use crate::group::{check_column_name, Data, Part};
 use crate::read::FORMAT_VERSION;
 use crate::write::layout_buffers;
-use grumpy_core::buffer::Values;
+use grumpy_core::buffer::{arithmetic_step, Values};
 use grumpy_core::Frame;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -71,10 +71,7 @@ pub struct Meta {
 /// assert_eq!(regular_step(&[0]), None);
 /// ```
 pub fn regular_step(o: &[i64]) -> Option<i64> {
-    let step = o.get(1)? - o[0];
-    // (no early exit: the comparison loop vectorises)
-    let uneven = o.windows(2).fold(false, |d, w| d | (w[1] - w[0] != step));
-    (o[0] == 0 && step >= 0 && !uneven).then_some(step)
+    arithmetic_step(o).filter(|&step| o[0] == 0 && step >= 0)
 }
 
 fn bad(summary: impl Into<String>, cause: impl Into<String>) -> Error {

@@ -376,8 +376,17 @@ impl<T: Clone> Buf<T> {
     }
 }
 
-/// `Some(s)` when every consecutive difference of `v` is `s` (`None` below two values).
-fn step_of(v: &[i64]) -> Option<i64> {
+/// `Some(s)` when every consecutive difference of `v` is `s` (`None` below two values): the
+/// step of arithmetic offsets (rows of one length).
+///
+/// ```
+/// use grumpy_core::buffer::arithmetic_step;
+/// assert_eq!(arithmetic_step(&[0, 3, 6, 9]), Some(3));
+/// assert_eq!(arithmetic_step(&[5, 4]), Some(-1));
+/// assert_eq!(arithmetic_step(&[0, 3, 5]), None);
+/// assert_eq!(arithmetic_step(&[0]), None);
+/// ```
+pub fn arithmetic_step(v: &[i64]) -> Option<i64> {
     if v.len() < 2 {
         return None;
     }
@@ -456,7 +465,7 @@ impl Buf<i64> {
         *self
             .store
             .step
-            .get_or_init(|| step_of(self.store.data.as_slice()))
+            .get_or_init(|| arithmetic_step(self.store.data.as_slice()))
     }
 }
 
