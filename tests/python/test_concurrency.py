@@ -189,3 +189,48 @@ def test_no_deadlock_between_pools(tmp_path, cpu):
         assert not t.is_alive(), f"deadlock with cpu={cpu}"
     for name in jobs:
         assert results[name] == ref, name
+
+
+def test_threads_sharing_one_reader(tmp_path):
+    # One opened store read by several threads at once: scans in order (read-ahead), scans
+    # backwards, random rows and ranges over 4 MB (read in parallel on the pool, which must
+    # never wait for a chunk another thread is loading). Every read equals the model, nothing
+    # hangs.
+    n = 200_000  # about 600,000 float64 values: 4.8 MB
+    p = tmp_path / "s.zarr"
+    gr.save(rows(0, n), p, chunk_size=2000)
+    r = gr.open(p)
+    v, o = rows_model(0, n)
+    errors, done = [], []
+
+    def check(a, b):
+        got = r[a:b]
+        assert np.array_equal(np.asarray(got.offsets(0)), o[a : b + 1] - o[a])
+        assert np.array_equal(np.asarray(got.values), v[o[a] : o[b]])
+
+    def worker(k):
+        try:
+            rng = np.random.default_rng(k)
+            if k % 4 == 0:
+                spans = [(a, min(a + 500, n)) for a in range(0, n, 500)]
+            elif k % 4 == 1:
+                spans = [(max(b - 500, 0), b) for b in range(n, 0, -500)]
+            elif k % 4 == 2:
+                spans = [tuple(sorted(rng.integers(0, n + 1, 2))) for _ in range(100)]
+            else:
+                spans = [(0, n), (n // 3, n), (0, n // 2)] * 3
+            for a, b in spans:
+                check(int(a), int(b))
+            done.append(k)
+        except (AssertionError, gr.GrumpyError) as e:  # reported from the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(k,), daemon=True) for k in range(8)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(max(1.0, 120 - (time.perf_counter() - t0)))
+        assert not t.is_alive(), "a reader thread hangs"
+    assert not errors, errors[0]
+    assert sorted(done) == list(range(8))

@@ -4,23 +4,27 @@
 //! ```text
 //!   thread 1: chunk 4 ──miss──> mark 4 loading ──load──> insert 4, wake waiters
 //!   thread 2: chunk 4 ──────────────── loading: wait ──> hit
-//!   scan:     miss 5 right after miss 4 ──> load 5 and 6 together (Rayon), insert both
+//!   scan:     miss 5 right after miss 4 ──> load 5, 6, 7, 8 together (Rayon), insert all
 //! ```
 //!
 //! Waiting cannot deadlock: a chunk is marked loading only by a thread that loads it at once
-//! (for read-ahead, in a `rayon::join` it enters at once), a load never waits for another
-//! chunk, and only threads outside Rayon pools wait: a pool thread that finds a chunk loading
-//! loads it too, since the load it would wait for may be a job queued behind it. A load that
-//! fails or panics unmarks its chunks, so waiters load them themselves (and meet the error
-//! themselves).
+//! (for read-ahead, in a parallel loop over the chunks that it enters at once), a load never
+//! waits for another chunk, and only threads outside Rayon pools wait: a pool thread that finds
+//! a chunk loading loads it too, since the load it would wait for may be a job queued behind
+//! it. A load that fails or panics unmarks its chunks, so waiters load them themselves (and
+//! meet the error themselves).
 
 use crate::chunkpool::{self, Chunk};
 use crate::error::Result;
 use bytemuck::Zeroable;
 use grumpy_core::buffer::Buf;
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+/// Chunks a scan in order reads beyond the one it needs, in parallel with it.
+const READ_AHEAD: u64 = 3;
 
 /// Where a cached chunk belongs: (buffer slot, chunk index).
 type Key = (usize, u64);
@@ -104,7 +108,8 @@ impl ChunkCache {
 
     /// Chunk `c` of the buffer in `slot` (of `chunks` chunks), from the cache, from the thread
     /// already loading it, or loaded here with `load`. A miss right after a miss on chunk
-    /// `c - 1` of the same buffer is a scan in order: chunk `c + 1` is loaded at the same time.
+    /// `c - 1` of the same buffer (or on the last chunk it read ahead) is a scan in order: the
+    /// next [`READ_AHEAD`] chunks are loaded at the same time, on the Rayon pool.
     pub(crate) fn get<T, F>(
         &self,
         slot: usize,
@@ -118,10 +123,9 @@ impl ChunkCache {
         F: Fn(u64) -> Result<Buf<T>> + Sync,
     {
         let key = (slot, c);
-        let next = (slot, c + 1);
         let me = std::process::id();
         let mut lru = self.lock();
-        let ahead = loop {
+        let sequential = loop {
             lru.tick += 1;
             let tick = lru.tick;
             if let Some(entry) = lru.map.get_mut(&key) {
@@ -131,11 +135,7 @@ impl ChunkCache {
                 }
             }
             if lru.loading.get(&key) != Some(&me) {
-                break scan.0.swap(c, Ordering::Relaxed) == c.wrapping_sub(1)
-                    && c > 0
-                    && c + 1 < chunks
-                    && !lru.map.contains_key(&next)
-                    && lru.loading.get(&next) != Some(&me);
+                break scan.0.swap(c, Ordering::Relaxed) == c.wrapping_sub(1) && c > 0;
             }
             if rayon::current_thread_index().is_some() {
                 // a pool thread never waits: the load it would wait for may be a job queued
@@ -148,9 +148,15 @@ impl ChunkCache {
             lru = self.loaded.wait(lru).unwrap_or_else(|p| p.into_inner());
         };
         let mut keys = vec![key];
-        if ahead {
-            keys.push(next);
-            scan.0.store(c + 1, Ordering::Relaxed);
+        if sequential {
+            for k in c + 1..(c + 1 + READ_AHEAD).min(chunks) {
+                let nk = (slot, k);
+                if lru.map.contains_key(&nk) || lru.loading.get(&nk) == Some(&me) {
+                    break;
+                }
+                keys.push(nk);
+            }
+            scan.0.store(c + keys.len() as u64 - 1, Ordering::Relaxed);
         }
         lru.loading.extend(keys.iter().map(|&k| (k, me)));
         drop(lru);
@@ -158,17 +164,19 @@ impl ChunkCache {
             cache: self,
             keys: keys.clone(),
         };
-        if !ahead {
+        if keys.len() == 1 {
             let v = load(c)?;
             self.insert(key, &v);
             return Ok(v);
         }
-        let (v, w) = rayon::join(|| load(c), || load(c + 1));
-        if let Ok(w) = w {
+        let mut loaded: Vec<Result<Buf<T>>> = keys.par_iter().map(|&(_, k)| load(k)).collect();
+        for (&k, w) in keys.iter().zip(&loaded).skip(1) {
             // (an error there is met again, and reported, when a read needs that chunk)
-            self.insert(next, &w);
+            if let Ok(w) = w {
+                self.insert(k, w);
+            }
         }
-        let v = v?;
+        let v = loaded.swap_remove(0)?;
         self.insert(key, &v);
         Ok(v)
     }
@@ -303,8 +311,8 @@ mod tests {
             }
         };
         cache.get(0, &scan, 10, 4, load).unwrap();
-        cache.get(0, &scan, 10, 5, load).unwrap(); // scan: 5 and 6, 6 fails quietly
-        assert_eq!(cache.bytes(), 64);
+        cache.get(0, &scan, 10, 5, load).unwrap(); // scan: 5..=8, 6 fails quietly
+        assert_eq!(cache.bytes(), 4 * 32); // 4, 5, 7 and 8
         assert!(cache.get(0, &scan, 10, 6, load).is_err());
     }
 }
