@@ -219,6 +219,11 @@ mod tests {
         Buf::from_vec(vec![c as f64; 4])
     }
 
+    /// Chunk `c` (of 10) loaded without failure: its length.
+    fn get_ok(cache: &ChunkCache, scan: &ScanState, c: u64) -> usize {
+        cache.get(0, scan, 10, c, |c| Ok(chunk(c))).unwrap().len()
+    }
+
     #[test]
     fn threads_asking_for_one_chunk_load_it_once() {
         let cache = ChunkCache::new(1 << 20);
@@ -250,10 +255,7 @@ mod tests {
             .lock()
             .loading
             .insert((0, 3), std::process::id().wrapping_add(1));
-        assert_eq!(
-            cache.get(0, &scan, 10, 3, |c| Ok(chunk(c))).unwrap().len(),
-            4
-        );
+        assert_eq!(get_ok(&cache, &scan, 3), 4);
     }
 
     #[test]
@@ -266,8 +268,7 @@ mod tests {
             .num_threads(1)
             .build()
             .unwrap();
-        let v = pool.install(|| cache.get(0, &scan, 10, 3, |c| Ok(chunk(c))));
-        assert_eq!(v.unwrap().len(), 4);
+        assert_eq!(pool.install(|| get_ok(&cache, &scan, 3)), 4);
     }
 
     #[test]
@@ -278,10 +279,7 @@ mod tests {
             Err(crate::error::store_error("bad chunk", "test", "none"))
         };
         assert!(cache.get(0, &scan, 10, 2, fail).is_err());
-        assert_eq!(
-            cache.get(0, &scan, 10, 2, |c| Ok(chunk(c))).unwrap().len(),
-            4
-        );
+        assert_eq!(get_ok(&cache, &scan, 2), 4);
         assert_eq!(cache.bytes(), 32);
     }
 
@@ -293,10 +291,7 @@ mod tests {
             let _ = cache.get(0, &scan, 10, 1, |_c| -> Result<Buf<f64>> { panic!("boom") });
         }));
         assert!(r.is_err());
-        assert_eq!(
-            cache.get(0, &scan, 10, 1, |c| Ok(chunk(c))).unwrap().len(),
-            4
-        );
+        assert_eq!(get_ok(&cache, &scan, 1), 4);
     }
 
     #[test]
