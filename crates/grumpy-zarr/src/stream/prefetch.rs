@@ -9,6 +9,14 @@
 //! hang. Dropping the prefetcher stops the workers (each finishes at most its current job) and
 //! joins them.
 //!
+//! Hand-offs between threads are the cost to keep down: waking a sleeping thread is a system
+//! call, and on a virtual machine an interrupt to another CPU, several microseconds each — as
+//! much as reading a cached batch. So:
+//! - a consumer whose next result is not ready runs the next unclaimed job in the window itself
+//!   (often the very one it waits for) instead of sleeping until a worker brings it;
+//! - workers that found the window full are woken only once it has drained to half, all at
+//!   once, rather than one wake-up per result taken.
+//!
 //! ```
 //! use grumpy_zarr::stream::Prefetcher;
 //! let p = Prefetcher::new(5, 2, 3, |i| Ok(i * 10));
@@ -58,7 +66,16 @@ impl<T> Shared<T> {
 /// module docs).
 pub struct Prefetcher<T: Send + 'static> {
     shared: Arc<Shared<T>>,
+    job: Arc<Job<T>>,
     threads: Vec<JoinHandle<()>>,
+}
+
+type Job<T> = dyn Fn(usize) -> Result<T> + Send + Sync;
+
+/// Run job `i`: on this process's pool (fork-safe; see grumpy_core::pool), a panic as an error.
+fn run_job<T: Send>(f: &Job<T>, i: usize) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(|| grumpy_core::pool::install(|| f(i))))
+        .unwrap_or_else(|p| Err(panic_to_error(p)))
 }
 
 /// Turn a caught panic into an error.
@@ -99,21 +116,36 @@ impl<T: Send + 'static> Prefetcher<T> {
             n,
             window: window.max(1),
         });
-        let f = Arc::new(f);
+        let job: Arc<Job<T>> = Arc::new(f);
         let nthreads = workers.max(1).min(n.max(1));
         let threads = (0..nthreads)
             .map(|_| {
                 let shared = Arc::clone(&shared);
-                let f = Arc::clone(&f);
-                std::thread::spawn(move || worker(&shared, &*f))
+                let job = Arc::clone(&job);
+                std::thread::spawn(move || worker(&shared, &*job))
             })
             .collect();
-        Prefetcher { shared, threads }
+        Prefetcher {
+            shared,
+            job,
+            threads,
+        }
     }
 
     /// Number of results not yet taken.
     pub fn remaining(&self) -> usize {
         self.shared.n - self.shared.lock().next_take
+    }
+
+    /// Count the result in order as taken; wake the workers waiting for room once the window
+    /// has drained to half (all of them: there is room for each).
+    fn taken(&self, mut st: MutexGuard<'_, State<T>>) {
+        st.next_take += 1;
+        let wake = st.workers_waiting > 0 && st.next_claim - st.next_take <= self.shared.window / 2;
+        drop(st);
+        if wake {
+            self.shared.room_cv.notify_all();
+        }
     }
 
     /// Number of live worker threads (0 once finished or dropped).
@@ -122,7 +154,7 @@ impl<T: Send + 'static> Prefetcher<T> {
     }
 }
 
-fn worker<T: Send>(shared: &Shared<T>, f: &(dyn Fn(usize) -> Result<T> + Send + Sync)) {
+fn worker<T: Send>(shared: &Shared<T>, f: &Job<T>) {
     loop {
         let i = {
             let mut st = shared.lock();
@@ -140,9 +172,7 @@ fn worker<T: Send>(shared: &Shared<T>, f: &(dyn Fn(usize) -> Result<T> + Send + 
             st.next_claim += 1;
             st.next_claim - 1
         };
-        // Each job runs on this process's pool (fork-safe; see grumpy_core::pool).
-        let r = catch_unwind(AssertUnwindSafe(|| grumpy_core::pool::install(|| f(i))))
-            .unwrap_or_else(|p| Err(panic_to_error(p)));
+        let r = run_job(f, i);
         let mut st = shared.lock();
         if st.stopped {
             return;
@@ -167,13 +197,22 @@ impl<T: Send + 'static> Iterator for Prefetcher<T> {
         loop {
             let k = st.next_take;
             if let Some(r) = st.ready.remove(&k) {
-                st.next_take += 1;
-                let wake = st.workers_waiting > 0;
-                drop(st);
-                if wake {
-                    self.shared.room_cv.notify_one();
-                }
+                self.taken(st);
                 return Some(r);
+            }
+            if st.next_claim < self.shared.n && st.next_claim - k < self.shared.window {
+                // Help rather than sleep: run the next unclaimed job here.
+                let j = st.next_claim;
+                st.next_claim += 1;
+                drop(st);
+                let r = run_job(&*self.job, j);
+                st = self.shared.lock();
+                if j == k {
+                    self.taken(st);
+                    return Some(r);
+                }
+                st.ready.insert(j, r);
+                continue;
             }
             if self.threads.iter().all(|t| t.is_finished()) && !st.ready.contains_key(&k) {
                 // Cannot happen unless a worker died outside `f`; answer instead of hanging.
@@ -281,6 +320,34 @@ mod tests {
         let n = done.load(Ordering::SeqCst);
         std::thread::sleep(Duration::from_millis(20));
         assert_eq!(done.load(Ordering::SeqCst), n, "no work after drop");
+    }
+
+    #[test]
+    fn consumer_runs_jobs_instead_of_sleeping() {
+        // Job 0 finishes only after job 1 has run. The one worker takes job 0 (or the
+        // consumer does); either way the other job must be run by the other thread, so a
+        // consumer that only slept while waiting for job 0 would never see it.
+        let one_done = Arc::new((Mutex::new(false), Condvar::new()));
+        let d = Arc::clone(&one_done);
+        let p = Prefetcher::new(2, 1, 2, move |i| {
+            let (flag, cv) = &*d;
+            if i == 1 {
+                *flag.lock().unwrap() = true;
+                cv.notify_all();
+                return Ok(i);
+            }
+            let g = flag.lock().unwrap();
+            let (g, _) = cv
+                .wait_timeout_while(g, Duration::from_secs(5), |done| !*done)
+                .unwrap();
+            if *g {
+                Ok(i)
+            } else {
+                Err(Error::new(Code::Store, "job 1 never ran", "", ""))
+            }
+        });
+        let got: Vec<Result<usize>> = p.collect();
+        assert_eq!(got, vec![Ok(0), Ok(1)]);
     }
 
     #[test]
