@@ -109,18 +109,23 @@ impl ChunkCache {
     /// Chunk `c` of the buffer in `slot` (of `chunks` chunks), from the cache, from the thread
     /// already loading it, or loaded here with `load`. A miss right after a miss on chunk
     /// `c - 1` of the same buffer (or on the last chunk it read ahead) is a scan in order: the
-    /// next [`READ_AHEAD`] chunks are loaded at the same time, on the Rayon pool.
-    pub(crate) fn get<T, F>(
+    /// next [`READ_AHEAD`] chunks are loaded at the same time, with `load_run(c, m)` (chunks
+    /// `c..c + m` read in parallel into one vector, returned as its `m` slices, so a read
+    /// across two of them is still one zero-copy view; `Ok(None)` when it cannot), else with
+    /// `load` in a parallel loop, on the Rayon pool.
+    pub(crate) fn get<T, F, R>(
         &self,
         slot: usize,
         scan: &ScanState,
         chunks: u64,
         c: u64,
         load: F,
+        load_run: R,
     ) -> Result<Buf<T>>
     where
         T: Zeroable + Default + Clone + Send + Sync + 'static,
         F: Fn(u64) -> Result<Buf<T>> + Sync,
+        R: Fn(u64, usize) -> Result<Option<Vec<Buf<T>>>>,
     {
         let key = (slot, c);
         let me = std::process::id();
@@ -169,7 +174,13 @@ impl ChunkCache {
             self.insert(key, &v);
             return Ok(v);
         }
-        let mut loaded: Vec<Result<Buf<T>>> = keys.par_iter().map(|&(_, k)| load(k)).collect();
+        let mut loaded: Vec<Result<Buf<T>>> = match load_run(c, keys.len()) {
+            Ok(Some(run)) if run.len() == keys.len() => run.into_iter().map(Ok).collect(),
+            Ok(_) => keys.par_iter().map(|&(_, k)| load(k)).collect(),
+            // (a chunk read ahead is bad: load the one asked for alone; the bad one reports
+            // its error when a read needs it)
+            Err(_) => vec![load(c)],
+        };
         for (&k, w) in keys.iter().zip(&loaded).skip(1) {
             // (an error there is met again, and reported, when a read needs that chunk)
             if let Ok(w) = w {
@@ -219,9 +230,17 @@ mod tests {
         Buf::from_vec(vec![c as f64; 4])
     }
 
+    /// A buffer without runs read into one vector (chunks read ahead one by one).
+    fn no_run(_c: u64, _m: usize) -> Result<Option<Vec<Buf<f64>>>> {
+        Ok(None)
+    }
+
     /// Chunk `c` (of 10) loaded without failure: its length.
     fn get_ok(cache: &ChunkCache, scan: &ScanState, c: u64) -> usize {
-        cache.get(0, scan, 10, c, |c| Ok(chunk(c))).unwrap().len()
+        cache
+            .get(0, scan, 10, c, |c| Ok(chunk(c)), no_run)
+            .unwrap()
+            .len()
     }
 
     #[test]
@@ -233,11 +252,18 @@ mod tests {
             for _ in 0..8 {
                 s.spawn(|| {
                     let v = cache
-                        .get(0, &scan, 10, 3, |c| {
-                            loads.fetch_add(1, Ordering::SeqCst);
-                            std::thread::sleep(std::time::Duration::from_millis(20));
-                            Ok(chunk(c))
-                        })
+                        .get(
+                            0,
+                            &scan,
+                            10,
+                            3,
+                            |c| {
+                                loads.fetch_add(1, Ordering::SeqCst);
+                                std::thread::sleep(std::time::Duration::from_millis(20));
+                                Ok(chunk(c))
+                            },
+                            no_run,
+                        )
                         .unwrap();
                     assert_eq!(v.as_slice(), &[3.0; 4]);
                 });
@@ -278,7 +304,7 @@ mod tests {
         let fail = |_c: u64| -> Result<Buf<f64>> {
             Err(crate::error::store_error("bad chunk", "test", "none"))
         };
-        assert!(cache.get(0, &scan, 10, 2, fail).is_err());
+        assert!(cache.get(0, &scan, 10, 2, fail, no_run).is_err());
         assert_eq!(get_ok(&cache, &scan, 2), 4);
         assert_eq!(cache.bytes(), 32);
     }
@@ -288,7 +314,14 @@ mod tests {
         let cache = ChunkCache::new(1 << 20);
         let scan = ScanState::default();
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let _ = cache.get(0, &scan, 10, 1, |_c| -> Result<Buf<f64>> { panic!("boom") });
+            let _ = cache.get(
+                0,
+                &scan,
+                10,
+                1,
+                |_c| -> Result<Buf<f64>> { panic!("boom") },
+                no_run,
+            );
         }));
         assert!(r.is_err());
         assert_eq!(get_ok(&cache, &scan, 1), 4);
@@ -305,9 +338,52 @@ mod tests {
                 Ok(chunk(c))
             }
         };
-        cache.get(0, &scan, 10, 4, load).unwrap();
-        cache.get(0, &scan, 10, 5, load).unwrap(); // scan: 5..=8, 6 fails quietly
+        cache.get(0, &scan, 10, 4, load, no_run).unwrap();
+        cache.get(0, &scan, 10, 5, load, no_run).unwrap(); // scan: 5..=8, 6 fails quietly
         assert_eq!(cache.bytes(), 4 * 32); // 4, 5, 7 and 8
-        assert!(cache.get(0, &scan, 10, 6, load).is_err());
+        assert!(cache.get(0, &scan, 10, 6, load, no_run).is_err());
+    }
+
+    /// Chunks `c..c + m` of 4 values each, read into one vector.
+    fn run(c: u64, m: usize) -> Result<Option<Vec<Buf<f64>>>> {
+        let v: Vec<f64> = (0..m * 4).map(|i| (c + i as u64 / 4) as f64).collect();
+        let all = Buf::from_vec(v);
+        Ok(Some((0..m).map(|i| all.slice(i * 4, 4)).collect()))
+    }
+
+    #[test]
+    fn chunks_read_ahead_together_are_neighbours_in_one_vector() {
+        let cache = ChunkCache::new(1 << 20);
+        let scan = ScanState::default();
+        let load = |c: u64| Ok(chunk(c));
+        cache.get(0, &scan, 10, 4, load, run).unwrap();
+        let five = cache.get(0, &scan, 10, 5, load, run).unwrap(); // scan: 5..=8 at once
+        let six = cache
+            .get(0, &scan, 10, 6, |_| panic!("cached"), run)
+            .unwrap();
+        let eight = cache
+            .get(0, &scan, 10, 8, |_| panic!("cached"), run)
+            .unwrap();
+        assert_eq!(six.as_slice(), &[6.0; 4]);
+        assert_eq!(eight.as_slice(), &[8.0; 4]);
+        let both = five
+            .joined(&six)
+            .expect("5 and 6 are neighbours in one vector");
+        assert_eq!(both.as_slice(), &[5.0, 5.0, 5.0, 5.0, 6.0, 6.0, 6.0, 6.0]);
+        assert_eq!(cache.bytes(), 5 * 32);
+    }
+
+    #[test]
+    fn a_failed_run_loads_the_chunk_asked_for_alone() {
+        let cache = ChunkCache::new(1 << 20);
+        let scan = ScanState::default();
+        let bad_run = |_c: u64, _m: usize| -> Result<Option<Vec<Buf<f64>>>> {
+            Err(crate::error::store_error("bad chunk", "test", "none"))
+        };
+        let load = |c: u64| Ok(chunk(c));
+        cache.get(0, &scan, 10, 0, load, bad_run).unwrap();
+        let one = cache.get(0, &scan, 10, 1, load, bad_run).unwrap();
+        assert_eq!(one.as_slice(), &[1.0; 4]);
+        assert_eq!(cache.bytes(), 2 * 32); // 0 and 1 only
     }
 }

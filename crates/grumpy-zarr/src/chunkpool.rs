@@ -1,8 +1,9 @@
-//! Recycled chunk vectors. A reader's decoded-chunk cache holds one vector per chunk; fresh
-//! memory costs a page fault per 4 KiB on first touch (the kernel zeroing each page), which
-//! costs more than reading the chunk file itself. When a cached chunk leaves the cache (evicted,
-//! or its reader dropped) and nothing else holds it (no batch still views it), its vector comes
-//! here, and the next chunk of the same type and length, of any reader, is read into it. A new
+//! Recycled chunk vectors. A reader's decoded-chunk cache holds one vector per chunk (or per
+//! run of chunks read ahead together); fresh memory costs a page fault per 4 KiB on first
+//! touch (the kernel zeroing each page), which costs more than reading the chunk file itself.
+//! When the last cached chunk of a vector leaves the cache (evicted, or its reader dropped)
+//! and nothing else holds it (no batch still views it), the vector comes here, and the next
+//! chunk (or run) of the same type and length, of any reader, is read into it. A new
 //! reader per epoch (`gr.open(path)` in a loop, a new `gr.stream`) then reads into memory that
 //! is already mapped.
 //!
@@ -55,19 +56,18 @@ pub(crate) fn take<T: 'static>(len: usize) -> Option<Vec<T>> {
     k.vec.downcast::<Vec<T>>().ok().map(|v| *v)
 }
 
-/// Keep the vector of `chunk` (a `Buf<T>`) when nothing else uses it; otherwise drop this
-/// reference.
+/// Keep the vector under `chunk` (a `Buf<T>`, maybe a slice of a vector holding several
+/// chunks read together) when this is its last view; otherwise drop this reference.
 pub(crate) fn give<T: Clone + Send + Sync + 'static>(chunk: Chunk) {
     let Ok(buf) = chunk.downcast::<Buf<T>>() else {
         return;
     };
-    let Ok(mut buf) = Arc::try_unwrap(buf) else {
+    let Ok(buf) = Arc::try_unwrap(buf) else {
         return;
     };
-    if buf.get_mut().is_none() {
-        return; // a batch still views it (or it is not a whole owned vector)
-    }
-    let vec = buf.into_vec(); // unique and whole: no copy
+    let Some(vec) = buf.into_storage() else {
+        return; // a batch or another cached chunk still views it (or it is not owned memory)
+    };
     let bytes = std::mem::size_of_val(vec.as_slice());
     if bytes == 0 || bytes > POOL_BYTES {
         return;

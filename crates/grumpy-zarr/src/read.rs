@@ -52,6 +52,10 @@ pub const DEFAULT_CACHE_BYTES: usize = 64 << 20;
 /// a stream already reads several batches at once on its own threads.
 const PAR_MIN_BYTES: usize = 4 << 20;
 
+/// A read spanning up to this many chunks is a zero-copy view when they were read ahead
+/// together into one vector (a batch crossing a chunk boundary in a scan in order).
+const JOIN_CHUNKS: usize = 4;
+
 /// Run `f` and `g`, in parallel when `par`.
 fn join<A: Send, B: Send>(
     par: bool,
@@ -828,8 +832,10 @@ impl StoreReader {
         Ok(out)
     }
 
-    /// Elements `[a, b)` as a buffer: a zero-copy slice of the cached chunk when the range
-    /// lies in one chunk, else a fresh copy ([`StoreReader::read_range`]).
+    /// Elements `[a, b)` as a buffer: a zero-copy slice of the cached chunks when the range
+    /// lies in one chunk or (a small read) in neighbouring chunks read ahead into one vector
+    /// (at most [`JOIN_CHUNKS`]), else a fresh copy ([`StoreReader::read_range`], which reads
+    /// a large range's chunks in parallel).
     fn read_buf<T: ElementOwned + PlainElem + Zeroable + Copy + Default + Send + Sync + 'static>(
         &self,
         h: &BufHandle,
@@ -837,11 +843,20 @@ impl StoreReader {
         b: usize,
         par: bool,
     ) -> Result<Buf<T>> {
-        if self.cache.is_some() && a < b && b <= h.len && a / h.cl == (b - 1) / h.cl {
-            let c = a / h.cl;
-            let ch = self.chunk::<T>(h, c as u64)?;
-            self.count((b - a) * std::mem::size_of::<T>());
-            return Ok(ch.slice(a - c * h.cl, b - a));
+        // chunks spanned after the first
+        let span = (a < b).then(|| (b - 1) / h.cl - a / h.cl);
+        let joinable = matches!(span, Some(s) if s == 0 || !par && s < JOIN_CHUNKS);
+        if self.cache.is_some() && joinable && b <= h.len {
+            let (c0, c1) = (a / h.cl, (b - 1) / h.cl);
+            let mut run = Some(self.chunk::<T>(h, c0 as u64)?);
+            for c in c0 + 1..=c1 {
+                let next = self.chunk::<T>(h, c as u64)?;
+                run = run.and_then(|r| r.joined(&next));
+            }
+            if let Some(run) = run {
+                self.count((b - a) * std::mem::size_of::<T>());
+                return Ok(run.slice(a - c0 * h.cl, b - a));
+            }
         }
         self.read_range(h, a, b, par).map(Buf::from_vec)
     }
@@ -857,10 +872,40 @@ impl StoreReader {
         match &self.cache {
             Some(cache) => {
                 let chunks = h.len.div_ceil(h.cl.max(1)) as u64;
-                cache.get(h.slot, &h.scan, chunks, c, load)
+                let run = |c, m| self.load_run::<T>(h, c, m);
+                cache.get(h.slot, &h.scan, chunks, c, load, run)
             }
             None => load(c),
         }
+    }
+
+    /// Chunks `c..c + m` read in parallel into one vector, as its `m` chunk slices (`None`
+    /// when the buffer has no direct reader: remote, or a codec only zarrs decodes).
+    fn load_run<T: PlainElem + Zeroable + Default + Clone + Send + Sync + 'static>(
+        &self,
+        h: &BufHandle,
+        c: u64,
+        m: usize,
+    ) -> Result<Option<Vec<Buf<T>>>> {
+        let (Some(d), cl) = (&h.direct, h.cl) else {
+            return Ok(None);
+        };
+        // (a kept vector, else malloc: a calloc of this size is fresh pages to fault in, and
+        // the run a stream's last batch still views is not back in the pool by the next epoch)
+        let mut v = match chunkpool::take::<T>(m * cl) {
+            Some(v) => v,
+            None => crate::guard::alloc::<T>(m * cl)?,
+        };
+        let read: Vec<bool> = v
+            .par_chunks_mut(cl)
+            .enumerate()
+            .map(|(i, piece)| d.read(c + i as u64, piece))
+            .collect::<Result<_>>()?;
+        if !read.iter().all(|&r| r) {
+            return Ok(None);
+        }
+        let run = Buf::from_vec(v);
+        Ok(Some((0..m).map(|i| run.slice(i * cl, cl)).collect()))
     }
 
     /// Read and decode chunk `c` (no cache).

@@ -1,7 +1,8 @@
 //! Sequential reads through a cached reader read the next chunks ahead (three, in parallel with
 //! the one needed); other patterns read only what they need.
 
-use grumpy_core::layout::Item;
+use grumpy_core::buffer::{Buf, Values};
+use grumpy_core::layout::{Item, Layout, Leaf};
 use grumpy_core::Array;
 use grumpy_zarr::{open, save, SaveOptions};
 
@@ -32,5 +33,38 @@ fn a_scan_in_order_reads_the_next_chunks_ahead() {
     assert_eq!(cached(68, 72), 19); // chunk 17 after 16: 17..=19, the last chunks
     assert_eq!(cached(36, 40), 20); // chunk 9: everything is cached now
     assert_eq!(cached(0, 80), 20);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn reads_across_chunks_read_ahead_together_are_views_of_them() {
+    let dir = std::env::temp_dir().join(format!("grumpy-zarr-runviews-{}", std::process::id()));
+    let values: Vec<Item> = (0..80).map(|i| (i as f64).into()).collect();
+    let a = Array::from_item(&Item::list(values), None).unwrap();
+    let opts = SaveOptions {
+        chunk_size: Some(4),
+        ..Default::default()
+    };
+    save(&a, &dir, &opts).unwrap(); // 20 chunks of 4 values
+    let r = open(&dir).unwrap();
+    let read = |i: usize, j: usize| -> Buf<f64> {
+        let got = r.read_rows(i, j).unwrap();
+        assert_eq!(got.to_item(), a.slice(i, j - i).to_item(), "rows {i}..{j}");
+        match got.layout {
+            Layout::Leaf(Leaf {
+                values: Values::F64(b),
+                ..
+            }) => b,
+            other => panic!("expected float leaves, got {other:?}"),
+        }
+    };
+    let first = read(0, 4); // chunk 0 alone
+    let run = read(4, 6); // chunk 1 right after 0: chunks 1..=4 read into one vector
+    assert!(!first.shares_storage(&run));
+    assert!(read(6, 10).shares_storage(&run)); // across chunks 1 and 2: a view, no copy
+    assert!(read(14, 18).shares_storage(&run)); // across 3 and 4, the end of the run
+    let next = read(18, 22); // across 4 and 5: chunk 5 starts the next run, so a copy
+    assert!(!next.shares_storage(&run));
+    assert!(read(21, 24).shares_storage(&read(24, 26))); // both in the run 5..=8
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -306,6 +306,44 @@ impl<T> Buf<T> {
         self.shares_storage(other) && self.start == other.start && self.len == other.len
     }
 
+    /// One view over `self` followed by `next`, without copying, when `next` starts in the same
+    /// storage exactly where `self` ends (two neighbouring slices of one buffer); else `None`.
+    ///
+    /// ```
+    /// use grumpy_core::buffer::Buf;
+    /// let a = Buf::from_vec(vec![1, 2, 3, 4, 5]);
+    /// let (x, y) = (a.slice(0, 2), a.slice(2, 2));
+    /// assert_eq!(x.joined(&y).unwrap().as_slice(), &[1, 2, 3, 4]);
+    /// assert!(y.joined(&x).is_none()); // not in that order
+    /// assert!(x.joined(&Buf::from_vec(vec![3, 4])).is_none()); // another storage
+    /// ```
+    pub fn joined(&self, next: &Buf<T>) -> Option<Buf<T>> {
+        (self.shares_storage(next) && self.start + self.len == next.start).then(|| Buf {
+            store: Arc::clone(&self.store),
+            start: self.start,
+            len: self.len + next.len,
+        })
+    }
+
+    /// The whole vector under this view (not only the viewed range) when this is its last
+    /// view and it is owned memory; else `None`, and the view is dropped. For recycling
+    /// buffers (a cache returning memory to a pool once nothing views it).
+    ///
+    /// ```
+    /// use grumpy_core::buffer::Buf;
+    /// let a = Buf::from_vec(vec![1, 2, 3]);
+    /// let (x, y) = (a.slice(0, 1), a.slice(1, 2));
+    /// drop(a);
+    /// assert!(x.into_storage().is_none()); // `y` still views it
+    /// assert_eq!(y.into_storage(), Some(vec![1, 2, 3]));
+    /// ```
+    pub fn into_storage(self) -> Option<Vec<T>> {
+        match Arc::try_unwrap(self.store).ok()?.data {
+            Storage::Owned(v) => Some(v),
+            _ => None,
+        }
+    }
+
     /// Pointer to the first element (for zero-copy export).
     pub fn as_ptr(&self) -> *const T {
         self.as_slice().as_ptr()
