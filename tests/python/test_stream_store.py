@@ -217,7 +217,8 @@ DELETE = textwrap.dedent(
 def test_deleted_store_mid_epoch_raises(tmp_path, workers, prefetch, consumed, shuffle):
     n = 48  # small: the chunk-per-row store has 3 files per row
     path = tmp_path / "proteins.gr"
-    # one row per chunk: every batch reads chunks no earlier batch decoded (nothing cached)
+    # one row per chunk: every batch reads chunks no earlier batch decoded, except those read
+    # ahead
     gr.save(gr.array(protein_rows(n, seed=1)), path, chunk_size=1)
     script = tmp_path / "delete.py"
     pydir = os.path.dirname(os.path.dirname(os.path.abspath(gr.__file__)))
@@ -236,8 +237,10 @@ def test_deleted_store_mid_epoch_raises(tmp_path, workers, prefetch, consumed, s
     assert proc.returncode == 0, proc.stderr
     res = json.loads(proc.stdout.strip().splitlines()[-1])
     first, second = res["first"], res["second"]
-    # batches already in the prefetch window (or being read) may still arrive
-    slack = prefetch + workers + 2
+    # batches already in the prefetch window (or being read) may still arrive, and so may
+    # those whose chunks were read ahead (up to 4 chunks with the one needed, and the next 4
+    # in the background)
+    slack = prefetch + workers + 2 + 8
     assert first["outcome"] == "StoreError", first
     assert first["after"] <= slack, first
     assert first["explained"], first  # cause and fix filled in, like every grumpy error

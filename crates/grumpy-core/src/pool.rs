@@ -61,6 +61,24 @@ pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     current().install(f)
 }
 
+/// Run `f` in the background on the pool [`install`] would use (Rayon's global pool in the
+/// first process, [`current`] in a forked child) and return at once. `f` must not panic
+/// (Rayon aborts the process on a panic in a spawned job): catch what it may raise.
+///
+/// ```
+/// let (tx, rx) = std::sync::mpsc::channel();
+/// grumpy_core::pool::spawn(move || tx.send(6 * 7).unwrap());
+/// assert_eq!(rx.recv().unwrap(), 42);
+/// ```
+pub fn spawn(f: impl FnOnce() + Send + 'static) {
+    let pid = std::process::id();
+    if *FIRST_PID.get_or_init(|| pid) == pid {
+        rayon::spawn(f);
+    } else {
+        current().spawn(f);
+    }
+}
+
 /// Number of threads parallel kernels use in this process.
 pub fn threads() -> usize {
     install(rayon::current_num_threads)

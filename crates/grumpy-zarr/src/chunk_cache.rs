@@ -53,12 +53,21 @@ impl Drop for Lru {
     }
 }
 
-/// Per-buffer scan state: the chunk the buffer last had to load (`u64::MAX`: none yet).
-pub(crate) struct ScanState(AtomicU64);
+/// Per-buffer scan state.
+pub(crate) struct ScanState {
+    /// The chunk the buffer last had to load (`u64::MAX`: none yet).
+    last: AtomicU64,
+    /// The end of the chunks a scan has read ahead so far, in the foreground or the
+    /// background (0: no scan yet).
+    ahead: AtomicU64,
+}
 
 impl Default for ScanState {
     fn default() -> Self {
-        ScanState(AtomicU64::new(u64::MAX))
+        ScanState {
+            last: AtomicU64::new(u64::MAX),
+            ahead: AtomicU64::new(0),
+        }
     }
 }
 
@@ -140,7 +149,7 @@ impl ChunkCache {
                 }
             }
             if lru.loading.get(&key) != Some(&me) {
-                break scan.0.swap(c, Ordering::Relaxed) == c.wrapping_sub(1) && c > 0;
+                break scan.last.swap(c, Ordering::Relaxed) == c.wrapping_sub(1) && c > 0;
             }
             if rayon::current_thread_index().is_some() {
                 // a pool thread never waits: the load it would wait for may be a job queued
@@ -161,7 +170,9 @@ impl ChunkCache {
                 }
                 keys.push(nk);
             }
-            scan.0.store(c + keys.len() as u64 - 1, Ordering::Relaxed);
+            scan.last
+                .store(c + keys.len() as u64 - 1, Ordering::Relaxed);
+            scan.ahead.store(c + keys.len() as u64, Ordering::Relaxed);
         }
         lru.loading.extend(keys.iter().map(|&k| (k, me)));
         drop(lru);
@@ -190,6 +201,67 @@ impl ChunkCache {
         let v = loaded.swap_remove(0)?;
         self.insert(key, &v);
         Ok(v)
+    }
+
+    /// Keep a scan one run ahead: when chunk `c` (just read) is in the last run read ahead
+    /// for this buffer, start loading the next [`READ_AHEAD`]` + 1` chunks in the background
+    /// with `run(first, m)` (see [`ChunkCache::get`]) and return at once. The chunks are marked
+    /// loading, so a reader that needs one waits for it instead of reading it again. Random
+    /// access (a chunk outside that run) starts nothing.
+    pub(crate) fn read_ahead_in_background<T, R>(
+        self: &Arc<Self>,
+        slot: usize,
+        scan: &ScanState,
+        chunks: u64,
+        c: u64,
+        run: R,
+    ) where
+        T: Zeroable + Default + Clone + Send + Sync + 'static,
+        R: FnOnce(u64, usize) -> Result<Option<Vec<Buf<T>>>> + Send + 'static,
+    {
+        let end = scan.ahead.load(Ordering::Relaxed);
+        if end <= c || end > c + READ_AHEAD + 1 || end >= chunks {
+            return;
+        }
+        let me = std::process::id();
+        let mut lru = self.lock();
+        if scan.ahead.load(Ordering::Relaxed) != end {
+            return; // another thread started it
+        }
+        let keys: Vec<Key> = (end..(end + READ_AHEAD + 1).min(chunks))
+            .map(|k| (slot, k))
+            .take_while(|k| !lru.map.contains_key(k) && !lru.loading.contains_key(k))
+            .collect();
+        if keys.is_empty() {
+            return;
+        }
+        scan.ahead.store(end + keys.len() as u64, Ordering::Relaxed);
+        lru.loading.extend(keys.iter().map(|&k| (k, me)));
+        drop(lru);
+        let cache = Arc::clone(self);
+        grumpy_core::pool::spawn(move || {
+            let _loading = Loading {
+                cache: &cache,
+                keys: keys.clone(),
+            };
+            // (a failure is not cached: the reader that needs the chunk meets it again)
+            let loaded =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(end, keys.len())));
+            if let Ok(Ok(Some(bufs))) = loaded {
+                for (&k, b) in keys.iter().zip(&bufs) {
+                    cache.insert(k, b);
+                }
+            }
+        });
+    }
+
+    /// Block until no chunk is being loaded (background read-ahead included).
+    pub(crate) fn wait_idle(&self) {
+        let me = std::process::id();
+        let mut lru = self.lock();
+        while lru.loading.values().any(|&p| p == me) {
+            lru = self.loaded.wait(lru).unwrap_or_else(|p| p.into_inner());
+        }
     }
 
     /// Put a chunk in the cache, evicting the least recently used chunks over the budget.
@@ -385,5 +457,36 @@ mod tests {
         let one = cache.get(0, &scan, 10, 1, load, bad_run).unwrap();
         assert_eq!(one.as_slice(), &[1.0; 4]);
         assert_eq!(cache.bytes(), 2 * 32); // 0 and 1 only
+    }
+
+    #[test]
+    fn a_scan_stays_one_run_ahead_in_the_background() {
+        let cache = Arc::new(ChunkCache::new(1 << 20));
+        let scan = ScanState::default();
+        let load = |c: u64| Ok(chunk(c));
+        cache.get(0, &scan, 20, 0, load, run).unwrap();
+        cache.get(0, &scan, 20, 1, load, run).unwrap(); // 1..=4
+        cache.read_ahead_in_background::<f64, _>(0, &scan, 20, 9, run); // not in that run
+        cache.wait_idle();
+        assert_eq!(cache.bytes(), 5 * 32);
+        cache.read_ahead_in_background::<f64, _>(0, &scan, 20, 1, run); // in it: 5..=8
+        cache.read_ahead_in_background::<f64, _>(0, &scan, 20, 2, run); // started already
+        cache.wait_idle();
+        assert_eq!(cache.bytes(), 9 * 32);
+        let six = cache.get(0, &scan, 20, 6, |_| panic!("read ahead"), run);
+        assert_eq!(six.unwrap().as_slice(), &[6.0; 4]);
+    }
+
+    #[test]
+    fn a_panicking_background_read_leaves_its_chunks_to_readers() {
+        let cache = Arc::new(ChunkCache::new(1 << 20));
+        let scan = ScanState::default();
+        let load = |c: u64| Ok(chunk(c));
+        cache.get(0, &scan, 20, 0, load, no_run).unwrap();
+        cache.get(0, &scan, 20, 1, load, no_run).unwrap(); // 1..=4, one by one
+        cache.read_ahead_in_background::<f64, _>(0, &scan, 20, 2, |_c, _m| panic!("boom"));
+        cache.wait_idle();
+        assert_eq!(cache.bytes(), 5 * 32);
+        assert_eq!(get_ok(&cache, &scan, 5), 4);
     }
 }

@@ -82,7 +82,7 @@ pub(crate) struct BufHandle {
     /// Which chunk the buffer last had to load (scans in order read ahead).
     scan: ScanState,
     /// Direct chunk-file reads (a local buffer with grumpy's plain chain), else `None`.
-    pub(crate) direct: Option<Direct>,
+    pub(crate) direct: Option<Arc<Direct>>,
 }
 
 /// Open the store's root group and return its storage and attributes, with clear errors for a
@@ -163,7 +163,7 @@ pub struct StoreReader {
     bufs: HashMap<String, BufHandle>,
     /// For every offsets buffer: the length of what it points into.
     extents: HashMap<String, usize>,
-    cache: Option<ChunkCache>,
+    cache: Option<Arc<ChunkCache>>,
     /// Bytes of every buffer together (to estimate the size of a row range).
     total_bytes: usize,
     /// Bytes read so far, when someone watches (a progress bar).
@@ -208,7 +208,7 @@ impl StoreReader {
                         .map_err(|e| corrupt(&spec.name, e))
                 })?;
                 let direct = if local {
-                    Direct::open(&path, &spec.name, &arr)
+                    Direct::open(&path, &spec.name, &arr).map(Arc::new)
                 } else {
                     None
                 };
@@ -231,7 +231,7 @@ impl StoreReader {
             .values()
             .map(|h| h.len.saturating_mul(h.dtype.itemsize().max(1)))
             .fold(0usize, usize::saturating_add);
-        let cache = (cache_bytes > 0).then(|| ChunkCache::new(cache_bytes));
+        let cache = (cache_bytes > 0).then(|| Arc::new(ChunkCache::new(cache_bytes)));
         Ok(StoreReader {
             path,
             meta,
@@ -346,7 +346,7 @@ impl StoreReader {
     /// Bytes of decoded chunks held by the cache now (at most the `cache_bytes` given to
     /// [`StoreReader::open_with_cache`], unless a single chunk is larger; 0 without a cache).
     pub fn cache_bytes(&self) -> usize {
-        self.cache.as_ref().map_or(0, ChunkCache::bytes)
+        self.cache.as_ref().map_or(0, |c| c.bytes())
     }
 
     /// `(path, logical length, chunk length, dtype)` of every buffer, in form order.
@@ -812,7 +812,7 @@ impl StoreReader {
         let par = par || (b - a) * std::mem::size_of::<T>() >= PAR_MIN_BYTES;
         if self.cache.is_none() {
             let count = |n: usize| self.count(n * std::mem::size_of::<T>());
-            zio::read_into_with(&h.arr, h.direct.as_ref(), h.cl, a, &mut out, par, &count)?;
+            zio::read_into_with(&h.arr, h.direct.as_deref(), h.cl, a, &mut out, par, &count)?;
             return Ok(out);
         }
         let cl = h.cl;
@@ -869,45 +869,31 @@ impl StoreReader {
         c: u64,
     ) -> Result<Buf<T>> {
         let load = |c| self.load_chunk::<T>(h, c);
-        match &self.cache {
-            Some(cache) => {
-                let chunks = h.len.div_ceil(h.cl.max(1)) as u64;
-                let run = |c, m| self.load_run::<T>(h, c, m);
-                cache.get(h.slot, &h.scan, chunks, c, load, run)
-            }
-            None => load(c),
+        let Some(cache) = &self.cache else {
+            return load(c);
+        };
+        let chunks = h.len.div_ceil(h.cl.max(1)) as u64;
+        let run = |c, m| match &h.direct {
+            Some(d) => read_run::<T>(d, h.cl, c, m),
+            None => Ok(None),
+        };
+        let got = cache.get(h.slot, &h.scan, chunks, c, load, run)?;
+        if let Some(d) = &h.direct {
+            let (d, cl) = (Arc::clone(d), h.cl);
+            cache.read_ahead_in_background::<T, _>(h.slot, &h.scan, chunks, c, move |c, m| {
+                read_run::<T>(&d, cl, c, m)
+            });
         }
+        Ok(got)
     }
 
-    /// Chunks `c..c + m` read in parallel into one vector, as its `m` chunk slices (`None`
-    /// when the buffer has no direct reader: remote, or a codec only zarrs decodes).
-    fn load_run<T: PlainElem + Zeroable + Default + Clone + Send + Sync + 'static>(
-        &self,
-        h: &BufHandle,
-        c: u64,
-        m: usize,
-    ) -> Result<Option<Vec<Buf<T>>>> {
-        let (Some(d), cl) = (&h.direct, h.cl) else {
-            return Ok(None);
-        };
-        // (a kept vector, else malloc: a calloc of this size is fresh pages to fault in, and
-        // the run a stream's last batch still views is not back in the pool by the next epoch)
-        let mut v = match chunkpool::take::<T>(m * cl) {
-            Some(v) => v,
-            None => crate::guard::alloc::<T>(m * cl)?,
-        };
-        let read: Vec<bool> = v
-            .par_chunks_mut(cl)
-            .enumerate()
-            .map(|(i, piece)| d.read(c + i as u64, piece))
-            .collect::<Result<_>>()?;
-        if !read.iter().all(|&r| r) {
-            return Ok(None);
+    /// Block until the chunks this reader reads ahead in the background are loaded (for
+    /// tests and benchmarks that count what a scan has read).
+    pub fn wait_for_read_ahead(&self) {
+        if let Some(cache) = &self.cache {
+            cache.wait_idle();
         }
-        let run = Buf::from_vec(v);
-        Ok(Some((0..m).map(|i| run.slice(i * cl, cl)).collect()))
     }
-
     /// Read and decode chunk `c` (no cache).
     fn load_chunk<
         T: ElementOwned + PlainElem + Zeroable + Default + Clone + Send + Sync + 'static,
@@ -924,8 +910,34 @@ impl StoreReader {
                 }
             }
         }
-        zio::read_chunk_with::<T, _>(&h.arr, h.direct.as_ref(), c, h.cl).map(Buf::from_vec)
+        zio::read_chunk_with::<T, _>(&h.arr, h.direct.as_deref(), c, h.cl).map(Buf::from_vec)
     }
+}
+
+/// Chunks `c..c + m` of a buffer read in parallel into one vector, as its `m` chunk slices
+/// (`None` when `T` is not a plain element type).
+fn read_run<T: PlainElem + Zeroable + Default + Clone + Send + Sync + 'static>(
+    d: &Direct,
+    cl: usize,
+    c: u64,
+    m: usize,
+) -> Result<Option<Vec<Buf<T>>>> {
+    // (a kept vector, else malloc: a calloc of this size is fresh pages to fault in, and
+    // the run a stream's last batch still views is not back in the pool by the next epoch)
+    let mut v = match chunkpool::take::<T>(m * cl) {
+        Some(v) => v,
+        None => crate::guard::alloc::<T>(m * cl)?,
+    };
+    let read: Vec<bool> = v
+        .par_chunks_mut(cl)
+        .enumerate()
+        .map(|(i, piece)| d.read(c + i as u64, piece))
+        .collect::<Result<_>>()?;
+    if !read.iter().all(|&r| r) {
+        return Ok(None);
+    }
+    let run = Buf::from_vec(v);
+    Ok(Some((0..m).map(|i| run.slice(i * cl, cl)).collect()))
 }
 
 /// Check that the string bytes `bytes` (elements `[lo, lo + bytes.len())` of the buffer
