@@ -228,14 +228,20 @@ impl ChunkCache {
         if scan.ahead.load(Ordering::Relaxed) != end {
             return; // another thread started it
         }
-        let keys: Vec<Key> = (end..(end + READ_AHEAD + 1).min(chunks))
+        // (chunks cached already, e.g. by an earlier scan, move the frontier for free)
+        let limit = (end + READ_AHEAD + 1).min(chunks);
+        let first = (end..limit)
+            .find(|&k| !lru.map.contains_key(&(slot, k)))
+            .unwrap_or(limit);
+        let keys: Vec<Key> = (first..(first + READ_AHEAD + 1).min(chunks))
             .map(|k| (slot, k))
             .take_while(|k| !lru.map.contains_key(k) && !lru.loading.contains_key(k))
             .collect();
+        scan.ahead
+            .store(first + keys.len() as u64, Ordering::Relaxed);
         if keys.is_empty() {
             return;
         }
-        scan.ahead.store(end + keys.len() as u64, Ordering::Relaxed);
         lru.loading.extend(keys.iter().map(|&k| (k, me)));
         drop(lru);
         let cache = Arc::clone(self);
@@ -246,7 +252,7 @@ impl ChunkCache {
             };
             // (a failure is not cached: the reader that needs the chunk meets it again)
             let loaded =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(end, keys.len())));
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(first, keys.len())));
             if let Ok(Ok(Some(bufs))) = loaded {
                 for (&k, b) in keys.iter().zip(&bufs) {
                     cache.insert(k, b);
@@ -488,5 +494,21 @@ mod tests {
         cache.wait_idle();
         assert_eq!(cache.bytes(), 5 * 32);
         assert_eq!(get_ok(&cache, &scan, 5), 4);
+    }
+
+    #[test]
+    fn background_read_ahead_skips_chunks_cached_already() {
+        let cache = Arc::new(ChunkCache::new(1 << 20));
+        let scan = ScanState::default();
+        let load = |c: u64| Ok(chunk(c));
+        for c in [6, 5, 0, 1] {
+            cache.get(0, &scan, 20, c, load, run).unwrap(); // 6, 5, 0 alone; then 1..=4
+        }
+        assert_eq!(cache.bytes(), 7 * 32);
+        cache.read_ahead_in_background::<f64, _>(0, &scan, 20, 2, run); // 7..=10
+        cache.wait_idle();
+        assert_eq!(cache.bytes(), 11 * 32);
+        let ten = cache.get(0, &scan, 20, 10, |_| panic!("read ahead"), run);
+        assert_eq!(ten.unwrap().as_slice(), &[10.0; 4]);
     }
 }
