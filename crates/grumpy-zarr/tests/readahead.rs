@@ -5,18 +5,25 @@
 use grumpy_core::buffer::{Buf, Values};
 use grumpy_core::layout::{Item, Layout, Leaf};
 use grumpy_core::Array;
-use grumpy_zarr::{open, save, SaveOptions};
+use grumpy_zarr::{open, save, Codec, SaveOptions};
 
-#[test]
-fn a_scan_in_order_reads_the_next_chunks_ahead() {
-    let dir = std::env::temp_dir().join(format!("grumpy-zarr-readahead-{}", std::process::id()));
+/// The values 0..80 saved in 20 chunks of 4 values at a fresh path named after `test`.
+fn eighty_in_chunks_of_four(test: &str, codec: Codec) -> (std::path::PathBuf, Array) {
+    let dir = std::env::temp_dir().join(format!("grumpy-zarr-{test}-{}", std::process::id()));
     let values: Vec<Item> = (0..80).map(|i| (i as f64).into()).collect();
     let a = Array::from_item(&Item::list(values), None).unwrap();
     let opts = SaveOptions {
         chunk_size: Some(4),
+        codec,
         ..Default::default()
     };
-    save(&a, &dir, &opts).unwrap(); // 20 chunks of 4 values
+    save(&a, &dir, &opts).unwrap();
+    (dir, a)
+}
+
+#[test]
+fn a_scan_in_order_reads_the_next_chunks_ahead() {
+    let (dir, a) = eighty_in_chunks_of_four("readahead", Codec::Auto);
     let r = open(&dir).unwrap();
     let cached = |i: usize, j: usize| {
         let got = r.read_rows(i, j).unwrap().to_item();
@@ -38,14 +45,7 @@ fn a_scan_in_order_reads_the_next_chunks_ahead() {
 
 #[test]
 fn reads_across_chunks_read_ahead_together_are_views_of_them() {
-    let dir = std::env::temp_dir().join(format!("grumpy-zarr-runviews-{}", std::process::id()));
-    let values: Vec<Item> = (0..80).map(|i| (i as f64).into()).collect();
-    let a = Array::from_item(&Item::list(values), None).unwrap();
-    let opts = SaveOptions {
-        chunk_size: Some(4),
-        ..Default::default()
-    };
-    save(&a, &dir, &opts).unwrap(); // 20 chunks of 4 values
+    let (dir, a) = eighty_in_chunks_of_four("runviews", Codec::Auto);
     let r = open(&dir).unwrap();
     let read = |i: usize, j: usize| -> Buf<f64> {
         let got = r.read_rows(i, j).unwrap();
@@ -71,15 +71,7 @@ fn reads_across_chunks_read_ahead_together_are_views_of_them() {
 
 #[test]
 fn a_bad_chunk_read_ahead_in_the_background_is_reported_when_read() {
-    let dir = std::env::temp_dir().join(format!("grumpy-zarr-bgbad-{}", std::process::id()));
-    let values: Vec<Item> = (0..80).map(|i| (i as f64).into()).collect();
-    let a = Array::from_item(&Item::list(values), None).unwrap();
-    let opts = SaveOptions {
-        chunk_size: Some(4),
-        codec: grumpy_zarr::Codec::None,
-        ..Default::default()
-    };
-    save(&a, &dir, &opts).unwrap();
+    let (dir, a) = eighty_in_chunks_of_four("bgbad", Codec::None);
     // flip a byte of chunk 6 (its checksum no longer matches)
     let chunk6 = std::fs::read_dir(&dir)
         .unwrap()
