@@ -3,12 +3,18 @@
 //!
 //! ```text
 //!   data/.prot.zarr.grumpy-tmp-<pid>-<n>   ← written completely
-//!   data/prot.zarr  → data/.prot.zarr.grumpy-old-<pid>-<n>   (if it existed)
-//!   data/.prot.zarr.grumpy-tmp-…  → data/prot.zarr            (rename: atomic)
+//!   Linux, target exists:   exchange the two names in one renameat2(RENAME_EXCHANGE)
+//!                           → data/prot.zarr is the new store, the temp name the old one
+//!   otherwise:              data/prot.zarr → data/.prot.zarr.grumpy-old-<pid>-<n>,
+//!                           then data/.prot.zarr.grumpy-tmp-… → data/prot.zarr
 //!   remove the old copy
 //! ```
-//! A crash before the final rename leaves the old store untouched (the temporary directory is
-//! hidden and never loaded); the window between the two renames is two syscalls long. Files
+//! A crash before the commit leaves the old store untouched (the temporary directory is hidden
+//! and never loaded). On Linux, replacing a store is one atomic exchange: at every instant the
+//! path holds the old or the new store, never nothing, even for a process killed mid-commit or
+//! a reader in another process. Where the exchange is unavailable (other systems, or a file
+//! system that refuses it) the commit falls back to two renames, with a window two syscalls
+//! long in which the path is missing. Files
 //! are not synced one by one; whether the commit waits for the disk is [`crate::durable`]'s
 //! policy (`GRUMPY_FSYNC`).
 //!
@@ -113,6 +119,17 @@ impl TempStore {
         if durable {
             crate::durable::sync_tree(&self.dir)?;
         }
+        if self.target.exists() && exchange(&self.dir, &self.target).is_ok() {
+            // the temporary name now holds the old store
+            self.done = true;
+            let synced = if durable {
+                crate::durable::sync_one(&crate::durable::parent_dir(&self.target))
+            } else {
+                Ok(())
+            };
+            let _ = std::fs::remove_dir_all(&self.dir);
+            return synced;
+        }
         let old = if self.target.exists() {
             let old = sibling(&self.target, "old")?;
             std::fs::rename(&self.target, &old).map_err(|e| io_error(self.target.display(), e))?;
@@ -137,6 +154,36 @@ impl TempStore {
         }
         synced
     }
+}
+
+/// Swap the names `a` and `b` in one step (`renameat2(RENAME_EXCHANGE)`). An error (an old
+/// kernel, a file system without the flag) lets the caller fall back to two renames.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let a = std::ffi::CString::new(a.as_os_str().as_bytes())?;
+    let b = std::ffi::CString::new(b.as_os_str().as_bytes())?;
+    // SAFETY: both pointers are NUL-terminated strings that outlive the call.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_a: &Path, _b: &Path) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
 }
 
 impl Drop for TempStore {
