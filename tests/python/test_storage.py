@@ -109,12 +109,12 @@ def test_chunk_boundaries(tmp_path, cs, dim):
 
 def test_codecs(tmp_path):
     x = gr.array(np.arange(10000, dtype=np.float64))
-    for codec in ["zstd", "none", "zstd:9", "zstd:-3", "gzip", "gzip:1"]:
+    for codec in ["zstd", "zstd+shuffle", "none", "zstd:9", "zstd:-3", "gzip", "gzip:1"]:
         p = tmp_path / codec.replace(":", "_")
         gr.save(x, p, codec=codec)
         assert gr.load(p).to_list() == x.to_list()
         assert gr.open(p).info()["codec"] == codec
-    for bad in ["lz4", "zstd:99", "gzip:10", "gzip:x"]:
+    for bad in ["lz4", "zstd:99", "gzip:10", "gzip:x", "shuffle", "zstd+shuffle:3"]:
         with pytest.raises(gr.ArgumentError):
             gr.save(x, tmp_path / "bad", codec=bad)
 

@@ -1,9 +1,12 @@
 """codec="zstd" (the default) compresses each buffer only where zstd pays: a buffer zstd does
 not shrink by 10% on a sample (noisy float coordinates) is stored with no compression, the
 others (offsets, masks, repetitive values) with zstd level 1. "zstd:<level>" compresses every
-buffer. Either way the store is plain Zarr v3 that zarr-python reads."""
+buffer. Either way the store is plain Zarr v3 that zarr-python reads. "zstd+shuffle" is
+"zstd" with integer buffers byte-shuffled first (numcodecs.shuffle, a Zarr v3 extension that
+zarr-python reads with a warning)."""
 
 import json
+import warnings
 
 import grumpy as gr
 import numpy as np
@@ -78,3 +81,44 @@ def test_append_keeps_each_buffers_codec_and_adds_masks(tmp_path):
     assert masks and all(after[n] == ["bytes", "zstd", "crc32c"] for n in masks)
     want = x.to_list() + y.to_list() + [[[1.0, 2.0, 3.0]], None]
     assert gr.load(path).to_list() == want
+
+
+def test_zstd_shuffle_shuffles_integer_buffers_only(tmp_path):
+    x = noisy(3000)
+    gr.save(x, tmp_path / "plain")
+    gr.save(x, tmp_path / "s", codec="zstd+shuffle")
+    cs = codecs(tmp_path / "s")
+    for n, c in cs.items():
+        if n.endswith("-offsets"):
+            assert c == ["bytes", "numcodecs.shuffle", "zstd", "crc32c"], (n, c)
+        else:
+            assert c == ["bytes", "crc32c"], (n, c)  # noisy floats: raw, as with "zstd"
+    assert gr.open(tmp_path / "s").info()["codec"] == "zstd+shuffle"
+    assert gr.load(tmp_path / "s").to_list() == x.to_list()
+    r = gr.open(tmp_path / "s")
+    assert r[100:140].to_list() == x[100:140].to_list()
+    size = lambda p: sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
+    offsets = lambda p: sum(
+        f.stat().st_size for f in p.rglob("*") if f.is_file() and "-offsets" in str(f)
+    )
+    assert offsets(tmp_path / "s") < 0.85 * offsets(tmp_path / "plain")
+    assert size(tmp_path / "s") < size(tmp_path / "plain")
+    # zarr-python reads every buffer equal to ours (numcodecs codecs warn: not core Zarr v3)
+    g = zarr.open_group(str(tmp_path / "s"), mode="r")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        for n in cs:
+            np.testing.assert_array_equal(g[n][:], zarr.open_group(str(tmp_path / "plain"))[n][:])
+    # appends keep the chain; integer values are shuffled too, int8 (one byte) is not
+    y = noisy(100, seed=1)
+    gr.append(y, tmp_path / "s")
+    assert codecs(tmp_path / "s") == cs
+    assert gr.load(tmp_path / "s").to_list() == x.to_list() + y.to_list()
+    ints = gr.array([[i, i * 1000] for i in range(5000)], dtype=gr.int32)
+    gr.save(ints, tmp_path / "i", codec="zstd+shuffle")
+    ci = codecs(tmp_path / "i")
+    assert ci["node1-data"] == ["bytes", "numcodecs.shuffle", "zstd", "crc32c"]
+    assert gr.load(tmp_path / "i").to_list() == ints.to_list()
+    small = gr.array([[i % 100, 1] for i in range(5000)], dtype=gr.int8)
+    gr.save(small, tmp_path / "b", codec="zstd+shuffle")
+    assert codecs(tmp_path / "b")["node1-data"] == ["bytes", "zstd", "crc32c"]

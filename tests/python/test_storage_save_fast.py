@@ -24,7 +24,7 @@ def ragged(n_rows, seed, dtype=np.float64):
 
 
 @pytest.mark.parametrize("fsync", ["0", "1"])
-@pytest.mark.parametrize("codec", ["zstd", "none", "zstd:3", "gzip"])
+@pytest.mark.parametrize("codec", ["zstd", "zstd+shuffle", "none", "zstd:3", "gzip"])
 @pytest.mark.parametrize(
     "dtype", [np.float64, np.float32, np.int64, np.int32, np.int16, np.uint8, np.bool_]
 )

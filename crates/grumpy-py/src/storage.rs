@@ -87,7 +87,8 @@ fn save_options(
             Code::Argument,
             "codec must be a str",
             format!("got {}", codec.repr()?),
-            "pass codec=\"zstd\" (default), \"zstd:<level>\", \"gzip\", \"gzip:<level>\" or \"none\"",
+            "pass codec=\"zstd\" (default), \"zstd+shuffle\", \"zstd:<level>\", \"gzip\", \"gzip:<level>\" \
+             or \"none\"",
         ));
     };
     if !overwrite.is_instance_of::<PyBool>() {
@@ -153,6 +154,8 @@ fn batches_of(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
 /// `obj` is an array-like or a DataFrame, or a sequence of batches (an iterator, generator,
 /// stream, or a list of GrumpyArrays/DataFrames) saved batch by batch. `codec="zstd"`
 /// compresses the buffers zstd shrinks (by 10% or more on a sample) and stores the others raw;
+/// `"zstd+shuffle"` also byte-shuffles integer buffers first (`numcodecs.shuffle`: offsets a
+/// quarter smaller and several times faster to decode; zarr-python reads it with a warning);
 /// `"zstd:<level>"` compresses every buffer; `"gzip[:<level>]"`, `"none"`. `progress`: a bar
 /// over the batches of a sequence (`grumpy.progress.bar` rules: None = tqdm after 2 s, True,
 /// False); a single object is written in one call, without a bar.

@@ -1,5 +1,5 @@
-//! Encoding grumpy's own codec chain — `bytes` (little endian), optionally `zstd`, then
-//! `crc32c` — straight from the caller's buffer into chunk files: the mirror of `plain.rs`.
+//! Encoding grumpy's own codec chain — `bytes` (little endian), optionally `zstd` (after
+//! `numcodecs.shuffle` for multi-byte integers), then `crc32c` — straight from the caller's buffer into chunk files: the mirror of `plain.rs`.
 //!
 //! `zarrs`' `store_chunk` copies a chunk three or four times on the way (into a chunk vector,
 //! into array bytes, through each codec, then the checksum appended to a new buffer). Here an
@@ -77,13 +77,14 @@ pub(crate) fn write_elems<T: Element + Native + PlainBytes>(
     new: &[T],
 ) -> Result<()> {
     let how = chain(arr);
-    let level = match how {
-        Some(Plain::Zstd) => zstd_level(arr),
-        _ => None,
+    let (level, shuffled) = match how {
+        Some(Plain::Zstd) => (zstd_level(arr), None),
+        Some(Plain::ShuffledZstd(k)) => (zstd_level(arr), Some(k)),
+        _ => (None, None),
     };
     let plain = match how {
         Some(Plain::Raw) => true,
-        Some(Plain::Zstd) => level.is_some(),
+        Some(Plain::Zstd | Plain::ShuffledZstd(_)) => level.is_some(),
         None => false,
     };
     let (Some(head_bytes), Some(new_bytes), true) =
@@ -123,12 +124,18 @@ pub(crate) fn write_elems<T: Element + Native + PlainBytes>(
             Some(level) => {
                 parts.retain(|p| !p.is_empty());
                 let joined;
-                let src: &[u8] = if let [one] = parts[..] {
+                let mut src: &[u8] = if let [one] = parts[..] {
                     one
                 } else {
                     joined = parts.concat();
                     &joined
                 };
+                let mut scratch = Vec::new();
+                if let Some(k) = shuffled {
+                    scratch.resize(src.len(), 0);
+                    crate::shuffle::shuffle(src, &mut scratch, k);
+                    src = &scratch;
+                }
                 let mut out = Vec::with_capacity(zstd::zstd_safe::compress_bound(src.len()) + 4);
                 let mut z = zstd::bulk::Compressor::new(level).map_err(fail)?;
                 z.include_checksum(false).map_err(fail)?;
@@ -197,7 +204,12 @@ mod tests {
     fn files_equal_what_zarrs_writes() {
         let vals: Vec<f64> = (0..1000).map(|i| (i as f64 * 0.37).sin() * 1e3).collect();
         let ints: Vec<i32> = (0..1000).map(|i| i * 7 % 113).collect();
-        for codec in [Codec::None, Codec::Zstd(1), Codec::Zstd(5)] {
+        for codec in [
+            Codec::None,
+            Codec::Zstd(1),
+            Codec::Zstd(5),
+            Codec::ZstdShuffle,
+        ] {
             let (ours, theirs) = dirs(&format!("{codec:?}"));
             let sink = Arc::new(WriteStore::new(&ours, false).unwrap());
             let st_a: Storage = sink.clone();
@@ -215,9 +227,15 @@ mod tests {
                     .collect();
                 assert_eq!(got, want);
             }
+            // integers: shuffled before zstd with ZstdShuffle, byte for byte as zarrs does it
             let i = zio::create_array(&st_a, "i", DType::Int32, 1000, 1000, codec).unwrap();
+            let j = zio::create_array(&st_b, "i", DType::Int32, 1000, 1000, codec).unwrap();
             write_elems(&sink, &i, 0, &[], &ints).unwrap();
+            zio::write_elems(&j, 0, &[], &ints).unwrap();
+            assert_eq!(files(&ours), files(&theirs), "{codec:?} ints");
             assert_eq!(zio::read_chunk::<i32, _>(&i, 0, 1000).unwrap(), ints);
+            let shuffled = chain(&i) == Some(Plain::ShuffledZstd(4));
+            assert_eq!(shuffled, codec == Codec::ZstdShuffle);
             std::fs::remove_dir_all(ours.parent().unwrap()).unwrap();
         }
     }

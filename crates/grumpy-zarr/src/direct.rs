@@ -46,6 +46,8 @@ const KEEP_SCRATCH: usize = 32 << 20;
 thread_local! {
     /// Compressed chunk files (zstd chains).
     static FILE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// Decoded chunks still shuffled (`numcodecs.shuffle` chains).
+    static SHUFFLED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     /// Whole decoded chunks of which only a part is wanted.
     static CHUNK: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     /// One zstd decompression context per thread.
@@ -176,34 +178,41 @@ impl Direct {
                 self.read_exact(c, &file, &mut tail, payload)?;
                 self.check_crc(c, dst, &tail)
             }
-            Plain::Zstd => {
-                let size = usize::try_from(size).map_err(|e| self.bad(c, e))?;
-                if size > dst.len().saturating_mul(2).saturating_add(1 << 16) {
-                    // a zstd frame never grows data by that much: the file is not our chunk
-                    return Err(self.bad(c, format!("{size} bytes, too large for its chunk")));
-                }
-                with_scratch(&FILE, size, |buf| {
-                    self.read_exact(c, &file, buf, 0)?;
-                    let (body, tail) = buf.split_at(size - 4);
-                    self.check_crc(c, body, tail)?;
-                    let n = ZSTD.with(|z| {
-                        let mut z = z.borrow_mut();
-                        if z.is_none() {
-                            *z = Some(zstd::bulk::Decompressor::new()?);
-                        }
-                        z.as_mut()
-                            .map_or(Ok(0), |d| d.decompress_to_buffer(body, dst))
-                    });
-                    let n = n.map_err(|e| self.bad(c, format!("zstd: {e}")))?;
-                    if n != dst.len() {
-                        return Err(
-                            self.bad(c, format!("{n} bytes decoded, {} expected", dst.len()))
-                        );
-                    }
-                    Ok(())
-                })
-            }
+            Plain::Zstd => self.read_zstd(c, &file, size, dst),
+            Plain::ShuffledZstd(k) => with_scratch(&SHUFFLED, dst.len(), |shuffled| {
+                self.read_zstd(c, &file, size, shuffled)?;
+                crate::shuffle::unshuffle(shuffled, dst, k);
+                Ok(())
+            }),
         }
+    }
+
+    /// Read the zstd chunk file `file` (`size` bytes, checksum included) of chunk `c` and
+    /// decompress it into `dst`, exactly one chunk of bytes.
+    fn read_zstd(&self, c: u64, file: &File, size: u64, dst: &mut [u8]) -> Result<()> {
+        let size = usize::try_from(size).map_err(|e| self.bad(c, e))?;
+        if size > dst.len().saturating_mul(2).saturating_add(1 << 16) {
+            // a zstd frame never grows data by that much: the file is not our chunk
+            return Err(self.bad(c, format!("{size} bytes, too large for its chunk")));
+        }
+        with_scratch(&FILE, size, |buf| {
+            self.read_exact(c, file, buf, 0)?;
+            let (body, tail) = buf.split_at(size - 4);
+            self.check_crc(c, body, tail)?;
+            let n = ZSTD.with(|z| {
+                let mut z = z.borrow_mut();
+                if z.is_none() {
+                    *z = Some(zstd::bulk::Decompressor::new()?);
+                }
+                z.as_mut()
+                    .map_or(Ok(0), |d| d.decompress_to_buffer(body, dst))
+            });
+            let n = n.map_err(|e| self.bad(c, format!("zstd: {e}")))?;
+            if n != dst.len() {
+                return Err(self.bad(c, format!("{n} bytes decoded, {} expected", dst.len())));
+            }
+            Ok(())
+        })
     }
 
     /// Decode the whole chunk `c` into `out` (`cl` elements). `Ok(false)`: `T` is not a plain

@@ -82,7 +82,13 @@ fn direct_reads_equal_the_zarrs_path() {
         DType::Int16,
         DType::UInt8,
     ];
-    let codecs = [Codec::None, Codec::Zstd(1), Codec::Auto, Codec::Gzip(1)];
+    let codecs = [
+        Codec::None,
+        Codec::Zstd(1),
+        Codec::Auto,
+        Codec::ZstdShuffle,
+        Codec::Gzip(1),
+    ];
     for seed in 1..=24u64 {
         let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let dtype = dtypes[rng.below(dtypes.len() as u64) as usize];

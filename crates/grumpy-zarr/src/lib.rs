@@ -56,6 +56,7 @@ pub mod path;
 mod plain;
 pub mod read;
 pub mod remote;
+pub mod shuffle;
 pub mod stream;
 pub mod write;
 mod write_store;

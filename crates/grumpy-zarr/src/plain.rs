@@ -1,5 +1,6 @@
-//! Decoding the codec chains grumpy writes — `bytes` (little endian), optionally `zstd`, then
-//! `crc32c` — straight into the caller's buffer: one read of the chunk file, the checksum
+//! Decoding the codec chains grumpy writes — `bytes` (little endian), optionally `zstd` (with
+//! `numcodecs.shuffle` before it for multi-byte integers), then `crc32c` — straight into the
+//! caller's buffer: one read of the chunk file, the checksum
 //! checked in place, then one decompression (or one copy) into the destination. The general
 //! path through `zarrs` allocates and copies the chunk three or four times on the way, which
 //! costs more than the decoding itself for an uncompressed chunk.
@@ -9,7 +10,8 @@
 //!
 //! ```text
 //!   chunk file: [ payload ............................ | crc32c (4 bytes, LE) ]
-//!   payload:    the elements' little-endian bytes, or one zstd frame of them
+//!   payload:    the elements' little-endian bytes, or one zstd frame of them (shuffled
+//!               first, see crate::shuffle, when the chain has numcodecs.shuffle)
 //! ```
 
 use crate::error::{corrupt, store_error, Result};
@@ -48,6 +50,8 @@ pub(crate) enum Plain {
     Raw,
     /// `bytes` + `zstd` + `crc32c`.
     Zstd,
+    /// `bytes` + `numcodecs.shuffle` (of this element size) + `zstd` + `crc32c`.
+    ShuffledZstd(usize),
 }
 
 /// The plain chain of `arr`, or `None` when it has another one (or is sharded).
@@ -71,6 +75,14 @@ pub(crate) fn chain<S: ?Sized>(arr: &Array<S>) -> Option<Plain> {
     match names.as_slice() {
         ["bytes", "crc32c"] => Some(Plain::Raw),
         ["bytes", "zstd", "crc32c"] => Some(Plain::Zstd),
+        ["bytes", "numcodecs.shuffle", "zstd", "crc32c"] => {
+            let k = serde_json::to_value(&meta.codecs[1])
+                .ok()?
+                .pointer("/configuration/elementsize")?
+                .as_u64()?;
+            let size = arr.data_type().fixed_size()?;
+            (usize::try_from(k).ok()? == size).then_some(Plain::ShuffledZstd(size))
+        }
         _ => None,
     }
 }
@@ -125,6 +137,16 @@ pub(crate) fn decode_into<T: PlainElem, S: ?Sized + ReadableStorageTraits + 'sta
         Plain::Zstd => zstd::bulk::Decompressor::new()
             .and_then(|mut d| d.decompress_to_buffer(payload, dst))
             .map_err(|e| bad(format!("zstd: {e}")))?,
+        Plain::ShuffledZstd(k) => {
+            let mut shuffled = vec![0u8; dst.len()];
+            let n = zstd::bulk::Decompressor::new()
+                .and_then(|mut d| d.decompress_to_buffer(payload, &mut shuffled))
+                .map_err(|e| bad(format!("zstd: {e}")))?;
+            if n == dst.len() {
+                crate::shuffle::unshuffle(&shuffled, dst, k);
+            }
+            n
+        }
     };
     if n != dst.len() {
         return Err(bad(format!(
@@ -185,6 +207,33 @@ mod tests {
             assert!(!decode_into(&arr, how, 0, 256, &mut flags).unwrap());
             std::fs::remove_dir_all(&dir).unwrap();
         }
+    }
+
+    /// A shuffled integer chain decodes what `zarrs` encoded (its `numcodecs.shuffle`), equal
+    /// to `zarrs`' own decoding; a shuffle of another element size is left to `zarrs`.
+    #[test]
+    fn shuffled_chains_match_zarrs() {
+        let (dir, st) = store("shuffled");
+        let vals: Vec<i64> = (0..1000).map(|i| i * i * 37 - 5000).collect();
+        let arr = zio::create_array(&st, "o", DType::Int64, 1000, 256, Codec::ZstdShuffle).unwrap();
+        zio::write_elems(&arr, 0, &[], &vals).unwrap();
+        assert_eq!(chain(&arr), Some(Plain::ShuffledZstd(8)));
+        for c in 0..4u64 {
+            let mut out = vec![0i64; 256];
+            assert!(decode_into(&arr, Plain::ShuffledZstd(8), c, 256, &mut out).unwrap());
+            let want: Vec<i64> = zio::read_chunk(&arr, c, 256).unwrap();
+            assert_eq!(out, want);
+        }
+        // the same metadata with elementsize 4 on int64 elements is not a plain chain
+        let meta = dir.join("o/zarr.json");
+        let text = std::fs::read_to_string(&meta).unwrap();
+        assert!(text.contains("\"elementsize\": 8") || text.contains("\"elementsize\":8"));
+        let other = text.replace("\"elementsize\": 8", "\"elementsize\": 4");
+        let other = other.replace("\"elementsize\":8", "\"elementsize\":4");
+        std::fs::write(&meta, other).unwrap();
+        let reopened = zio::open_array(&st, "o", DType::Int64).unwrap();
+        assert_eq!(chain(&reopened), None);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// Sharded buffers and other chains are not plain.

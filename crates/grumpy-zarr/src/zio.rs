@@ -9,7 +9,7 @@ use grumpy_core::buffer::{Native, Values};
 use grumpy_core::{with_dtype, with_values, DType};
 use rayon::prelude::*;
 use std::sync::Arc;
-use zarrs::array::codec::{Crc32cCodec, GzipCodec, ZstdCodec};
+use zarrs::array::codec::{Crc32cCodec, GzipCodec, ShuffleCodec, ZstdCodec};
 use zarrs::array::{
     data_type, Array, ArrayBuilder, ArrayBytes, ArrayShardedExt, ArrayShardedReadableExt,
     ArrayShardedReadableExtCache, CodecOptions, DataType, Element, ElementOwned, FillValue,
@@ -35,6 +35,13 @@ pub enum Codec {
     /// masks, tags and most integer data compress well; noisy float coordinates do not (zstd
     /// saves a few percent there and makes every read 3–4× slower), so they are stored raw.
     Auto,
+    /// `"zstd+shuffle"`: [`Codec::Auto`], with integer buffers of two bytes or more (offsets
+    /// above all) byte-shuffled before zstd (`numcodecs.shuffle`, see [`crate::shuffle`]):
+    /// those chunks are a quarter smaller and decode several times faster (a protein store's
+    /// `gr.open(p)[a:b]` scan ~25% faster, `gr.load` ~12%). `numcodecs.shuffle` is a registered
+    /// Zarr v3 extension, not a core codec: zarrs and zarr-python 3 read it, zarr-python with a
+    /// `ZarrUserWarning`; the default stays with core codecs.
+    ZstdShuffle,
     /// `zstd` at a level on every buffer (`"zstd:<level>"`).
     Zstd(i32),
     /// `gzip` at a level 0..=9 (pure Rust; slower than zstd, for readers without zstd).
@@ -42,12 +49,13 @@ pub enum Codec {
 }
 
 impl Codec {
-    /// Parse `"zstd"` ([`Codec::Auto`]), `"zstd:5"` (level -7..=22, on every buffer),
-    /// `"gzip"`, `"gzip:9"` (level 0..=9), or `"none"`.
+    /// Parse `"zstd"` ([`Codec::Auto`]), `"zstd+shuffle"` ([`Codec::ZstdShuffle`]), `"zstd:5"`
+    /// (level -7..=22, on every buffer), `"gzip"`, `"gzip:9"` (level 0..=9), or `"none"`.
     ///
     /// ```
     /// use grumpy_zarr::Codec;
     /// assert_eq!(Codec::parse("zstd").unwrap(), Codec::Auto);
+    /// assert_eq!(Codec::parse("zstd+shuffle").unwrap(), Codec::ZstdShuffle);
     /// assert_eq!(Codec::parse("zstd:1").unwrap(), Codec::Zstd(1));
     /// assert_eq!(Codec::parse("zstd:9").unwrap(), Codec::Zstd(9));
     /// assert_eq!(Codec::parse("gzip").unwrap(), Codec::Gzip(5));
@@ -60,8 +68,8 @@ impl Codec {
                 format!("unknown codec {s:?}"),
                 "this build writes zstd (levels -7..=22), gzip (levels 0..=9) or no compression \
                  (blosc/lz4 would need a C library in every build)",
-                "pass codec=\"zstd\" (default), \"zstd:<level>\", \"gzip\", \"gzip:<level>\" \
-                 or \"none\"",
+                "pass codec=\"zstd\" (default), \"zstd+shuffle\", \"zstd:<level>\", \"gzip\", \
+                 \"gzip:<level>\" or \"none\"",
             )
         };
         let level =
@@ -69,6 +77,7 @@ impl Codec {
         match s {
             "none" | "raw" => Ok(Codec::None),
             "zstd" => Ok(Codec::Auto),
+            "zstd+shuffle" => Ok(Codec::ZstdShuffle),
             "gzip" => Ok(Codec::Gzip(5)),
             _ => match (level("zstd:"), level("gzip:")) {
                 (Some(l), _) if (-7..=22).contains(&l) => Ok(Codec::Zstd(l as i32)),
@@ -83,6 +92,7 @@ impl Codec {
         match self {
             Codec::None => "none".into(),
             Codec::Auto => "zstd".into(),
+            Codec::ZstdShuffle => "zstd+shuffle".into(),
             Codec::Zstd(l) => format!("zstd:{l}"),
             Codec::Gzip(5) => "gzip".into(),
             Codec::Gzip(l) => format!("gzip:{l}"),
@@ -100,11 +110,14 @@ const SAMPLE_WINDOW: usize = 32 << 10;
 impl Codec {
     /// The codec to write `values` with: [`Codec::Auto`] becomes `Zstd(1)` when zstd shrinks a
     /// sample (four 32 KiB windows spread over the buffer) by at least 10% (or the buffer is
-    /// tiny), else `None`; any other codec is returned as is.
+    /// tiny), else `None`; [`Codec::ZstdShuffle`] the same, staying `ZstdShuffle` for a buffer
+    /// it shuffles (judged on the shuffled sample); any other codec is returned as is.
     pub(crate) fn for_values(self, values: &Values) -> Codec {
-        if self != Codec::Auto {
+        if !matches!(self, Codec::Auto | Codec::ZstdShuffle) {
             return self;
         }
+        let shuffled = shuffles(values.dtype(), self);
+        let compressed = if shuffled { self } else { Codec::Zstd(1) };
         let sample: Vec<u8> = with_values!(values, b, T => {
             let s = b.as_slice();
             let per = (SAMPLE_WINDOW / std::mem::size_of::<T>().max(1)).max(1);
@@ -114,7 +127,7 @@ impl Codec {
             }
             match T::into_array_bytes(&zarr_dtype(values.dtype()), picked) {
                 Ok(ArrayBytes::Fixed(c)) => c.into_owned(),
-                _ => return Codec::Zstd(1),
+                _ => return compressed,
             }
         }, s => {
             let bytes = s.bytes.as_slice();
@@ -123,10 +136,19 @@ impl Codec {
                 .collect()
         });
         if sample.len() < 4096 {
-            return Codec::Zstd(1);
+            return compressed;
         }
+        // judged as written: shuffled first when the buffer would be
+        let k = values.dtype().itemsize();
+        let sample = if shuffled && sample.len().is_multiple_of(k) {
+            let mut s = vec![0u8; sample.len()];
+            crate::shuffle::shuffle(&sample, &mut s, k);
+            s
+        } else {
+            sample
+        };
         match zstd::bulk::compress(&sample, 1) {
-            Ok(c) if c.len() * 10 <= sample.len() * 9 => Codec::Zstd(1),
+            Ok(c) if c.len() * 10 <= sample.len() * 9 => compressed,
             _ => Codec::None,
         }
     }
@@ -201,8 +223,11 @@ pub(crate) fn create_array(
         b.subchunk_shape(vec![chunk]);
     }
     let mut codecs: Vec<Arc<dyn zarrs::array::BytesToBytesCodecTraits>> = Vec::new();
+    if shuffles(d, codec) {
+        codecs.push(Arc::new(ShuffleCodec::new(d.itemsize())));
+    }
     match codec {
-        Codec::Auto => codecs.push(Arc::new(ZstdCodec::new(1, false))),
+        Codec::Auto | Codec::ZstdShuffle => codecs.push(Arc::new(ZstdCodec::new(1, false))),
         Codec::Zstd(level) => codecs.push(Arc::new(ZstdCodec::new(level, false))),
         Codec::Gzip(level) => codecs.push(Arc::new(
             GzipCodec::new(level).map_err(|e| io_error(name, e))?,
@@ -216,6 +241,13 @@ pub(crate) fn create_array(
         .map_err(|e| io_error(name, e))?;
     arr.store_metadata().map_err(|e| io_error(name, e))?;
     Ok(arr)
+}
+
+/// Whether a buffer of `dtype` written with `codec` is byte-shuffled before zstd
+/// (`numcodecs.shuffle`, see [`crate::shuffle`]): with [`Codec::ZstdShuffle`], integers of two
+/// bytes or more. Their high bytes (offsets above all) then compress into a few long runs.
+pub(crate) fn shuffles(dtype: DType, codec: Codec) -> bool {
+    codec == Codec::ZstdShuffle && dtype.is_integer() && dtype.itemsize() > 1
 }
 
 /// Open `/name` and check its dtype.

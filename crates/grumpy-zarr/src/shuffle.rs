@@ -1,0 +1,106 @@
+//! The byte shuffle of `numcodecs.shuffle` (Zarr v3 name; zarrs and zarr-python 3 implement
+//! it): the first byte of every element, then the second byte of every element, and so on.
+//!
+//! ```text
+//!   elements (int64 LE):  [a0 a1 .. a7][b0 b1 .. b7][c0 ..]
+//!   shuffled:             a0 b0 c0 .. | a1 b1 c1 .. | .. | a7 b7 c7 ..
+//! ```
+//! With `codec="zstd+shuffle"` grumpy writes multi-byte integer buffers (offsets above all)
+//! shuffled before zstd: the high bytes of offsets are long runs of equal bytes, so zstd stores
+//! them as a few long matches instead of one short literal and one short match per element.
+//! The chunk is a quarter smaller and decodes several times faster; undoing the shuffle is one
+//! pass in cache. Stores written with it by zarr-python (or another tool) read the same way.
+//!
+//! ```
+//! use grumpy_zarr::shuffle::{shuffle, unshuffle};
+//! let v: Vec<u8> = (0u16..4).flat_map(|x| (x * 257 + 1).to_le_bytes()).collect();
+//! let mut s = vec![0; v.len()];
+//! shuffle(&v, &mut s, 2);
+//! assert_eq!(s, [1, 2, 3, 4, 0, 1, 2, 3]);
+//! let mut back = vec![0; v.len()];
+//! unshuffle(&s, &mut back, 2);
+//! assert_eq!(back, v);
+//! ```
+
+/// Elements handled per tile: `K` streams of this many bytes transposed at once.
+const TILE: usize = 16;
+
+/// Shuffle `src` (elements of `k` bytes; `src.len()` a multiple of `k`) into `dst`.
+pub fn shuffle(src: &[u8], dst: &mut [u8], k: usize) {
+    assert!(k > 0 && src.len() == dst.len() && src.len().is_multiple_of(k));
+    let n = src.len() / k;
+    for (j, e) in src.chunks_exact(k).enumerate() {
+        for (i, &b) in e.iter().enumerate() {
+            dst[i * n + j] = b;
+        }
+    }
+}
+
+/// Undo [`shuffle`]: `dst[j * k + i] = src[i * n + j]` for `n = src.len() / k` elements.
+pub fn unshuffle(src: &[u8], dst: &mut [u8], k: usize) {
+    assert!(k > 0 && src.len() == dst.len() && src.len().is_multiple_of(k));
+    match k {
+        8 => unshuffle_k::<8>(src, dst),
+        4 => unshuffle_k::<4>(src, dst),
+        2 => unshuffle_k::<2>(src, dst),
+        1 => dst.copy_from_slice(src),
+        _ => {
+            let n = src.len() / k;
+            for (j, e) in dst.chunks_exact_mut(k).enumerate() {
+                for (i, b) in e.iter_mut().enumerate() {
+                    *b = src[i * n + j];
+                }
+            }
+        }
+    }
+}
+
+/// [`unshuffle`] for `K`-byte elements, [`TILE`] elements at a time (a `K × TILE` byte
+/// transpose the compiler turns into vector shuffles).
+fn unshuffle_k<const K: usize>(src: &[u8], dst: &mut [u8]) {
+    let n = src.len() / K;
+    let streams: [&[u8]; K] = std::array::from_fn(|i| &src[i * n..(i + 1) * n]);
+    let whole = n / TILE * TILE;
+    for (t, out) in dst[..whole * K].chunks_exact_mut(TILE * K).enumerate() {
+        let mut tile = [[0u8; TILE]; K];
+        for (row, s) in tile.iter_mut().zip(&streams) {
+            row.copy_from_slice(&s[t * TILE..(t + 1) * TILE]);
+        }
+        for (j, e) in out.chunks_exact_mut(K).enumerate() {
+            for (i, b) in e.iter_mut().enumerate() {
+                *b = tile[i][j];
+            }
+        }
+    }
+    for (j, e) in dst[whole * K..].chunks_exact_mut(K).enumerate() {
+        for (i, b) in e.iter_mut().enumerate() {
+            *b = streams[i][whole + j];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Round trips for every element size and lengths around the tile size, against the
+    /// definition written out element by element.
+    #[test]
+    fn round_trips_and_matches_the_definition() {
+        for k in [1usize, 2, 3, 4, 8, 16] {
+            for n in [0usize, 1, 15, 16, 17, 33, 1000] {
+                let src: Vec<u8> = (0..n * k).map(|x| (x * 7 + x / 5) as u8).collect();
+                let mut s = vec![0u8; src.len()];
+                shuffle(&src, &mut s, k);
+                for j in 0..n {
+                    for i in 0..k {
+                        assert_eq!(s[i * n + j], src[j * k + i], "k={k} n={n}");
+                    }
+                }
+                let mut back = vec![0u8; src.len()];
+                unshuffle(&s, &mut back, k);
+                assert_eq!(back, src, "k={k} n={n}");
+            }
+        }
+    }
+}
