@@ -18,6 +18,10 @@
 //! are not synced one by one; whether the commit waits for the disk is [`crate::durable`]'s
 //! policy (`GRUMPY_FSYNC`).
 //!
+//! A writer killed mid-save (SIGKILL, the OOM killer) leaves its hidden directory behind; the
+//! next save to the same path removes such leftovers once their process is gone
+//! ([`sweep_stale`]).
+//!
 //! Only a grumpy store (a `zarr.json` whose attributes have a `grumpy` entry) or an empty
 //! directory is ever replaced: any other file, directory or Zarr store is the user's data.
 //!
@@ -96,6 +100,7 @@ impl TempStore {
     /// `overwrite = false` an existing target is an error.
     pub fn new(target: &Path, overwrite: bool) -> Result<TempStore> {
         check_target(target, overwrite)?;
+        sweep_stale(target, STALE_AFTER);
         let dir = sibling(target, "tmp")?;
         std::fs::create_dir(&dir).map_err(|e| io_error(dir.display(), e))?;
         Ok(TempStore {
@@ -154,6 +159,72 @@ impl TempStore {
         }
         synced
     }
+}
+
+/// A hidden sibling of a dead writer is removed once untouched this long (a writer in another
+/// PID namespace sharing the directory looks dead; this keeps its save safe unless it stalls
+/// for that long).
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Remove the hidden siblings of `target` (`.<name>.grumpy-tmp-<pid>-…`, `.grumpy-old-…`) that
+/// a killed writer left behind: a SIGKILL, the OOM killer or a power cut skips the cleanup
+/// that an error or an exception gets. Only directories whose writer process no longer exists
+/// and that were untouched for `min_age` go; anything else (a live save, another process's
+/// files) is left alone. Best effort: failures are ignored.
+pub(crate) fn sweep_stale(target: &Path, min_age: std::time::Duration) {
+    let (Some(name), Some(parent)) = (target.file_name(), target.parent()) else {
+        return;
+    };
+    let parent = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
+    let prefix = format!(".{}.grumpy-", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file.strip_prefix(&prefix) else {
+            continue;
+        };
+        let Some(rest) = rest
+            .strip_prefix("tmp-")
+            .or_else(|| rest.strip_prefix("old-"))
+        else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let old_enough = e
+            .metadata()
+            .ok()
+            .filter(|m| m.is_dir())
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= min_age);
+        if old_enough && pid != std::process::id() && !process_exists(pid) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// Whether a process `pid` exists (`kill(pid, 0)`; permission denied means it does).
+#[cfg(unix)]
+fn process_exists(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return true;
+    };
+    // SAFETY: signal 0 only checks that the process exists; nothing is sent.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(not(unix))]
+fn process_exists(_pid: u32) -> bool {
+    true // cannot tell: keep everything
 }
 
 /// Swap the names `a` and `b` in one step (`renameat2(RENAME_EXCHANGE)`). An error (an old
@@ -233,4 +304,48 @@ fn check_target(target: &Path, overwrite: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// Only the hidden directories of this target whose writer is dead (and that are old
+    /// enough) are removed; live writers, this process, other targets and files stay.
+    #[test]
+    fn sweep_removes_only_dead_writers_leftovers() {
+        let dir = std::env::temp_dir().join(format!("grumpy-sweep-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("s.zarr");
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let me = std::process::id();
+        let dirs = [
+            (format!(".s.zarr.grumpy-tmp-{dead}-0-1"), false),
+            (format!(".s.zarr.grumpy-old-{dead}-3-9"), false),
+            (format!(".s.zarr.grumpy-tmp-{me}-0-1"), true), // this process: maybe in use
+            (".s.zarr.grumpy-tmp-1-0-1".to_string(), true), // pid 1 is alive
+            (format!(".t.zarr.grumpy-tmp-{dead}-0-1"), true), // another target
+            (format!(".s.zarr.grumpy-new-{dead}-0-1"), true), // not a name grumpy writes
+        ];
+        for (name, _) in &dirs {
+            std::fs::create_dir(dir.join(name)).unwrap();
+            std::fs::write(dir.join(name).join("zarr.json"), "{}").unwrap();
+        }
+        let file = format!(".s.zarr.grumpy-tmp-{dead}-7-7");
+        std::fs::write(dir.join(&file), "not a directory").unwrap();
+        sweep_stale(&target, Duration::from_secs(3600)); // all too recent
+        for (name, _) in &dirs {
+            assert!(dir.join(name).is_dir(), "{name} removed while recent");
+        }
+        sweep_stale(&target, Duration::ZERO);
+        for (name, kept) in &dirs {
+            assert_eq!(dir.join(name).is_dir(), *kept, "{name}");
+        }
+        assert!(dir.join(&file).is_file());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
