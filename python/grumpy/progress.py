@@ -22,11 +22,21 @@ T = TypeVar("T")
 DELAY = 2.0
 
 
+_NO_TQDM = []  # non-empty once an import of tqdm has failed
+
+
 def _tqdm():
-    """The ``tqdm.auto.tqdm`` class, or None when tqdm is not installed."""
+    """The ``tqdm.auto.tqdm`` class, or None when tqdm is not installed.
+
+    A failed import is remembered for the rest of the process: searching the import path again
+    cost about 0.1 ms per loop, as much as a whole epoch's per-batch work on a small stream.
+    """
+    if _NO_TQDM:
+        return None
     try:
         from tqdm.auto import tqdm
     except ImportError:
+        _NO_TQDM.append(True)
         return None
     return tqdm
 

@@ -260,3 +260,26 @@ def test_real_tqdm_load_bar(tmp_path):
     out = run_python("-c", code, tmp_path / "s.gr")
     assert out.stdout.strip() == "1000"
     assert out.stderr.count("load") == 1 and "B/s" in out.stderr
+
+
+def test_a_missing_tqdm_is_looked_up_once(monkeypatch):
+    """Every loop asks for a bar; without tqdm, the import path is searched only the first time
+    (a failed import cost ~0.1 ms per epoch)."""
+    monkeypatch.setattr(progress, "_NO_TQDM", [], raising=False)
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # `import tqdm` fails
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    assert progress._tqdm() is None
+    monkeypatch.delitem(sys.modules, "tqdm")
+    monkeypatch.delitem(sys.modules, "tqdm.auto")
+    looked = []
+
+    class Finder:
+        def find_spec(self, name, path=None, target=None):
+            if name.startswith("tqdm"):
+                looked.append(name)
+
+    monkeypatch.setattr(sys, "meta_path", [Finder(), *sys.meta_path])
+    assert progress._tqdm() is None
+    st = gr.stream(gr.array([[1.0], [2.0]]), batch_size=1)
+    assert [b.to_list() for b in progress.bar(st)] == [[[1.0]], [[2.0]]]
+    assert looked == []
