@@ -155,7 +155,7 @@ fn batches_of(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
 /// stream, or a list of GrumpyArrays/DataFrames) saved batch by batch. `codec="zstd"`
 /// compresses the buffers zstd shrinks (by 10% or more on a sample) and stores the others raw;
 /// `"zstd+shuffle"` also byte-shuffles integer buffers first (`numcodecs.shuffle`: offsets a
-/// quarter smaller and several times faster to decode; zarr-python reads it with a warning);
+/// fifth smaller and several times faster to decode; zarr-python reads it with a warning);
 /// `"zstd:<level>"` compresses every buffer; `"gzip[:<level>]"`, `"none"`. `progress`: a bar
 /// over the batches of a sequence (`grumpy.progress.bar` rules: None = tqdm after 2 s, True,
 /// False); a single object is written in one call, without a bar.

@@ -20,7 +20,7 @@
 //!
 //! A writer killed mid-save (SIGKILL, the OOM killer) leaves its hidden directory behind; the
 //! next save to the same path removes such leftovers once their process is gone
-//! ([`sweep_stale`]).
+//! (`sweep_stale`).
 //!
 //! Only a grumpy store (a `zarr.json` whose attributes have a `grumpy` entry) or an empty
 //! directory is ever replaced: any other file, directory or Zarr store is the user's data.

@@ -138,7 +138,7 @@ pub(crate) fn decode_into<T: PlainElem, S: ?Sized + ReadableStorageTraits + 'sta
             .and_then(|mut d| d.decompress_to_buffer(payload, dst))
             .map_err(|e| bad(format!("zstd: {e}")))?,
         Plain::ShuffledZstd(k) => {
-            let mut shuffled = vec![0u8; dst.len()];
+            let mut shuffled = crate::guard::alloc_zeroed::<u8>(dst.len())?;
             let n = zstd::bulk::Decompressor::new()
                 .and_then(|mut d| d.decompress_to_buffer(payload, &mut shuffled))
                 .map_err(|e| bad(format!("zstd: {e}")))?;

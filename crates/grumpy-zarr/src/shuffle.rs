@@ -8,7 +8,7 @@
 //! With `codec="zstd+shuffle"` grumpy writes multi-byte integer buffers (offsets above all)
 //! shuffled before zstd: the high bytes of offsets are long runs of equal bytes, so zstd stores
 //! them as a few long matches instead of one short literal and one short match per element.
-//! The chunk is a quarter smaller and decodes several times faster; undoing the shuffle is one
+//! The chunk is a fifth smaller and decodes several times faster; undoing the shuffle is one
 //! pass in cache. Stores written with it by zarr-python (or another tool) read the same way.
 //!
 //! ```

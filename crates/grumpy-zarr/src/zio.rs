@@ -37,7 +37,7 @@ pub enum Codec {
     Auto,
     /// `"zstd+shuffle"`: [`Codec::Auto`], with integer buffers of two bytes or more (offsets
     /// above all) byte-shuffled before zstd (`numcodecs.shuffle`, see [`crate::shuffle`]):
-    /// those chunks are a quarter smaller and decode several times faster (a protein store's
+    /// those chunks are a fifth smaller and decode several times faster (a protein store's
     /// `gr.open(p)[a:b]` scan ~20% faster, `gr.load` ~15%). `numcodecs.shuffle` is a registered
     /// Zarr v3 extension, not a core codec: zarrs and zarr-python 3 read it, zarr-python with a
     /// `ZarrUserWarning`; the default stays with core codecs.
