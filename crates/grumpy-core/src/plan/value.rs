@@ -146,7 +146,7 @@ pub(crate) fn neighbors_pairs(
     keep_loops: bool,
     same: bool,
 ) -> Result<Array> {
-    use crate::neighbors::{neighbors, NeighborOpts};
+    use crate::neighbors::{neighbor_graph, Graph, GraphOutput, NeighborOpts};
     let opts = NeighborOpts {
         k,
         radius,
@@ -154,5 +154,10 @@ pub(crate) fn neighbors_pairs(
         self_loops: keep_loops,
         same,
     };
-    Ok(neighbors(q, d, &opts)?.pairs())
+    // The search writes the pairs straight into their final buffer (as `gr.neighbors` does),
+    // instead of index lists reformatted into pairs: one edge buffer per batch, not two.
+    match neighbor_graph(q, d, &opts, GraphOutput::Pairs, false)? {
+        Graph::Pairs { pairs, .. } => Ok(pairs),
+        Graph::EdgeIndex { .. } => unreachable!("asked for pairs"),
+    }
 }
