@@ -15,16 +15,49 @@
 //! assert!(grumpy_core::pool::threads() >= 1);
 //! ```
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, Once, OnceLock};
 
 static POOL: Mutex<Option<(u32, Arc<rayon::ThreadPool>)>> = Mutex::new(None);
 /// The process that first ran parallel work through [`install`] (its global pool is alive).
 static FIRST_PID: OnceLock<u32> = OnceLock::new();
 
+/// This process's id, cached: `getpid` is a system call, and the fork checks ask for it on
+/// every batch. A forked child forgets the parent's value (a `pthread_atfork` handler), so it
+/// reads its own on first use.
+///
+/// ```
+/// assert_eq!(grumpy_core::pool::pid(), std::process::id());
+/// ```
+pub fn pid() -> u32 {
+    static PID: AtomicU32 = AtomicU32::new(0);
+    static AT_FORK: Once = Once::new();
+    extern "C" fn forget() {
+        PID.store(0, Ordering::Relaxed);
+    }
+    let p = PID.load(Ordering::Relaxed);
+    if p != 0 {
+        return p;
+    }
+    if cfg!(miri) {
+        return std::process::id(); // Miri has no fork (nor pthread_atfork)
+    }
+    // The handler is registered before any value is cached, so a cached value never outlives
+    // a fork: the child's copy is reset after the fork, whatever it held.
+    // SAFETY: `forget` is a plain `extern "C" fn` that only stores to an atomic, which is
+    // async-signal-safe, as the child side of `pthread_atfork` requires.
+    AT_FORK.call_once(|| unsafe {
+        libc::pthread_atfork(None, None, Some(forget));
+    });
+    let p = std::process::id();
+    PID.store(p, Ordering::Relaxed);
+    p
+}
+
 /// A pool owned by this process (built on first use, rebuilt after a fork). `RAYON_NUM_THREADS`
 /// sets its size, as for Rayon's own global pool.
 pub fn current() -> Arc<rayon::ThreadPool> {
-    let pid = std::process::id();
+    let pid = pid();
     let mut slot = POOL.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((p, pool)) = slot.as_ref() {
         if *p == pid {
@@ -53,7 +86,7 @@ pub fn current() -> Arc<rayon::ThreadPool> {
 /// Run `f` where its Rayon calls have live threads: directly in the first process (Rayon's
 /// global pool), on [`current`] in a forked child.
 pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    let pid = std::process::id();
+    let pid = pid();
     if *FIRST_PID.get_or_init(|| pid) == pid || rayon::current_thread_index().is_some() {
         // The global pool is ours, or we are already on a pool thread (nested call).
         return f();
@@ -71,7 +104,7 @@ pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 /// assert_eq!(rx.recv().unwrap(), 42);
 /// ```
 pub fn spawn(f: impl FnOnce() + Send + 'static) {
-    let pid = std::process::id();
+    let pid = pid();
     if *FIRST_PID.get_or_init(|| pid) == pid {
         rayon::spawn(f);
     } else {
@@ -98,6 +131,31 @@ mod tests {
                 .collect()
         });
         assert_eq!(v, [0, 0, 1, 3, 6, 10, 15, 21]);
+    }
+
+    /// A forked child reads its own id, not the parent's cached one.
+    #[test]
+    #[cfg_attr(miri, ignore)] // no fork under Miri
+    fn a_forked_child_has_its_own_pid() {
+        let parent = pid();
+        assert_eq!(parent, std::process::id());
+        // SAFETY: the child only reads atomics, makes system calls and `_exit`s: it runs no
+        // code that could wait for a lock held by a thread that does not exist in it.
+        let child = unsafe { libc::fork() };
+        assert!(child >= 0, "fork failed");
+        if child == 0 {
+            // SAFETY: getpid has no preconditions.
+            let ok = pid() == unsafe { libc::getpid() } as u32 && pid() != parent;
+            // SAFETY: `_exit` ends the child without running the parent's atexit handlers.
+            unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+        }
+        let mut status = 0;
+        // SAFETY: waits for the child forked above; `status` is a valid out pointer.
+        let waited = unsafe { libc::waitpid(child, &mut status, 0) };
+        assert_eq!(waited, child);
+        assert!(libc::WIFEXITED(status), "the child did not exit: {status}");
+        assert_eq!(libc::WEXITSTATUS(status), 0, "the child saw the parent's pid");
+        assert_eq!(pid(), parent);
     }
 
     #[test]

@@ -137,7 +137,7 @@ impl ChunkCache {
         R: Fn(u64, usize) -> Result<Option<Vec<Buf<T>>>>,
     {
         let key = (slot, c);
-        let me = std::process::id();
+        let me = grumpy_core::pool::pid();
         let mut lru = self.lock();
         let sequential = loop {
             lru.tick += 1;
@@ -223,7 +223,7 @@ impl ChunkCache {
         if end <= c || end > c + READ_AHEAD + 1 || end >= chunks {
             return;
         }
-        let me = std::process::id();
+        let me = grumpy_core::pool::pid();
         let mut lru = self.lock();
         if scan.ahead.load(Ordering::Relaxed) != end {
             return; // another thread started it
@@ -263,7 +263,7 @@ impl ChunkCache {
 
     /// Block until no chunk is being loaded (background read-ahead included).
     pub(crate) fn wait_idle(&self) {
-        let me = std::process::id();
+        let me = grumpy_core::pool::pid();
         let mut lru = self.lock();
         while lru.loading.values().any(|&p| p == me) {
             lru = self.loaded.wait(lru).unwrap_or_else(|p| p.into_inner());
