@@ -154,7 +154,11 @@ mod tests {
         let waited = unsafe { libc::waitpid(child, &mut status, 0) };
         assert_eq!(waited, child);
         assert!(libc::WIFEXITED(status), "the child did not exit: {status}");
-        assert_eq!(libc::WEXITSTATUS(status), 0, "the child saw the parent's pid");
+        assert_eq!(
+            libc::WEXITSTATUS(status),
+            0,
+            "the child saw the parent's pid"
+        );
         assert_eq!(pid(), parent);
     }
 
