@@ -513,3 +513,59 @@ def test_neighbors_in_a_plan_matches_eager():
 
     x = gr.array([[[0.0, 0, 0], [1, 0, 0], [3, 0, 0]], [[0.0, 0, 0], [0, 2, 0]]])
     assert no_fallback(graph, x).to_list() == graph.fn(x).to_list()
+
+
+def _graph_reference(qs, ds, k, radius, loop):
+    """Brute-force pairs per group: ranked by (d², index), pair (i, i) dropped by position
+    without loops, at most k (or every one with d² <= radius²)."""
+    out = []
+    for q, d in zip(qs, ds):
+        rows = []
+        for i, p in enumerate(q):
+            cand = sorted(
+                (sum((a - b) ** 2 for a, b in zip(p, r)), j)
+                for j, r in enumerate(d)
+                if loop or j != i
+            )
+            if k is not None:
+                cand = cand[:k]
+            else:
+                cand = [c for c in cand if c[0] <= radius * radius]
+            rows.append([[i, j] for _, j in cand])
+        out.append(rows)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize(
+    "k,radius,loop", [(1, None, False), (5, None, True), (16, None, False), (None, 2.5, False)]
+)
+def test_neighbors_plans_match_a_brute_force_reference(tmp_path, seed, k, radius, loop):
+    """The compiled kNN/radius graph against an independent model, on groups of 0..90 points:
+    chains (the hinted search), clouds with tied distances (integer grids), groups smaller
+    than k, and query != data (a scaled copy)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    groups = []
+    for _ in range(int(rng.integers(1, 7))):
+        n = int(rng.choice([0, 1, 3, 8, 17, 40, 90]))
+        if rng.random() < 0.5:  # a chain: consecutive points close together
+            pts = np.cumsum(rng.normal(size=(n, 3)), axis=0)
+        else:  # a small integer grid: many equal distances, ranked by index
+            pts = rng.integers(0, 4, size=(n, 3)).astype(float)
+        groups.append(pts.tolist())
+    x = gr.array(groups)
+
+    args = f"k={k}, radius={radius}, dim=1, loop={loop}"
+    self_graph = compile_body(tmp_path, f"    return gr.neighbors(batch, batch, {args})")
+    cross_graph = compile_body(tmp_path, f"    return gr.neighbors(batch, batch * 0.5, {args})")
+    assert self_graph.is_compiled and cross_graph.is_compiled, cross_graph.compile_error
+
+    halves = [[[c * 0.5 for c in p] for p in g] for g in groups]
+    assert no_fallback(self_graph, x).to_list() == _graph_reference(
+        groups, groups, k, radius, loop
+    )
+    assert no_fallback(cross_graph, x).to_list() == _graph_reference(
+        groups, halves, k, radius, loop
+    )
