@@ -563,9 +563,7 @@ def test_neighbors_plans_match_a_brute_force_reference(tmp_path, seed, k, radius
     assert self_graph.is_compiled and cross_graph.is_compiled, cross_graph.compile_error
 
     halves = [[[c * 0.5 for c in p] for p in g] for g in groups]
-    assert no_fallback(self_graph, x).to_list() == _graph_reference(
-        groups, groups, k, radius, loop
-    )
+    assert no_fallback(self_graph, x).to_list() == _graph_reference(groups, groups, k, radius, loop)
     assert no_fallback(cross_graph, x).to_list() == _graph_reference(
         groups, halves, k, radius, loop
     )
