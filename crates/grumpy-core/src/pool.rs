@@ -16,11 +16,14 @@
 //! ```
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, Once, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 static POOL: Mutex<Option<(u32, Arc<rayon::ThreadPool>)>> = Mutex::new(None);
 /// The process that first ran parallel work through [`install`] (its global pool is alive).
 static FIRST_PID: OnceLock<u32> = OnceLock::new();
+
+/// This process's id (see [`pid`]); 0 until cached, and again in a forked child.
+static PID: AtomicU32 = AtomicU32::new(0);
 
 /// This process's id, cached: `getpid` is a system call, and the fork checks ask for it on
 /// every batch. A forked child forgets the parent's value (a `pthread_atfork` handler), so it
@@ -30,28 +33,49 @@ static FIRST_PID: OnceLock<u32> = OnceLock::new();
 /// assert_eq!(grumpy_core::pool::pid(), std::process::id());
 /// ```
 pub fn pid() -> u32 {
-    static PID: AtomicU32 = AtomicU32::new(0);
-    static AT_FORK: Once = Once::new();
-    extern "C" fn forget() {
-        PID.store(0, Ordering::Relaxed);
-    }
     let p = PID.load(Ordering::Relaxed);
     if p != 0 {
         return p;
     }
-    if cfg!(miri) {
-        return std::process::id(); // Miri has no fork (nor pthread_atfork)
-    }
-    // The handler is registered before any value is cached, so a cached value never outlives
-    // a fork: the child's copy is reset after the fork, whatever it held.
-    // SAFETY: `forget` is a plain `extern "C" fn` that only stores to an atomic, which is
-    // async-signal-safe, as the child side of `pthread_atfork` requires.
-    AT_FORK.call_once(|| unsafe {
-        libc::pthread_atfork(None, None, Some(forget));
-    });
     let p = std::process::id();
-    PID.store(p, Ordering::Relaxed);
+    if forgotten_at_fork() {
+        PID.store(p, Ordering::Relaxed);
+    }
     p
+}
+
+/// Whether a forked child resets [`PID`] (else the id must not be cached): registers the
+/// `pthread_atfork` handler on first use. It is registered before any value is cached, so a
+/// cached value never outlives a fork. Never blocks: a thread that finds the registration
+/// under way (or a child forked meanwhile) just does not cache.
+#[cfg(all(unix, not(miri)))]
+fn forgotten_at_fork() -> bool {
+    use std::sync::atomic::AtomicU8;
+    const NONE: u8 = 0;
+    const BUSY: u8 = 1;
+    const DONE: u8 = 2;
+    const FAILED: u8 = 3;
+    static STATE: AtomicU8 = AtomicU8::new(NONE);
+    extern "C" fn forget() {
+        PID.store(0, Ordering::Relaxed);
+    }
+    match STATE.compare_exchange(NONE, BUSY, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => {
+            // SAFETY: `forget` is a plain `extern "C" fn` that only stores to an atomic (no
+            // allocation, no lock), as the child side of `pthread_atfork` requires.
+            let ok = unsafe { libc::pthread_atfork(None, None, Some(forget)) } == 0;
+            STATE.store(if ok { DONE } else { FAILED }, Ordering::Release);
+            ok
+        }
+        Err(state) => state == DONE,
+    }
+}
+
+/// No `fork` here: the id can be cached for good. (Miri has neither `fork` nor
+/// `pthread_atfork`; it gets no cache, so that the same code paths run.)
+#[cfg(not(all(unix, not(miri))))]
+fn forgotten_at_fork() -> bool {
+    !cfg!(miri)
 }
 
 /// A pool owned by this process (built on first use, rebuilt after a fork). `RAYON_NUM_THREADS`
@@ -135,6 +159,7 @@ mod tests {
 
     /// A forked child reads its own id, not the parent's cached one.
     #[test]
+    #[cfg(unix)]
     #[cfg_attr(miri, ignore)] // no fork under Miri
     fn a_forked_child_has_its_own_pid() {
         let parent = pid();
