@@ -26,6 +26,9 @@ CHILD = textwrap.dedent(
     gr.save(x, d + "/a.gr", chunk_size=1000)           # parallel encode in the parent
     assert gr.load(d + "/a.gr").size == 3 * n            # parallel decode in the parent
     total = (x * 2.0).sum(dim=1).sum()
+    # an epoch just before the fork: its reader threads are idle, waiting for the next one
+    # (they do not exist in the child, which must not hand them work)
+    assert sum(b.size for b in gr.stream(d + "/a.gr", batch_size=5000, workers=2)) == 3 * n
 
     pid = os.fork()
     if pid == 0:

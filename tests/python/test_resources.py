@@ -108,7 +108,8 @@ def _warm(store):
     for _ in gr.stream(store, batch_size=256, workers=4, prefetch=8):
         pass
     gc.collect()
-    settle(0, timeout=0.3)
+    # reader threads linger 0.2 s after their last batch, for the next epoch; then exit
+    settle(0, timeout=0.8)
     return n_threads()
 
 

@@ -283,23 +283,43 @@ def _threads():
     return len(os.listdir("/proc/self/task"))
 
 
+def _settle(base, timeout=2.0):
+    deadline = time.time() + timeout
+    while _threads() > base and time.time() < deadline:
+        time.sleep(0.01)
+    return _threads()
+
+
 def test_iterator_drop_stops_reader_threads():
     rows = ragged(7, 400)
     st = gr.stream(gr.array(rows), batch_size=1, workers=4, prefetch=8)
+    # reader threads of earlier tests linger 0.2 s after their last batch, then exit
+    time.sleep(0.5)
     base = _threads()
     it = iter(st)
     next(it)
     assert _threads() >= base + 1
     del it
-    deadline = time.time() + 2
-    while _threads() > base and time.time() < deadline:
-        time.sleep(0.01)
-    assert _threads() <= base
+    assert _settle(base) <= base
     # a partly consumed loop (break) releases them too
     for _ in st:
         break
-    time.sleep(0.05)
-    assert _threads() <= base
+    assert _settle(base) <= base
+
+
+def test_reader_threads_linger_between_epochs_then_exit():
+    rows = ragged(7, 400)
+    st = gr.stream(gr.array(rows), batch_size=10, workers=2)
+    for _ in st:
+        pass
+    time.sleep(0.02)
+    after_first = _threads()  # with the readers, idle
+    # the next epoch, started within the linger, runs on them: no new thread
+    counts = [_threads() for _ in st]
+    assert len(counts) == len(st)
+    assert max(counts) <= after_first
+    # and they do not outlive the linger
+    assert _settle(after_first - 2) <= after_first - 2
 
 
 def test_iteration_releases_the_gil():

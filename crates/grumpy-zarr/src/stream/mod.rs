@@ -32,6 +32,7 @@ pub mod plan;
 mod prefetch;
 pub mod source;
 mod store_source;
+mod workers;
 
 pub use self::core::Stream;
 pub use cache::ChunkCache;

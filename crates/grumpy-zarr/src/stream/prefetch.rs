@@ -7,7 +7,9 @@
 //! A job is claimed only while fewer than `prefetch` results are claimed but not yet taken, so
 //! memory stays bounded. Each job's error (or panic) is returned as that job's `Err`, never a
 //! hang. Dropping the prefetcher stops the workers (each finishes at most its current job) and
-//! joins them.
+//! waits for them. The workers run on lingering threads ([`super::workers`]): a thread whose
+//! prefetcher is done serves the next one for a moment instead of exiting, so an epoch does
+//! not start with thread creation.
 //!
 //! Hand-offs between threads are the cost to keep down: waking a sleeping thread is a system
 //! call, and on a virtual machine an interrupt to another CPU, several microseconds each — as
@@ -24,11 +26,11 @@
 //! assert_eq!(got, vec![0, 10, 20, 30, 40]);
 //! ```
 
+use super::workers::{self, Done};
 use grumpy_core::{Code, Error, Result};
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 
 struct State<T> {
     next_claim: usize,
@@ -67,7 +69,7 @@ impl<T> Shared<T> {
 pub struct Prefetcher<T: Send + 'static> {
     shared: Arc<Shared<T>>,
     job: Arc<Job<T>>,
-    threads: Vec<JoinHandle<()>>,
+    threads: Vec<Done>,
 }
 
 type Job<T> = dyn Fn(usize) -> Result<T> + Send + Sync;
@@ -122,7 +124,7 @@ impl<T: Send + 'static> Prefetcher<T> {
             .map(|_| {
                 let shared = Arc::clone(&shared);
                 let job = Arc::clone(&job);
-                std::thread::spawn(move || worker(&shared, &*job))
+                workers::spawn(move || worker(&shared, &*job))
             })
             .collect();
         Prefetcher {
@@ -148,7 +150,7 @@ impl<T: Send + 'static> Prefetcher<T> {
         }
     }
 
-    /// Number of live worker threads (0 once finished or dropped).
+    /// Number of workers still running (0 once finished or dropped).
     pub fn live_threads(&self) -> usize {
         self.threads.iter().filter(|t| !t.is_finished()).count()
     }
@@ -251,7 +253,7 @@ impl<T: Send + 'static> Drop for Prefetcher<T> {
         self.shared.room_cv.notify_all();
         self.shared.ready_cv.notify_all();
         for t in self.threads.drain(..) {
-            let _ = t.join();
+            t.wait();
         }
     }
 }
