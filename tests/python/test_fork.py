@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
 CHILD = textwrap.dedent(
     """
-    import os, sys
+    import os, signal, sys
     import numpy as np
     import grumpy as gr
 
@@ -32,6 +32,7 @@ CHILD = textwrap.dedent(
 
     pid = os.fork()
     if pid == 0:
+        signal.alarm(60)  # a hang in the child fails the test instead of leaking a process
         try:
             assert (x * 2.0).sum(dim=1).sum() == total   # kernels
             assert gr.load(d + "/a.gr").size == 3 * n    # store decode
