@@ -86,39 +86,7 @@ impl Pool {
         }
         None
     }
-}
 
-/// Completion of a task given to [`spawn`].
-pub(crate) struct Done(Arc<(Mutex<bool>, Condvar)>);
-
-impl Done {
-    /// Whether the task has returned (or unwound), its captures dropped.
-    pub(crate) fn is_finished(&self) -> bool {
-        *self.0 .0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Wait until the task has returned.
-    pub(crate) fn wait(&self) {
-        let (flag, cv) = &*self.0;
-        let mut g = flag.lock().unwrap_or_else(|p| p.into_inner());
-        while !*g {
-            g = cv.wait(g).unwrap_or_else(|p| p.into_inner());
-        }
-    }
-}
-
-/// Sets the flag when dropped: after the task and everything it captured.
-struct SetOnDrop(Arc<(Mutex<bool>, Condvar)>);
-
-impl Drop for SetOnDrop {
-    fn drop(&mut self) {
-        let (flag, cv) = &*self.0;
-        *flag.lock().unwrap_or_else(|p| p.into_inner()) = true;
-        cv.notify_all();
-    }
-}
-
-impl Pool {
     /// Run `f` on an idle lingering thread of this pool, or on a new one.
     pub(crate) fn spawn(&'static self, f: impl FnOnce() + Send + 'static) -> Done {
         let done = Arc::new((Mutex::new(false), Condvar::new()));
@@ -192,6 +160,36 @@ impl Pool {
                 None => return,
             };
         }
+    }
+}
+
+/// Completion of a task given to [`spawn`].
+pub(crate) struct Done(Arc<(Mutex<bool>, Condvar)>);
+
+impl Done {
+    /// Whether the task has returned (or unwound), its captures dropped.
+    pub(crate) fn is_finished(&self) -> bool {
+        *self.0 .0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Wait until the task has returned.
+    pub(crate) fn wait(&self) {
+        let (flag, cv) = &*self.0;
+        let mut g = flag.lock().unwrap_or_else(|p| p.into_inner());
+        while !*g {
+            g = cv.wait(g).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+/// Sets the flag when dropped: after the task and everything it captured.
+struct SetOnDrop(Arc<(Mutex<bool>, Condvar)>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        let (flag, cv) = &*self.0;
+        *flag.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        cv.notify_all();
     }
 }
 
