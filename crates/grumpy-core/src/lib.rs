@@ -17,6 +17,7 @@
 //! assert_eq!(a.size(), 5);
 //! ```
 
+pub mod alloc;
 pub mod array;
 pub mod buffer;
 pub mod dtype;

@@ -2,7 +2,6 @@
 //! happens in `grumpy-core` / `grumpy-zarr`, always through `errors::run` (GIL released,
 //! panics caught, errors mapped to `grumpy.errors`).
 
-mod alloc;
 mod array;
 mod construct;
 mod convert;
@@ -24,7 +23,7 @@ mod ufunc;
 use pyo3::prelude::*;
 
 #[global_allocator]
-static GLOBAL: alloc::HugePageAlloc = alloc::HugePageAlloc;
+static GLOBAL: grumpy_core::alloc::BufferAlloc = grumpy_core::alloc::BufferAlloc;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
