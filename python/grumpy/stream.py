@@ -16,6 +16,7 @@ from __future__ import annotations
 import collections
 import os
 import sys
+import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -30,6 +31,13 @@ Stream = _core.Stream
 
 _COMPILE = ("auto", "force", "never")
 _SCHEDULERS = ("auto", "python", "rust")
+
+#: The Python scheduler with ``cpu > 1`` runs batches on its threads once they take this long on
+#: average (seconds); quicker batches run on the calling thread, in order. Handing a batch to a
+#: thread (a queue, a future, GIL switches at every call that releases it) costs 50-100 µs on a
+#: 2-core machine, more than a second thread gains on a batch that takes less than this. Tests
+#: set it to 0 to exercise the pool on tiny batches.
+THREAD_MIN_SECONDS = 1e-3
 
 
 def _dist_defaults(world_size, rank):
@@ -185,7 +193,9 @@ class StreamApply:
     ``"auto"`` uses the Rust scheduler (``cpu`` threads that read and run the plan per batch,
     GIL released) when the pipeline is fully compiled and ``cpu > 1``; ``"rust"`` requires it
     (warns once and uses the Python scheduler otherwise); ``"python"`` runs batches on a
-    thread pool. At most ``prefetch`` (default ``2 * cpu``) batches are in flight.
+    thread pool of ``cpu`` threads once they take 1 ms or more on average
+    (:data:`THREAD_MIN_SECONDS`; quicker ones run on the calling thread, where they are faster
+    than handed to threads). At most ``prefetch`` (default ``2 * cpu``) batches are in flight.
 
     A batch the fused plan does not apply to runs function by function: each compiled
     function tries its own plan, and one that does not apply runs its Python body with a
@@ -348,14 +358,29 @@ class StreamApply:
             yield value if ok else self._per_function(value)
 
     def _iter_python(self, run):
-        if self.cpu == 1:
-            for batch in self.stream:
+        batches = iter(self.stream)
+        if self.cpu > 1:
+            # Quick batches run here; the pool takes over once their running average (weight
+            # 1/4 on the newest) reaches THREAD_MIN_SECONDS.
+            avg = None
+            for batch in batches:
+                t = time.perf_counter()
+                out = run(batch)
+                dt = time.perf_counter() - t
+                avg = dt if avg is None else 0.75 * avg + 0.25 * dt
+                yield out
+                if avg >= THREAD_MIN_SECONDS:
+                    break
+            else:
+                return
+        else:
+            for batch in batches:
                 yield run(batch)
             return
         pool = ThreadPoolExecutor(max_workers=self.cpu, thread_name_prefix="grumpy-apply")
         pending = collections.deque()
         try:
-            for batch in self.stream:
+            for batch in batches:
                 pending.append(pool.submit(run, batch))
                 if len(pending) >= self.window:
                     yield pending.popleft().result()

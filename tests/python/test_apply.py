@@ -1,14 +1,27 @@
 """Stream.apply(fns, cpu=, compile=, scheduler=, prefetch=): output equals the eager loop for
 every combination, batches the fused plan does not apply to run their Python bodies (also on
-the Rust scheduler), warnings follow API.md's counting rule, and memory stays bounded."""
+the Rust scheduler), warnings follow API.md's counting rule, and memory stays bounded. The
+Python scheduler's pool only takes batches that take 1 ms or more: this module lowers that to 0
+so that its tiny batches go through the pool, except where a test checks the threshold."""
 
 from __future__ import annotations
 
+import importlib
 import os
+import threading
+import time
 import warnings
 
 import grumpy as gr
 import pytest
+
+# the module (the package's `stream` attribute is the function gr.stream)
+STREAM = importlib.import_module("grumpy.stream")
+
+
+@pytest.fixture(autouse=True)
+def _pool_for_every_batch(monkeypatch):
+    monkeypatch.setattr(STREAM, "THREAD_MIN_SECONDS", 0.0)
 
 
 def stage_a(batch):
@@ -87,6 +100,57 @@ def test_apply_every_combination_equals_eager_loop(compile, scheduler, cpu, fns,
         warnings.simplefilter("ignore")
         out = collect(st_.apply(fns, compile=compile, scheduler=scheduler, cpu=cpu))
     assert out == eager(st_, fns)
+
+
+def _threads_used(fn, n_rows, cpu=2):
+    """Run `fn` over a stream with the Python scheduler; return (outputs, thread ids used)."""
+    seen = []
+
+    def traced(batch):
+        seen.append(threading.get_ident())
+        return fn(batch)
+
+    st_ = gr.stream(gr.array([[float(i)] * 3 for i in range(n_rows)]), batch_size=1)
+    out = collect(st_.apply(traced, compile="never", scheduler="python", cpu=cpu))
+    return out, set(seen)
+
+
+def test_python_scheduler_runs_quick_batches_on_the_calling_thread(monkeypatch):
+    monkeypatch.setattr(STREAM, "THREAD_MIN_SECONDS", 1e-3)
+    out, used = _threads_used(stage_a, 40)
+    assert out == [[[2.0 * i] * 3] for i in range(40)]
+    assert used == {threading.get_ident()}
+
+
+def test_python_scheduler_hands_slow_batches_to_its_threads(monkeypatch):
+    monkeypatch.setattr(STREAM, "THREAD_MIN_SECONDS", 1e-3)
+
+    def slow(batch):
+        time.sleep(0.003)  # releases the GIL, as Rust and NumPy calls do
+        return batch * 2.0
+
+    out, used = _threads_used(slow, 30)
+    assert out == [[[2.0 * i] * 3] for i in range(30)], "in order"
+    # the first batch shows the average is over the threshold; the pool runs the rest
+    assert threading.get_ident() in used and len(used) == 3, used
+
+
+def test_python_scheduler_switches_to_the_pool_when_batches_slow_down(monkeypatch):
+    monkeypatch.setattr(STREAM, "THREAD_MIN_SECONDS", 1e-3)
+    calls = []
+
+    def later_slow(batch):
+        calls.append(threading.get_ident())
+        if len(calls) > 10:
+            time.sleep(0.003)
+        return batch + 1.0
+
+    st_ = gr.stream(gr.array([[float(i)] for i in range(40)]), batch_size=1)
+    out = collect(st_.apply(later_slow, compile="never", scheduler="python", cpu=2))
+    assert out == [[[i + 1.0]] for i in range(40)]
+    main = threading.get_ident()
+    assert calls[:10] == [main] * 10
+    assert set(calls[20:]) - {main}, "the pool took over"
 
 
 def test_apply_fuses_only_when_everything_compiles():
