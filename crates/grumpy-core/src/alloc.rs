@@ -221,6 +221,19 @@ unsafe impl GlobalAlloc for BufferAlloc {
             // Same class (or same exact size): the block already has room.
             return ptr;
         }
+        if cacheable(new_size) {
+            // Growing (or shrinking) into another class: a kept block of that class saves the
+            // system fresh pages (a vector grown by doubling reaches each class in turn).
+            if let Some(p) = take(&new) {
+                // SAFETY: both blocks are live and distinct (the kept one was freed by its
+                // owner); the smaller of the two sizes lies within both.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(ptr, p, layout.size().min(new_size));
+                    self.dealloc(ptr, layout);
+                }
+                return p;
+            }
+        }
         // SAFETY: forwarded contract, with the block's real layout and the new real size.
         let p = unsafe { System.realloc(ptr, old, new.size()) };
         advise(p, new.size());
@@ -231,6 +244,14 @@ unsafe impl GlobalAlloc for BufferAlloc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tests share the one cache: they take turns, so one cannot take or evict a block
+    /// another expects (only these tests use `BufferAlloc` in this crate's test binary).
+    static TURN: Mutex<()> = Mutex::new(());
+
+    fn turn() -> std::sync::MutexGuard<'static, ()> {
+        TURN.lock().unwrap_or_else(|e| e.into_inner())
+    }
 
     #[test]
     fn classes_round_up_by_at_most_an_eighth() {
@@ -253,6 +274,7 @@ mod tests {
 
     #[test]
     fn a_freed_block_serves_the_next_size_of_its_class() {
+        let _turn = turn();
         let a = BufferAlloc;
         let l1 = Layout::from_size_align(400_000, 16).unwrap();
         let l2 = Layout::from_size_align(401_000, 16).unwrap();
@@ -264,8 +286,7 @@ mod tests {
             p.write_bytes(7, l1.size());
             a.dealloc(p, l1);
             let q = a.alloc(l2);
-            // Another test thread may have taken it; when ours, it is the same block, and all
-            // of the larger layout is writable.
+            assert_eq!(q, p, "the kept block of the class");
             q.write_bytes(9, l2.size());
             assert_eq!(*q.add(l2.size() - 1), 9);
             a.dealloc(q, l2);
@@ -276,6 +297,10 @@ mod tests {
         }
         let c = CACHE.lock().unwrap();
         assert!(c.bytes <= CACHE_BYTES);
+        assert!(
+            c.slots.iter().all(|s| !s.ptr.is_null()),
+            "full after SLOTS + 3 frees"
+        );
         assert_eq!(
             c.bytes,
             c.slots.iter().map(|s| s.size).sum::<usize>(),
@@ -289,6 +314,7 @@ mod tests {
 
     #[test]
     fn realloc_keeps_contents_across_classes_and_in_place_within_one() {
+        let _turn = turn();
         let a = BufferAlloc;
         let l = Layout::from_size_align(100_000, 8).unwrap();
         // SAFETY: each realloc gets the block's current layout; reads stay within written data.
@@ -316,7 +342,30 @@ mod tests {
     }
 
     #[test]
+    fn realloc_into_a_class_reuses_a_kept_block() {
+        let _turn = turn();
+        let a = BufferAlloc;
+        // a class no other test uses, so no parallel test takes the kept block
+        let big = Layout::from_size_align(5_300_000, 8).unwrap();
+        let small = Layout::from_size_align(70_000, 8).unwrap();
+        // SAFETY: each realloc/dealloc gets the block's current layout; reads stay within
+        // written data.
+        unsafe {
+            let kept = a.alloc(big);
+            a.dealloc(kept, big);
+            let p = a.alloc(small);
+            p.write_bytes(3, small.size());
+            let q = a.realloc(p, small, big.size());
+            assert_eq!(q, kept, "the kept block of the new class");
+            assert!((0..small.size()).all(|i| *q.add(i) == 3));
+            q.add(big.size() - 1).write(4);
+            a.dealloc(q, big);
+        }
+    }
+
+    #[test]
     fn zeroed_and_overaligned_blocks() {
+        let _turn = turn();
         let a = BufferAlloc;
         // SAFETY: plain alloc/dealloc pairs; the zeroed block is only read within its layout.
         unsafe {
