@@ -202,7 +202,12 @@ pub(super) fn runs(l: &Layout, idx: &[Index]) -> Option<Runs> {
     }
     let mut sel: Runs = vec![0..c.rows()];
     for (d, ix) in idx.iter().enumerate() {
-        let mut next = Vec::new();
+        // One run per selected group at most for an integer (`x[:, 0]`: one per row): sized
+        // once, not grown by doubling through fresh memory.
+        let mut next = match ix {
+            Index::Int(_) if d > 0 => Vec::with_capacity(sel.iter().map(|r| r.len()).sum()),
+            _ => Vec::new(),
+        };
         if d == 0 {
             select(ix, 0..c.rows(), &mut next)?;
         } else {
