@@ -18,6 +18,12 @@
 //! `try_lock` only, so an allocation never waits (and a forked child whose parent held the
 //! lock simply bypasses it).
 //!
+//! Cacheable blocks also start on a page boundary, whatever alignment was asked for. glibc
+//! hands out large blocks 16 bytes past one, and the kernel copies a cached file page into a
+//! destination 8 or 16 bytes off its alignment at a third of the speed on AMD hosts (`pread`
+//! of a store's chunk files: 1.7 against 4.7 GB/s). The system's zeroed allocation cannot align
+//! to a page, so `alloc_zeroed` takes such a block (a kept one when it can) and clears it.
+//!
 //! The invariant that makes reuse safe: every live block whose layout size is cacheable was
 //! obtained from the system with the rounded size of its class (by `alloc`, `alloc_zeroed` or
 //! `realloc`), so any block of that class can serve any layout of that class.
@@ -48,12 +54,17 @@ fn class(size: usize) -> usize {
     size.div_ceil(step) * step
 }
 
+/// Cacheable blocks start on a page boundary (or the layout's own larger alignment).
+const BLOCK_ALIGN: usize = 4096;
+
 /// The layout actually requested from the system for `layout`.
 fn real(layout: &Layout) -> Layout {
     if cacheable(layout.size()) {
-        // SAFETY: the alignment is the layout's own (a power of two), and a class is at most
-        // 2 * CACHE_MAX, so rounding it up to that alignment cannot pass isize::MAX.
-        unsafe { Layout::from_size_align_unchecked(class(layout.size()), layout.align()) }
+        // SAFETY: the alignment is a power of two (the layout's own or a page), and a class is
+        // at most 2 * CACHE_MAX, so rounding it up to that alignment cannot pass isize::MAX.
+        unsafe {
+            Layout::from_size_align_unchecked(class(layout.size()), layout.align().max(BLOCK_ALIGN))
+        }
     } else {
         *layout
     }
@@ -192,12 +203,20 @@ unsafe impl GlobalAlloc for BufferAlloc {
         p
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // Fresh zeroed memory rather than a kept block: the system hands large blocks out as
-        // untouched zero pages, cheaper than clearing a used block when not all of it is used.
-        let real = real(&layout);
+        if !cacheable(layout.size()) {
+            // SAFETY: forwarded contract.
+            let p = unsafe { System.alloc_zeroed(layout) };
+            advise(p, layout.size());
+            return p;
+        }
+        // The system's zeroed allocation cannot align to a page, so a page-aligned block (a
+        // kept one when there is one: its pages are mapped already) is cleared here.
         // SAFETY: forwarded contract.
-        let p = unsafe { System.alloc_zeroed(real) };
-        advise(p, real.size());
+        let p = unsafe { self.alloc(layout) };
+        if !p.is_null() {
+            // SAFETY: `p` is a live block of at least `layout.size()` bytes.
+            unsafe { std::ptr::write_bytes(p, 0, layout.size()) };
+        }
         p
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -380,6 +399,34 @@ mod tests {
             assert_eq!(z.align_offset(4096), 0);
             assert!((0..l.size()).all(|i| *z.add(i) == 0));
             a.dealloc(z, l);
+        }
+    }
+
+    #[test]
+    fn cacheable_blocks_start_on_a_page() {
+        let _turn = turn();
+        let a = BufferAlloc;
+        // SAFETY: plain alloc/dealloc pairs; every block is only touched within its layout.
+        unsafe {
+            for (size, align) in [(CACHE_MIN, 1), (100_000, 8), (1 << 20, 16), (5 << 20, 64)] {
+                let l = Layout::from_size_align(size, align).unwrap();
+                let p = a.alloc(l);
+                assert_eq!(p.align_offset(BLOCK_ALIGN), 0, "alloc {size}");
+                p.write_bytes(9, size);
+                // grown into the next class: still on a page, contents kept
+                let q = a.realloc(p, l, size * 2);
+                assert_eq!(q.align_offset(BLOCK_ALIGN), 0, "realloc {size}");
+                assert_eq!(*q.add(size - 1), 9);
+                a.dealloc(q, Layout::from_size_align(size * 2, align).unwrap());
+                // a kept block of the class (written with 9s before) comes back cleared
+                let z = a.alloc_zeroed(l);
+                assert_eq!(z.align_offset(BLOCK_ALIGN), 0, "alloc_zeroed {size}");
+                assert!((0..size).step_by(997).all(|i| *z.add(i) == 0));
+                assert_eq!(*z.add(size - 1), 0);
+                a.dealloc(z, l);
+            }
+            // below the cache's range the system's alignment is left alone (no page rounding)
+            assert_eq!(real(&Layout::from_size_align(1000, 8).unwrap()).align(), 8);
         }
     }
 
