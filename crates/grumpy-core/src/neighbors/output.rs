@@ -9,7 +9,7 @@
 //!          └ Leaf int64 [0 1 1 0 0 0]        (the search writes this buffer directly)
 //! ```
 
-use super::sink::{zeroed, Form, Out};
+use super::sink::{Form, Out};
 use super::{Graph, NeighborResult};
 use crate::array::Array;
 use crate::buffer::{Buf, Values};
@@ -50,7 +50,9 @@ impl Nesting {
     /// Pairs array from interleaved `[query, neighbour]` values and per-query offsets.
     pub(crate) fn pairs(&self, offsets: Vec<i64>, flat: Vec<i64>) -> Result<Array> {
         let e = flat.len() / 2;
-        let mut pair_offsets = zeroed::<i64>(e + 1).ok_or_else(|| {
+        // Written once, without zero-filling first (a fresh buffer per batch in a stream).
+        let mut pair_offsets: Vec<i64> = Vec::new();
+        pair_offsets.try_reserve_exact(e + 1).map_err(|_| {
             Error::new(
                 Code::Value,
                 "gr.neighbors: the result does not fit in memory",
@@ -59,19 +61,13 @@ impl Nesting {
             )
         })?;
         if e < PAR_MIN {
-            for (i, o) in pair_offsets.iter_mut().enumerate() {
-                *o = 2 * i as i64;
-            }
+            pair_offsets.extend((0..=e).map(|i| 2 * i as i64));
         } else {
-            pair_offsets
-                .par_chunks_mut(PAR_MIN)
-                .enumerate()
-                .for_each(|(c, chunk)| {
-                    let base = (c * PAR_MIN) as i64;
-                    for (i, o) in chunk.iter_mut().enumerate() {
-                        *o = 2 * (base + i as i64);
-                    }
-                });
+            (0..e + 1)
+                .into_par_iter()
+                .with_min_len(PAR_MIN)
+                .map(|i| 2 * i as i64)
+                .collect_into_vec(&mut pair_offsets);
         }
         let leaf = Layout::Leaf(Leaf::valid(Values::from(flat)));
         let pairs = Layout::List(List::new(Buf::from_vec(pair_offsets), None, leaf));
