@@ -67,8 +67,9 @@ pub(crate) fn edge_budget(form: Form, with_dist: bool) -> usize {
 }
 
 /// A zero-filled vector of `n` values, or `None` when the memory is not available (never an
-/// abort). Like `vec![0; n]` the pages come zeroed from the OS and are faulted in by the
-/// (parallel) writers instead of being written once up front.
+/// abort). Like `vec![0; n]` it asks the global allocator for zeroed memory: fresh zero pages
+/// from the system allocator, or under [`crate::alloc::BufferAlloc`] a kept (already mapped)
+/// block cleared once.
 pub(crate) fn zeroed<T: Zeroable>(n: usize) -> Option<Vec<T>> {
     if n == 0 {
         return Some(Vec::new());
