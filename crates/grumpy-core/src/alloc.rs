@@ -19,10 +19,11 @@
 //! lock simply bypasses it).
 //!
 //! Cacheable blocks also start on a page boundary, whatever alignment was asked for. glibc
-//! hands out large blocks 16 bytes past one, and the kernel copies a cached file page into a
-//! destination 8 or 16 bytes off its alignment at a third of the speed on AMD hosts (`pread`
-//! of a store's chunk files: 1.7 against 4.7 GB/s). The system's zeroed allocation cannot align
-//! to a page, so `alloc_zeroed` takes such a block (a kept one when it can) and clears it.
+//! hands out large blocks 16 bytes past one, and on our AMD EPYC hosts the kernel copies a
+//! cached file page into a destination 8 or 16 bytes off its alignment at a third of the speed
+//! (`pread` of a store's chunk files: 1.7 against 4.7 GB/s). The system's zeroed allocation
+//! cannot align to a page, so `alloc_zeroed` takes such a block (a kept one when it can) and
+//! clears it.
 //!
 //! The invariant that makes reuse safe: every live block whose layout size is cacheable was
 //! obtained from the system with the rounded size of its class (by `alloc`, `alloc_zeroed` or
@@ -252,8 +253,26 @@ unsafe impl GlobalAlloc for BufferAlloc {
                 }
                 return p;
             }
+            if !cacheable(layout.size()) {
+                // From a system block into a class: the system's realloc would keep the old
+                // block's alignment, and every block of a class must start on a page.
+                // SAFETY: `new` has a non-zero size (it is cacheable).
+                let p = unsafe { System.alloc(new) };
+                if !p.is_null() {
+                    advise(p, new.size());
+                    // SAFETY: both blocks are live and distinct; the smaller of the two sizes
+                    // lies within both.
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(ptr, p, layout.size().min(new_size));
+                        self.dealloc(ptr, layout);
+                    }
+                }
+                return p;
+            }
         }
-        // SAFETY: forwarded contract, with the block's real layout and the new real size.
+        // SAFETY: forwarded contract, with the block's real layout and the new real size (a
+        // block of a class keeps its page alignment: the system reallocates over-aligned
+        // blocks by allocating with the old alignment).
         let p = unsafe { System.realloc(ptr, old, new.size()) };
         advise(p, new.size());
         p
@@ -425,6 +444,19 @@ mod tests {
                 assert_eq!(*z.add(size - 1), 0);
                 a.dealloc(z, l);
             }
+            // a small system block grown into a class moves to a page, contents kept; once
+            // freed, it may serve a request that needs the page alignment
+            let small = Layout::from_size_align(1000, 8).unwrap();
+            let p = a.alloc(small);
+            p.write_bytes(4, 1000);
+            let q = a.realloc(p, small, 200_000);
+            assert_eq!(q.align_offset(BLOCK_ALIGN), 0, "small grown into a class");
+            assert!((0..1000).all(|i| *q.add(i) == 4));
+            a.dealloc(q, Layout::from_size_align(200_000, 8).unwrap());
+            let paged = Layout::from_size_align(200_000, 4096).unwrap();
+            let r = a.alloc(paged);
+            assert_eq!(r.align_offset(4096), 0);
+            a.dealloc(r, paged);
             // below the cache's range the system's alignment is left alone (no page rounding)
             assert_eq!(real(&Layout::from_size_align(1000, 8).unwrap()).align(), 8);
         }
