@@ -59,7 +59,8 @@ def median_times(fn, repeat=REPEAT):
 
 def zarr_save_fn(zarr, src, dst):
     """zarr-python writing the buffers of the grumpy store `src` (same shapes, chunks and
-    codecs: zstd level 1 where grumpy compressed, crc32c everywhere) as a group at `dst`."""
+    codecs: zstd level 1 or blosc as grumpy compressed, crc32c everywhere) as a group at
+    `dst`."""
     import json
 
     g = zarr.open_group(str(src), mode="r")
@@ -69,6 +70,9 @@ def zarr_save_fn(zarr, src, dst):
         chunk = meta["chunk_grid"]["configuration"]["chunk_shape"]
         names = [c["name"] for c in meta["codecs"]]
         comp = [zarr.codecs.ZstdCodec(level=1)] if "zstd" in names else []
+        if "blosc" in names:
+            conf = next(c for c in meta["codecs"] if c["name"] == "blosc")["configuration"]
+            comp = [zarr.codecs.BloscCodec(**conf)]
         bufs[name] = (arr[:], chunk, [*comp, zarr.codecs.Crc32cCodec()])
 
     def go():

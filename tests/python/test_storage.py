@@ -109,12 +109,14 @@ def test_chunk_boundaries(tmp_path, cs, dim):
 
 def test_codecs(tmp_path):
     x = gr.array(np.arange(10000, dtype=np.float64))
-    for codec in ["zstd", "zstd+shuffle", "none", "zstd:9", "zstd:-3", "gzip", "gzip:1"]:
+    codecs = ["zstd", "zstd+shuffle", "none", "zstd:9", "zstd:-3", "gzip", "gzip:1", "blosc"]
+    for codec in codecs + ["blosc:zstd", "blosc:blosclz:9", "blosc:lz4:1"]:
         p = tmp_path / codec.replace(":", "_")
         gr.save(x, p, codec=codec)
         assert gr.load(p).to_list() == x.to_list()
         assert gr.open(p).info()["codec"] == codec
-    for bad in ["lz4", "zstd:99", "gzip:10", "gzip:x", "shuffle", "zstd+shuffle:3"]:
+    bad_blosc = ["blosc:", "blosc:snappy", "blosc:lz4:0", "blosc:lz4:10", "blosc:lz4:5:1"]
+    for bad in ["lz4", "zstd:99", "gzip:10", "gzip:x", "shuffle", "zstd+shuffle:3", *bad_blosc]:
         with pytest.raises(gr.ArgumentError):
             gr.save(x, tmp_path / "bad", codec=bad)
 

@@ -59,7 +59,7 @@ def test_every_buffer_is_checksummed(tmp_path, codec):
         assert names[0] == "bytes" and names[-1] == "crc32c", names
 
 
-@pytest.mark.parametrize("codec", ["zstd", "none"])
+@pytest.mark.parametrize("codec", ["zstd", "none", "blosc"])
 def test_every_flipped_byte_is_detected(tmp_path, codec):
     p = make(tmp_path, codec=codec, chunk_size=2)
     for f in chunk_files(p):

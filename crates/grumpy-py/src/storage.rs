@@ -87,8 +87,8 @@ fn save_options(
             Code::Argument,
             "codec must be a str",
             format!("got {}", codec.repr()?),
-            "pass codec=\"zstd\" (default), \"zstd+shuffle\", \"zstd:<level>\", \"gzip\", \"gzip:<level>\" \
-             or \"none\"",
+            "pass codec=\"zstd\" (default), \"zstd+shuffle\", \"zstd:<level>\", \"blosc\", \
+             \"blosc:<lz4|blosclz|zstd>[:<level>]\", \"gzip\", \"gzip:<level>\" or \"none\"",
         ));
     };
     if !overwrite.is_instance_of::<PyBool>() {
@@ -153,7 +153,9 @@ fn batches_of(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
 /// `gr.save(obj, path, chunk_size=None, chunk_dim=None, codec="zstd", overwrite=True)`.
 /// `obj` is an array-like or a DataFrame, or a sequence of batches (an iterator, generator,
 /// stream, or a list of GrumpyArrays/DataFrames) saved batch by batch. `codec="zstd"`
-/// compresses the buffers zstd shrinks (by 10% or more on a sample) and stores the others raw;
+/// compresses the buffers zstd shrinks (by 10% or more on a sample) and stores the others raw
+/// (integer buffers such as offsets byte-shuffled before zstd inside Zarr's core `blosc` codec);
+/// `"blosc[:<lz4|blosclz|zstd>[:<level>]]"` uses blosc (byte shuffle) on every buffer it shrinks;
 /// `"zstd+shuffle"` also byte-shuffles integer buffers first (`numcodecs.shuffle`: offsets a
 /// fifth smaller and several times faster to decode; zarr-python reads it with a warning);
 /// `"zstd:<level>"` compresses every buffer; `"gzip[:<level>]"`, `"none"`. `progress`: a bar

@@ -1,5 +1,5 @@
 //! Encoding grumpy's own codec chain — `bytes` (little endian), optionally `zstd` (after
-//! `numcodecs.shuffle` for multi-byte integers), then `crc32c` — straight from the caller's buffer into chunk files: the mirror of `plain.rs`.
+//! `numcodecs.shuffle` for multi-byte integers) or `blosc`, then `crc32c` — straight from the caller's buffer into chunk files: the mirror of `plain.rs`.
 //!
 //! `zarrs`' `store_chunk` copies a chunk three or four times on the way (into a chunk vector,
 //! into array bytes, through each codec, then the checksum appended to a new buffer). Here an
@@ -65,6 +65,17 @@ fn zstd_level(arr: &ZArray) -> Option<i32> {
         .and_then(|l| i32::try_from(l).ok())
 }
 
+/// How [`write_elems`] encodes a chunk.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Enc {
+    /// The elements' bytes.
+    Raw,
+    /// One zstd frame at this level, of the bytes shuffled by this element size if any.
+    Zstd(i32, Option<usize>),
+    /// One blosc frame.
+    Blosc(crate::blosc::Blosc),
+}
+
 /// Write `new` at element `start` of `arr` through `sink`; `head` holds the elements already
 /// stored in the write unit containing `start` (those before it), so that unit is rewritten
 /// whole (see [`zio::write_elems`], which this falls back to for chains it does not encode).
@@ -76,19 +87,16 @@ pub(crate) fn write_elems<T: Element + Native + PlainBytes>(
     head: &[T],
     new: &[T],
 ) -> Result<()> {
-    let how = chain(arr);
-    let (level, shuffled) = match how {
-        Some(Plain::Zstd) => (zstd_level(arr), None),
-        Some(Plain::ShuffledZstd(k)) => (zstd_level(arr), Some(k)),
-        _ => (None, None),
+    // how each chunk is encoded; `None`: a chain this module does not write
+    let enc = match chain(arr) {
+        Some(Plain::Raw) => Some(Enc::Raw),
+        Some(Plain::Zstd) => zstd_level(arr).map(|l| Enc::Zstd(l, None)),
+        Some(Plain::ShuffledZstd(k)) => zstd_level(arr).map(|l| Enc::Zstd(l, Some(k))),
+        Some(Plain::Blosc(b)) => Some(Enc::Blosc(b)),
+        None => None,
     };
-    let plain = match how {
-        Some(Plain::Raw) => true,
-        Some(Plain::Zstd | Plain::ShuffledZstd(_)) => level.is_some(),
-        None => false,
-    };
-    let (Some(head_bytes), Some(new_bytes), true) =
-        (T::plain_bytes(head), T::plain_bytes(new), plain)
+    let (Some(head_bytes), Some(new_bytes), Some(enc)) =
+        (T::plain_bytes(head), T::plain_bytes(new), enc)
     else {
         return zio::write_elems(arr, start, head, new);
     };
@@ -114,22 +122,19 @@ pub(crate) fn write_elems<T: Element + Native + PlainBytes>(
         parts.push(&pad);
         let key = arr.chunk_key(&[(first + k) as u64]);
         let fail = |e: std::io::Error| io_error(arr.path(), e);
-        match level {
-            None => {
+        let mut joined = Vec::new();
+        let mut out = match enc {
+            Enc::Raw => {
                 let crc = parts.iter().fold(0, |c, p| crc32c::crc32c_append(c, p));
                 let crc = crc.to_le_bytes();
                 parts.push(&crc);
-                sink.put(&key, &parts)
+                return sink.put(&key, &parts);
             }
-            Some(level) => {
-                parts.retain(|p| !p.is_empty());
-                let joined;
-                let mut src: &[u8] = if let [one] = parts[..] {
-                    one
-                } else {
-                    joined = parts.concat();
-                    &joined
-                };
+            Enc::Blosc(b) => b
+                .compress(contiguous(&parts, &mut joined))
+                .map_err(|e| io_error(arr.path(), e))?,
+            Enc::Zstd(level, shuffled) => {
+                let mut src = contiguous(&parts, &mut joined);
                 let mut scratch = Vec::new();
                 if let Some(k) = shuffled {
                     scratch.resize(src.len(), 0);
@@ -140,16 +145,30 @@ pub(crate) fn write_elems<T: Element + Native + PlainBytes>(
                 let mut z = zstd::bulk::Compressor::new(level).map_err(fail)?;
                 z.include_checksum(false).map_err(fail)?;
                 z.compress_to_buffer(src, &mut out).map_err(fail)?;
-                let crc = crc32c::crc32c(&out);
-                out.extend_from_slice(&crc.to_le_bytes());
-                sink.put(&key, &[&out])
+                out
             }
-        }
+        };
+        let crc = crc32c::crc32c(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        sink.put(&key, &[&out])
     };
     if nchunks > 1 {
         (0..nchunks).into_par_iter().try_for_each(write)
     } else {
         (0..nchunks).try_for_each(write)
+    }
+}
+
+/// `parts` as one slice: the only non-empty part itself, or all of them copied into `joined`.
+fn contiguous<'a>(parts: &[&'a [u8]], joined: &'a mut Vec<u8>) -> &'a [u8] {
+    let mut full = parts.iter().filter(|p| !p.is_empty());
+    match (full.next(), full.next()) {
+        (Some(one), None) => one,
+        (None, _) => &[],
+        _ => {
+            *joined = parts.concat();
+            joined
+        }
     }
 }
 
@@ -209,6 +228,8 @@ mod tests {
             Codec::Zstd(1),
             Codec::Zstd(5),
             Codec::ZstdShuffle,
+            Codec::Blosc(crate::blosc::Compressor::Lz4, 5),
+            Codec::Blosc(crate::blosc::Compressor::Zstd, 1),
         ] {
             let (ours, theirs) = dirs(&format!("{codec:?}"));
             let sink = Arc::new(WriteStore::new(&ours, false).unwrap());
@@ -236,6 +257,8 @@ mod tests {
             assert_eq!(zio::read_chunk::<i32, _>(&i, 0, 1000).unwrap(), ints);
             let shuffled = chain(&i) == Some(Plain::ShuffledZstd(4));
             assert_eq!(shuffled, codec == Codec::ZstdShuffle);
+            let blosc = matches!(chain(&i), Some(Plain::Blosc(b)) if b.typesize == 4);
+            assert_eq!(blosc, matches!(codec, Codec::Blosc(..)));
             std::fs::remove_dir_all(ours.parent().unwrap()).unwrap();
         }
     }

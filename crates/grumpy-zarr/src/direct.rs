@@ -1,8 +1,8 @@
 //! Direct reads of a local store's chunk files: for a buffer stored with grumpy's plain chain
 //! (`bytes` [+ `zstd`] + `crc32c`, see [`crate::plain`]) a chunk is read with `pread` straight
 //! into its destination (the caller's output or a cache entry) and its checksum verified over
-//! the destination; a zstd chunk is read into a reusable per-thread buffer and decompressed
-//! into the destination by a per-thread decompressor. No allocation per chunk, no copy beyond
+//! the destination; a zstd or blosc chunk is read into a reusable per-thread buffer and
+//! decompressed into the destination (zstd by a per-thread decompressor). No allocation per chunk, no copy beyond
 //! the kernel's.
 //!
 //! ```text
@@ -179,6 +179,7 @@ impl Direct {
                 self.check_crc(c, dst, &tail)
             }
             Plain::Zstd => self.read_zstd(c, &file, size, dst),
+            Plain::Blosc(_) => self.read_blosc(c, &file, size, dst),
             Plain::ShuffledZstd(k) => with_scratch(&SHUFFLED, dst.len(), |shuffled| {
                 self.read_zstd(c, &file, size, shuffled)?;
                 crate::shuffle::unshuffle(shuffled, dst, k);
@@ -212,6 +213,23 @@ impl Direct {
                 return Err(self.bad(c, format!("{n} bytes decoded, {} expected", dst.len())));
             }
             Ok(())
+        })
+    }
+
+    /// Read the blosc chunk file `file` (`size` bytes, checksum included) of chunk `c` and
+    /// decompress it into `dst`, exactly one chunk of bytes.
+    fn read_blosc(&self, c: u64, file: &File, size: u64, dst: &mut [u8]) -> Result<()> {
+        let size = usize::try_from(size).map_err(|e| self.bad(c, e))?;
+        let most = dst.len() + blosc_src::BLOSC_MAX_OVERHEAD as usize + 4;
+        if size > most {
+            // a blosc frame is never larger than its data plus a header
+            return Err(self.bad(c, format!("{size} bytes, too large for its chunk")));
+        }
+        with_scratch(&FILE, size, |buf| {
+            self.read_exact(c, file, buf, 0)?;
+            let (body, tail) = buf.split_at(size - 4);
+            self.check_crc(c, body, tail)?;
+            crate::blosc::decompress_into(body, dst).map_err(|e| self.bad(c, e))
         })
     }
 

@@ -1,6 +1,7 @@
 //! The direct chunk-file reads against the zarrs path (identical arrays on random data, dtypes,
 //! codecs and chunk sizes), and every way a chunk file can be damaged.
 
+use crate::blosc::Compressor;
 use crate::read::StoreReader;
 use crate::{Codec, SaveOptions};
 use grumpy_core::layout::Item;
@@ -88,8 +89,11 @@ fn direct_reads_equal_the_zarrs_path() {
         Codec::Auto,
         Codec::ZstdShuffle,
         Codec::Gzip(1),
+        Codec::Blosc(Compressor::Lz4, 5),
+        Codec::Blosc(Compressor::Zstd, 1),
+        Codec::Blosc(Compressor::BloscLz, 9),
     ];
-    for seed in 1..=24u64 {
+    for seed in 1..=32u64 {
         let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let dtype = dtypes[rng.below(dtypes.len() as u64) as usize];
         let codec = codecs[rng.below(codecs.len() as u64) as usize];
@@ -156,7 +160,11 @@ fn store_error(dir: &Path, cache: usize) -> grumpy_core::Error {
 /// restored file reads again.
 #[test]
 fn damaged_chunk_files_are_store_errors() {
-    for codec in [Codec::None, Codec::Zstd(3)] {
+    for codec in [
+        Codec::None,
+        Codec::Zstd(3),
+        Codec::Blosc(Compressor::Lz4, 5),
+    ] {
         let (dir, a, chunks) = damaged_store(&format!("dmg-{}", codec.name()), codec);
         let f = chunks.join("1");
         let good = std::fs::read(&f).unwrap();

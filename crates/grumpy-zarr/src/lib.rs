@@ -35,6 +35,7 @@
 //! ```
 //!
 pub mod append;
+pub mod blosc;
 mod chunk_cache;
 mod chunk_write;
 mod chunkpool;

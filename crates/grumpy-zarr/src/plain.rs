@@ -1,5 +1,5 @@
 //! Decoding the codec chains grumpy writes — `bytes` (little endian), optionally `zstd` (with
-//! `numcodecs.shuffle` before it for multi-byte integers), then `crc32c` — straight into the
+//! `numcodecs.shuffle` before it for multi-byte integers) or `blosc`, then `crc32c` — straight into the
 //! caller's buffer: one read of the chunk file, the checksum
 //! checked in place, then one decompression (or one copy) into the destination. The general
 //! path through `zarrs` allocates and copies the chunk three or four times on the way, which
@@ -11,9 +11,11 @@
 //! ```text
 //!   chunk file: [ payload ............................ | crc32c (4 bytes, LE) ]
 //!   payload:    the elements' little-endian bytes, or one zstd frame of them (shuffled
-//!               first, see crate::shuffle, when the chain has numcodecs.shuffle)
+//!               first, see crate::shuffle, when the chain has numcodecs.shuffle), or one
+//!               blosc frame of them (see crate::blosc)
 //! ```
 
+use crate::blosc::Blosc;
 use crate::error::{corrupt, store_error, Result};
 use zarrs::array::{Array, ArrayMetadata, ArrayShardedExt};
 use zarrs::storage::ReadableStorageTraits;
@@ -52,6 +54,8 @@ pub(crate) enum Plain {
     Zstd,
     /// `bytes` + `numcodecs.shuffle` (of this element size) + `zstd` + `crc32c`.
     ShuffledZstd(usize),
+    /// `bytes` + `blosc` (byte shuffle, a compressor grumpy writes) + `crc32c`.
+    Blosc(Blosc),
 }
 
 /// The plain chain of `arr`, or `None` when it has another one (or is sharded).
@@ -82,6 +86,10 @@ pub(crate) fn chain<S: ?Sized>(arr: &Array<S>) -> Option<Plain> {
                 .as_u64()?;
             let size = arr.data_type().fixed_size()?;
             (usize::try_from(k).ok()? == size).then_some(Plain::ShuffledZstd(size))
+        }
+        ["bytes", "blosc", "crc32c"] => {
+            let conf = serde_json::to_value(&meta.codecs[1]).ok()?;
+            Blosc::from_configuration(conf.get("configuration")?).map(Plain::Blosc)
         }
         _ => None,
     }
@@ -147,6 +155,10 @@ pub(crate) fn decode_into<T: PlainElem, S: ?Sized + ReadableStorageTraits + 'sta
             }
             n
         }
+        Plain::Blosc(_) => {
+            crate::blosc::decompress_into(payload, dst).map_err(bad)?;
+            dst.len()
+        }
     };
     if n != dst.len() {
         return Err(bad(format!(
@@ -176,7 +188,17 @@ mod tests {
     /// or a truncated file is an error, never other values.
     #[test]
     fn matches_zarrs_and_rejects_damage() {
-        for (codec, how) in [(Codec::None, Plain::Raw), (Codec::Zstd(3), Plain::Zstd)] {
+        let lz4 = Blosc {
+            compressor: crate::blosc::Compressor::Lz4,
+            level: 5,
+            typesize: 8,
+            blocksize: 0,
+        };
+        for (codec, how) in [
+            (Codec::None, Plain::Raw),
+            (Codec::Zstd(3), Plain::Zstd),
+            (Codec::Blosc(lz4.compressor, 5), Plain::Blosc(lz4)),
+        ] {
             let (dir, st) = store(&format!("{how:?}"));
             let vals: Vec<f64> = (0..1000).map(|i| (i as f64).sin() * 1e3).collect();
             let arr = zio::create_array(&st, "x", DType::Float64, 1000, 256, codec).unwrap();
