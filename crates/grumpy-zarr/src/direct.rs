@@ -46,7 +46,7 @@ const KEEP_SCRATCH: usize = 32 << 20;
 thread_local! {
     /// Compressed chunk files (zstd chains).
     static FILE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-    /// Decoded chunks still shuffled (`numcodecs.shuffle` chains).
+    /// Decoded chunks (or blosc blocks) still shuffled.
     static SHUFFLED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     /// Whole decoded chunks of which only a part is wanted.
     static CHUNK: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
@@ -229,7 +229,29 @@ impl Direct {
             self.read_exact(c, file, buf, 0)?;
             let (body, tail) = buf.split_at(size - 4);
             self.check_crc(c, body, tail)?;
-            crate::blosc::decompress_into(body, dst).map_err(|e| self.bad(c, e))
+            let blosc = crate::blosc::Header::parse(body).filter(|h| h.zstd_blocks());
+            let Some(h) = blosc else {
+                return crate::blosc::decompress_into(body, dst).map_err(|e| self.bad(c, e));
+            };
+            // the default chain's frames: decoded here with this thread's zstd context and
+            // block buffer (c-blosc would allocate both for every chunk)
+            let block = h.blocksize.min(dst.len());
+            with_scratch(&SHUFFLED, block, |tmp| {
+                ZSTD.with(|z| {
+                    let mut z = z.borrow_mut();
+                    if z.is_none() {
+                        *z = Some(zstd::bulk::Decompressor::new().map_err(|e| self.bad(c, e))?);
+                    }
+                    let Some(d) = z.as_mut() else {
+                        return Err(self.bad(c, "no zstd context"));
+                    };
+                    crate::blosc::decode_zstd_blocks(body, &h, dst, tmp, |src, out| {
+                        d.decompress_to_buffer(src, out)
+                            .map_err(|e| format!("zstd: {e}"))
+                    })
+                    .map_err(|e| self.bad(c, e))
+                })
+            })
         })
     }
 

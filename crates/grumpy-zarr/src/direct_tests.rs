@@ -164,6 +164,7 @@ fn damaged_chunk_files_are_store_errors() {
         Codec::None,
         Codec::Zstd(3),
         Codec::Blosc(Compressor::Lz4, 5),
+        Codec::Blosc(Compressor::Zstd, 1),
     ] {
         let (dir, a, chunks) = damaged_store(&format!("dmg-{}", codec.name()), codec);
         let f = chunks.join("1");
