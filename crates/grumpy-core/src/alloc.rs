@@ -243,31 +243,31 @@ unsafe impl GlobalAlloc for BufferAlloc {
         }
         if cacheable(new_size) {
             // Growing (or shrinking) into another class: a kept block of that class saves the
-            // system fresh pages (a vector grown by doubling reaches each class in turn).
-            if let Some(p) = take(&new) {
-                // SAFETY: both blocks are live and distinct (the kept one was freed by its
+            // system fresh pages (a vector grown by doubling reaches each class in turn). From
+            // a system block into a class with none kept: a fresh block, because the system's
+            // realloc would keep the old block's alignment, and every block of a class must
+            // start on a page.
+            let moved = match take(&new) {
+                Some(p) => p,
+                None if !cacheable(layout.size()) => {
+                    // SAFETY: `new` has a non-zero size (it is cacheable).
+                    let p = unsafe { System.alloc(new) };
+                    if p.is_null() {
+                        return p;
+                    }
+                    advise(p, new.size());
+                    p
+                }
+                None => std::ptr::null_mut(),
+            };
+            if !moved.is_null() {
+                // SAFETY: both blocks are live and distinct (a kept one was freed by its
                 // owner); the smaller of the two sizes lies within both.
                 unsafe {
-                    std::ptr::copy_nonoverlapping(ptr, p, layout.size().min(new_size));
+                    std::ptr::copy_nonoverlapping(ptr, moved, layout.size().min(new_size));
                     self.dealloc(ptr, layout);
                 }
-                return p;
-            }
-            if !cacheable(layout.size()) {
-                // From a system block into a class: the system's realloc would keep the old
-                // block's alignment, and every block of a class must start on a page.
-                // SAFETY: `new` has a non-zero size (it is cacheable).
-                let p = unsafe { System.alloc(new) };
-                if !p.is_null() {
-                    advise(p, new.size());
-                    // SAFETY: both blocks are live and distinct; the smaller of the two sizes
-                    // lies within both.
-                    unsafe {
-                        std::ptr::copy_nonoverlapping(ptr, p, layout.size().min(new_size));
-                        self.dealloc(ptr, layout);
-                    }
-                }
-                return p;
+                return moved;
             }
         }
         // SAFETY: forwarded contract, with the block's real layout and the new real size (a
