@@ -1,13 +1,14 @@
 //! Encoding grumpy's own codec chain — `bytes` (little endian), optionally `zstd` (after
-//! `numcodecs.shuffle` for multi-byte integers) or `blosc`, then `crc32c` — straight from the caller's buffer into chunk files: the mirror of `plain.rs`.
+//! `numcodecs.shuffle` for multi-byte integers) or `blosc`, then `crc32c` — straight from the
+//! caller's buffer into chunk files: the mirror of `plain.rs`.
 //!
 //! `zarrs`' `store_chunk` copies a chunk three or four times on the way (into a chunk vector,
 //! into array bytes, through each codec, then the checksum appended to a new buffer). Here an
 //! uncompressed chunk is never copied in user space: its file is one `writev` of the
 //! elements' bytes (a slice of the array), the zero padding of a last partial chunk, and the
-//! 4-byte checksum computed over them in place. A compressed chunk is one zstd call into a
-//! buffer sized for the frame plus its checksum. The files are byte for byte what `zarrs`
-//! writes (tested below), so zarr-python and `zarrs` read them unchanged.
+//! 4-byte checksum computed over them in place. A compressed chunk is one zstd (or blosc) call
+//! into a buffer sized for the frame plus its checksum. The files are byte for byte what
+//! `zarrs` writes (tested below), so zarr-python and `zarrs` read them unchanged.
 //!
 //! Other chains (sharded buffers, gzip, booleans) are written through `zarrs`.
 //!
@@ -15,6 +16,7 @@
 //!   chunk k = head ++ new, elements [k·cl, (k+1)·cl), zero padded
 //!   raw:   writev([elements' bytes..., zeros, crc32c LE])
 //!   zstd:  writev([zstd frame (content size, no checksum), crc32c LE])
+//!   blosc: writev([blosc frame (c-blosc, one thread), crc32c LE])
 //! ```
 
 use crate::error::{io_error, Result};

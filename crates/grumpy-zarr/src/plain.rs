@@ -1,7 +1,7 @@
 //! Decoding the codec chains grumpy writes — `bytes` (little endian), optionally `zstd` (with
-//! `numcodecs.shuffle` before it for multi-byte integers) or `blosc`, then `crc32c` — straight into the
-//! caller's buffer: one read of the chunk file, the checksum
-//! checked in place, then one decompression (or one copy) into the destination. The general
+//! `numcodecs.shuffle` before it for multi-byte integers) or `blosc`, then `crc32c` — straight
+//! into the caller's buffer: one read of the chunk file, the checksum checked in place, then
+//! one decompression (or one copy) into the destination. The general
 //! path through `zarrs` allocates and copies the chunk three or four times on the way, which
 //! costs more than the decoding itself for an uncompressed chunk.
 //!
