@@ -205,13 +205,17 @@ const FLAG_DONT_SPLIT: u8 = 0x10;
 /// The compressor's format code (flags bits 5–7) of zstd.
 const FORMAT_ZSTD: u8 = 4;
 
+/// The little-endian `int32` at byte `i` of a frame (c-blosc's header fields and block
+/// table): `None` when past the end or negative.
+fn word(frame: &[u8], i: usize) -> Option<usize> {
+    let b: [u8; 4] = frame.get(i..i.checked_add(4)?)?.try_into().ok()?;
+    usize::try_from(i32::from_le_bytes(b)).ok()
+}
+
 impl Header {
     /// Parse the header of `frame`; `None` when it is shorter than a header.
     pub(crate) fn parse(frame: &[u8]) -> Option<Header> {
-        let word = |i: usize| -> Option<usize> {
-            let b: [u8; 4] = frame.get(i..i + 4)?.try_into().ok()?;
-            usize::try_from(u32::from_le_bytes(b)).ok()
-        };
+        let word = |i| word(frame, i);
         Some(Header {
             flags: *frame.get(2)?,
             typesize: usize::from(*frame.get(3)?),
@@ -270,10 +274,7 @@ pub(crate) fn decode_zstd_blocks(
         return Err(bad("block table past the end"));
     }
     let shuffled = h.flags & FLAG_SHUFFLE != 0 && h.typesize > 1;
-    let word = |i: usize| -> Option<usize> {
-        let b: [u8; 4] = frame.get(i..i + 4)?.try_into().ok()?;
-        usize::try_from(i32::from_le_bytes(b)).ok()
-    };
+    let word = |i| word(frame, i);
     for (j, out) in dst.chunks_mut(h.blocksize).enumerate() {
         let start = word(16 + 4 * j).ok_or_else(|| bad("negative block start"))?;
         let len = word(start).ok_or_else(|| bad("block start past the end or length negative"))?;

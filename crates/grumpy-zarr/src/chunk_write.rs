@@ -26,6 +26,7 @@ use crate::zio::{self, ZArray};
 use grumpy_core::buffer::{Native, Values};
 use grumpy_core::with_values;
 use rayon::prelude::*;
+use std::cell::RefCell;
 use zarrs::array::{ArrayMetadata, Element};
 
 /// Element types whose memory is their little-endian encoding (every numeric dtype; `bool`
@@ -144,9 +145,7 @@ pub(crate) fn write_elems<T: Element + Native + PlainBytes>(
                     src = &scratch;
                 }
                 let mut out = Vec::with_capacity(zstd::zstd_safe::compress_bound(src.len()) + 4);
-                let mut z = zstd::bulk::Compressor::new(level).map_err(fail)?;
-                z.include_checksum(false).map_err(fail)?;
-                z.compress_to_buffer(src, &mut out).map_err(fail)?;
+                with_compressor(level, |z| z.compress_to_buffer(src, &mut out)).map_err(fail)?;
                 out
             }
         };
@@ -159,6 +158,33 @@ pub(crate) fn write_elems<T: Element + Native + PlainBytes>(
     } else {
         (0..nchunks).try_for_each(write)
     }
+}
+
+thread_local! {
+    /// This thread's zstd compressor and its level: its context (a workspace of about a
+    /// megabyte at level 1) is set up once, not for every chunk.
+    static ZSTD: RefCell<Option<(i32, zstd::bulk::Compressor<'static>)>> =
+        const { RefCell::new(None) };
+}
+
+/// Run `f` with this thread's zstd compressor at `level`, without a frame checksum (the chain's
+/// `crc32c` covers the chunk).
+fn with_compressor<R>(
+    level: i32,
+    f: impl FnOnce(&mut zstd::bulk::Compressor<'static>) -> std::io::Result<R>,
+) -> std::io::Result<R> {
+    ZSTD.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let z = match cell.as_mut() {
+            Some((l, z)) if *l == level => z,
+            _ => {
+                let mut z = zstd::bulk::Compressor::new(level)?;
+                z.include_checksum(false)?;
+                &mut cell.insert((level, z)).1
+            }
+        };
+        f(z)
+    })
 }
 
 /// `parts` as one slice: the only non-empty part itself, or all of them copied into `joined`.

@@ -2,8 +2,8 @@
 //! (`bytes` [+ `zstd`] + `crc32c`, see [`crate::plain`]) a chunk is read with `pread` straight
 //! into its destination (the caller's output or a cache entry) and its checksum verified over
 //! the destination; a zstd or blosc chunk is read into a reusable per-thread buffer and
-//! decompressed into the destination (zstd by a per-thread decompressor). No allocation per chunk, no copy beyond
-//! the kernel's.
+//! decompressed into the destination (zstd by a per-thread decompressor). No allocation per
+//! chunk, no copy beyond the kernel's.
 //!
 //! ```text
 //!   store/node3-data/c/17   --pread-->  out[17 * cl ..][.. cl]   crc32c(out) == last 4 bytes
@@ -188,6 +188,23 @@ impl Direct {
         }
     }
 
+    /// Read the compressed chunk file `file` (`size` bytes, checksum included) of chunk `c`
+    /// into this thread's scratch, check its checksum, and run `decode` on the frame.
+    fn with_checked_file<R>(
+        &self,
+        c: u64,
+        file: &File,
+        size: usize,
+        decode: impl FnOnce(&[u8]) -> Result<R>,
+    ) -> Result<R> {
+        with_scratch(&FILE, size, |buf| {
+            self.read_exact(c, file, buf, 0)?;
+            let (body, tail) = buf.split_at(size - 4);
+            self.check_crc(c, body, tail)?;
+            decode(body)
+        })
+    }
+
     /// Read the zstd chunk file `file` (`size` bytes, checksum included) of chunk `c` and
     /// decompress it into `dst`, exactly one chunk of bytes.
     fn read_zstd(&self, c: u64, file: &File, size: u64, dst: &mut [u8]) -> Result<()> {
@@ -196,19 +213,9 @@ impl Direct {
             // a zstd frame never grows data by that much: the file is not our chunk
             return Err(self.bad(c, format!("{size} bytes, too large for its chunk")));
         }
-        with_scratch(&FILE, size, |buf| {
-            self.read_exact(c, file, buf, 0)?;
-            let (body, tail) = buf.split_at(size - 4);
-            self.check_crc(c, body, tail)?;
-            let n = ZSTD.with(|z| {
-                let mut z = z.borrow_mut();
-                if z.is_none() {
-                    *z = Some(zstd::bulk::Decompressor::new()?);
-                }
-                z.as_mut()
-                    .map_or(Ok(0), |d| d.decompress_to_buffer(body, dst))
-            });
-            let n = n.map_err(|e| self.bad(c, format!("zstd: {e}")))?;
+        self.with_checked_file(c, file, size, |body| {
+            let n = with_zstd(|d| d.decompress_to_buffer(body, dst))
+                .map_err(|e| self.bad(c, format!("zstd: {e}")))?;
             if n != dst.len() {
                 return Err(self.bad(c, format!("{n} bytes decoded, {} expected", dst.len())));
             }
@@ -225,10 +232,7 @@ impl Direct {
             // a blosc frame is never larger than its data plus a header
             return Err(self.bad(c, format!("{size} bytes, too large for its chunk")));
         }
-        with_scratch(&FILE, size, |buf| {
-            self.read_exact(c, file, buf, 0)?;
-            let (body, tail) = buf.split_at(size - 4);
-            self.check_crc(c, body, tail)?;
+        self.with_checked_file(c, file, size, |body| {
             let blosc = crate::blosc::Header::parse(body).filter(|h| h.zstd_blocks());
             let Some(h) = blosc else {
                 return crate::blosc::decompress_into(body, dst).map_err(|e| self.bad(c, e));
@@ -237,20 +241,20 @@ impl Direct {
             // block buffer (c-blosc would allocate both for every chunk)
             let block = h.blocksize.min(dst.len());
             with_scratch(&SHUFFLED, block, |tmp| {
-                ZSTD.with(|z| {
-                    let mut z = z.borrow_mut();
-                    if z.is_none() {
-                        *z = Some(zstd::bulk::Decompressor::new().map_err(|e| self.bad(c, e))?);
-                    }
-                    let Some(d) = z.as_mut() else {
-                        return Err(self.bad(c, "no zstd context"));
-                    };
-                    crate::blosc::decode_zstd_blocks(body, &h, dst, tmp, |src, out| {
-                        d.decompress_to_buffer(src, out)
-                            .map_err(|e| format!("zstd: {e}"))
-                    })
-                    .map_err(|e| self.bad(c, e))
+                with_zstd(|d| {
+                    Ok(crate::blosc::decode_zstd_blocks(
+                        body,
+                        &h,
+                        dst,
+                        tmp,
+                        |src, out| {
+                            d.decompress_to_buffer(src, out)
+                                .map_err(|e| format!("zstd: {e}"))
+                        },
+                    ))
                 })
+                .map_err(|e| self.bad(c, format!("zstd: {e}")))?
+                .map_err(|e| self.bad(c, e))
             })
         })
     }
@@ -286,6 +290,20 @@ impl Direct {
             Ok(true)
         })
     }
+}
+
+/// Run `f` with this thread's zstd decompressor (created on first use).
+fn with_zstd<R>(
+    f: impl FnOnce(&mut zstd::bulk::Decompressor<'static>) -> io::Result<R>,
+) -> io::Result<R> {
+    ZSTD.with(|z| {
+        let mut z = z.borrow_mut();
+        let d = match z.as_mut() {
+            Some(d) => d,
+            None => z.insert(zstd::bulk::Decompressor::new()?),
+        };
+        f(d)
+    })
 }
 
 /// Run `f` on the first `n` bytes of a per-thread scratch buffer (grown as needed, never

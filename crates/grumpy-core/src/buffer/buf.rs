@@ -429,12 +429,21 @@ pub fn arithmetic_step(v: &[i64]) -> Option<i64> {
         return None;
     }
     let s = v[1].wrapping_sub(v[0]);
-    // Branch-free (vectorises): every difference equals the first.
-    let same = v[1..]
-        .iter()
-        .zip(v)
-        .fold(true, |ok, (b, a)| ok & (b.wrapping_sub(*a) == s));
-    same.then_some(s)
+    // Every difference equals the first: branch-free (vectorised) within blocks of 256, and
+    // stopping at the first block that breaks it (irregular offsets are seldom read whole).
+    let mut start = 0;
+    while start + 1 < v.len() {
+        let w = &v[start..v.len().min(start + 257)];
+        let same = w[1..]
+            .iter()
+            .zip(w)
+            .fold(true, |ok, (b, a)| ok & (b.wrapping_sub(*a) == s));
+        if !same {
+            return None;
+        }
+        start += 256;
+    }
+    Some(s)
 }
 
 /// Arithmetic offsets with at least this many values are computed on first access: kernels that
@@ -537,6 +546,22 @@ mod tests {
         b.make_mut()[1] = 7;
         assert_eq!(b.as_ptr(), p);
         assert_eq!(b.into_vec(), vec![1, 7, 3]);
+    }
+
+    #[test]
+    fn arithmetic_step_sees_a_break_anywhere() {
+        for n in [2usize, 3, 256, 257, 258, 513, 1000] {
+            let v: Vec<i64> = (0..n as i64).map(|i| 7 + 3 * i).collect();
+            assert_eq!(arithmetic_step(&v), Some(3), "n = {n}");
+            for at in [1, n / 2, 255, 256, 257, 512, n - 1] {
+                if at == 0 || at >= n || n < 3 {
+                    continue;
+                }
+                let mut w = v.clone();
+                w[at] += 1;
+                assert_eq!(arithmetic_step(&w), None, "n = {n}, break at {at}");
+            }
+        }
     }
 
     #[test]
