@@ -32,6 +32,14 @@ fn is_np_bool(obj: &Bound<'_, PyAny>) -> bool {
 /// An int-like (Python int or NumPy integer scalar) as i64; huge values clamp (always out of
 /// range anyway).
 fn int_like(obj: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
+    if let Ok(i) = obj.cast_exact::<PyInt>() {
+        // the common key, without the type-name and attribute lookups below (not a bool:
+        // `bool` is a subclass of `int`, never exactly one)
+        return Ok(Some(clamp_int(i)?));
+    }
+    if obj.cast::<PySlice>().is_ok() || obj.is_none() {
+        return Ok(None);
+    }
     if obj.cast::<PyBool>().is_ok() || is_np_bool(obj) {
         return Ok(None);
     }
@@ -42,11 +50,16 @@ fn int_like(obj: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
     } else {
         return Ok(None);
     };
-    Ok(Some(match i.extract::<i64>() {
+    Ok(Some(clamp_int(&i)?))
+}
+
+/// A Python int as i64, clamped to its range.
+fn clamp_int(i: &Bound<'_, PyInt>) -> PyResult<i64> {
+    Ok(match i.extract::<i64>() {
         Ok(v) => v,
         Err(_) if i.lt(0)? => i64::MIN,
         Err(_) => i64::MAX,
-    }))
+    })
 }
 
 fn bad_key(obj: &Bound<'_, PyAny>, cause: &str) -> PyErr {

@@ -65,6 +65,14 @@ fn numpy_scalar(obj: &Bound<'_, PyAny>) -> PyResult<Option<Arg>> {
 
 /// A Python or NumPy scalar (not `None`) as an operand; `None` when `obj` is not a scalar.
 pub(crate) fn scalar_arg(obj: &Bound<'_, PyAny>) -> PyResult<Option<Arg>> {
+    // Plain Python scalars first: the NumPy check asks for attributes they lack, and each
+    // failed lookup raises (and clears) an AttributeError, a microsecond per `x[i] = 1.5`.
+    if obj.cast_exact::<PyFloat>().is_ok()
+        || obj.cast_exact::<PyInt>().is_ok()
+        || obj.cast_exact::<PyBool>().is_ok()
+    {
+        return weak(obj);
+    }
     match numpy_scalar(obj)? {
         Some(a) => Ok(Some(a)),
         None => weak(obj),
