@@ -23,8 +23,12 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-/// Chunks a scan in order reads beyond the one it needs, in parallel with it.
-const READ_AHEAD: u64 = 3;
+/// Chunks a scan in order reads beyond the one it needs, in parallel with it (a run is this
+/// plus one chunk). Runs of 8 rather than 4 keep the pool busy through more of a scan (fewer
+/// runs end with one thread idle while the other finishes): an open scan of the protein store
+/// took 7.75 instead of 8.6 ms per epoch (mean of 8 alternating runs), and its first stream
+/// epoch ran faster in 4 of 4 pairs.
+const READ_AHEAD: u64 = 7;
 
 /// Where a cached chunk belongs: (buffer slot, chunk index).
 type Key = (usize, u64);
@@ -304,6 +308,9 @@ mod tests {
     use super::*;
     use std::sync::atomic::AtomicUsize;
 
+    /// Chunks read ahead past the one asked for.
+    const R: usize = READ_AHEAD as usize;
+
     fn chunk(c: u64) -> Buf<f64> {
         Buf::from_vec(vec![c as f64; 4])
     }
@@ -416,10 +423,10 @@ mod tests {
                 Ok(chunk(c))
             }
         };
-        cache.get(0, &scan, 10, 4, load, no_run).unwrap();
-        cache.get(0, &scan, 10, 5, load, no_run).unwrap(); // scan: 5..=8, 6 fails quietly
-        assert_eq!(cache.bytes(), 4 * 32); // 4, 5, 7 and 8
-        assert!(cache.get(0, &scan, 10, 6, load, no_run).is_err());
+        cache.get(0, &scan, 40, 4, load, no_run).unwrap();
+        cache.get(0, &scan, 40, 5, load, no_run).unwrap(); // scan: 5..=5 + R, 6 fails quietly
+        assert_eq!(cache.bytes(), (R + 1) * 32); // 4 and 5..=5 + R but 6
+        assert!(cache.get(0, &scan, 40, 6, load, no_run).is_err());
     }
 
     /// Chunks `c..c + m` of 4 values each, read into one vector.
@@ -434,21 +441,22 @@ mod tests {
         let cache = ChunkCache::new(1 << 20);
         let scan = ScanState::default();
         let load = |c: u64| Ok(chunk(c));
-        cache.get(0, &scan, 10, 4, load, run).unwrap();
-        let five = cache.get(0, &scan, 10, 5, load, run).unwrap(); // scan: 5..=8 at once
+        let last = 5 + READ_AHEAD;
+        cache.get(0, &scan, 40, 4, load, run).unwrap();
+        let five = cache.get(0, &scan, 40, 5, load, run).unwrap(); // scan: 5..=last at once
         let six = cache
-            .get(0, &scan, 10, 6, |_| panic!("cached"), run)
+            .get(0, &scan, 40, 6, |_| panic!("cached"), run)
             .unwrap();
-        let eight = cache
-            .get(0, &scan, 10, 8, |_| panic!("cached"), run)
+        let end = cache
+            .get(0, &scan, 40, last, |_| panic!("cached"), run)
             .unwrap();
         assert_eq!(six.as_slice(), &[6.0; 4]);
-        assert_eq!(eight.as_slice(), &[8.0; 4]);
+        assert_eq!(end.as_slice(), &[last as f64; 4]);
         let both = five
             .joined(&six)
             .expect("5 and 6 are neighbours in one vector");
         assert_eq!(both.as_slice(), &[5.0, 5.0, 5.0, 5.0, 6.0, 6.0, 6.0, 6.0]);
-        assert_eq!(cache.bytes(), 5 * 32);
+        assert_eq!(cache.bytes(), (R + 2) * 32);
     }
 
     #[test]
@@ -470,17 +478,19 @@ mod tests {
         let cache = Arc::new(ChunkCache::new(1 << 20));
         let scan = ScanState::default();
         let load = |c: u64| Ok(chunk(c));
-        cache.get(0, &scan, 20, 0, load, run).unwrap();
-        cache.get(0, &scan, 20, 1, load, run).unwrap(); // 1..=4
-        cache.read_ahead_in_background::<f64, _>(0, &scan, 20, 9, run); // not in that run
+        cache.get(0, &scan, 40, 0, load, run).unwrap();
+        cache.get(0, &scan, 40, 1, load, run).unwrap(); // 1..=1 + R
+        let outside = 2 * READ_AHEAD + 3;
+        cache.read_ahead_in_background::<f64, _>(0, &scan, 40, outside, run); // not in that run
         cache.wait_idle();
-        assert_eq!(cache.bytes(), 5 * 32);
-        cache.read_ahead_in_background::<f64, _>(0, &scan, 20, 1, run); // in it: 5..=8
-        cache.read_ahead_in_background::<f64, _>(0, &scan, 20, 2, run); // started already
+        assert_eq!(cache.bytes(), (R + 2) * 32);
+        cache.read_ahead_in_background::<f64, _>(0, &scan, 40, 1, run); // in it: the next R + 1
+        cache.read_ahead_in_background::<f64, _>(0, &scan, 40, 2, run); // started already
         cache.wait_idle();
-        assert_eq!(cache.bytes(), 9 * 32);
-        let six = cache.get(0, &scan, 20, 6, |_| panic!("read ahead"), run);
-        assert_eq!(six.unwrap().as_slice(), &[6.0; 4]);
+        assert_eq!(cache.bytes(), (2 * R + 3) * 32);
+        let c = 3 + READ_AHEAD;
+        let got = cache.get(0, &scan, 40, c, |_| panic!("read ahead"), run);
+        assert_eq!(got.unwrap().as_slice(), &[c as f64; 4]);
     }
 
     #[test]
@@ -488,12 +498,13 @@ mod tests {
         let cache = Arc::new(ChunkCache::new(1 << 20));
         let scan = ScanState::default();
         let load = |c: u64| Ok(chunk(c));
-        cache.get(0, &scan, 20, 0, load, no_run).unwrap();
-        cache.get(0, &scan, 20, 1, load, no_run).unwrap(); // 1..=4, one by one
-        cache.read_ahead_in_background::<f64, _>(0, &scan, 20, 2, |_c, _m| panic!("boom"));
+        cache.get(0, &scan, 40, 0, load, no_run).unwrap();
+        cache.get(0, &scan, 40, 1, load, no_run).unwrap(); // 1..=1 + R, one by one
+        cache.read_ahead_in_background::<f64, _>(0, &scan, 40, 2, |_c, _m| panic!("boom"));
         cache.wait_idle();
-        assert_eq!(cache.bytes(), 5 * 32);
-        assert_eq!(get_ok(&cache, &scan, 5), 4);
+        assert_eq!(cache.bytes(), (R + 2) * 32);
+        let next = cache.get(0, &scan, 40, 2 + READ_AHEAD, load, no_run);
+        assert_eq!(next.unwrap().len(), 4);
     }
 
     #[test]
@@ -501,14 +512,17 @@ mod tests {
         let cache = Arc::new(ChunkCache::new(1 << 20));
         let scan = ScanState::default();
         let load = |c: u64| Ok(chunk(c));
-        for c in [6, 5, 0, 1] {
-            cache.get(0, &scan, 20, c, load, run).unwrap(); // 6, 5, 0 alone; then 1..=4
+        let (a, b) = (READ_AHEAD + 3, READ_AHEAD + 2);
+        for c in [a, b, 0, 1] {
+            cache.get(0, &scan, 40, c, load, run).unwrap(); // a, b, 0 alone; then 1..=1 + R
         }
-        assert_eq!(cache.bytes(), 7 * 32);
-        cache.read_ahead_in_background::<f64, _>(0, &scan, 20, 2, run); // 7..=10
+        assert_eq!(cache.bytes(), (R + 4) * 32);
+        // the next run starts after a and b: a + 1..=a + 1 + R
+        cache.read_ahead_in_background::<f64, _>(0, &scan, 40, 2, run);
         cache.wait_idle();
-        assert_eq!(cache.bytes(), 11 * 32);
-        let ten = cache.get(0, &scan, 20, 10, |_| panic!("read ahead"), run);
-        assert_eq!(ten.unwrap().as_slice(), &[10.0; 4]);
+        assert_eq!(cache.bytes(), (2 * R + 5) * 32);
+        let last = a + 1 + READ_AHEAD;
+        let got = cache.get(0, &scan, 40, last, |_| panic!("read ahead"), run);
+        assert_eq!(got.unwrap().as_slice(), &[last as f64; 4]);
     }
 }

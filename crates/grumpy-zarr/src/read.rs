@@ -894,15 +894,15 @@ impl StoreReader {
     /// use grumpy_core::layout::Item;
     /// use grumpy_core::Array;
     /// let dir = std::env::temp_dir().join(format!("grumpy-doc-ahead-{}", std::process::id()));
-    /// let a = Array::from_item(&Item::list((0..40).map(|i| (i as f64).into()).collect()), None)
+    /// let a = Array::from_item(&Item::list((0..160).map(|i| (i as f64).into()).collect()), None)
     ///     .unwrap();
     /// let opts = grumpy_zarr::SaveOptions { chunk_size: Some(4), ..Default::default() };
-    /// grumpy_zarr::save(&a, &dir, &opts).unwrap(); // 10 chunks of 4 values
+    /// grumpy_zarr::save(&a, &dir, &opts).unwrap(); // 40 chunks of 4 values
     /// let r = grumpy_zarr::StoreReader::open(&dir).unwrap();
     /// r.read_rows(0, 4).unwrap();
-    /// r.read_rows(4, 8).unwrap(); // a scan: chunks 1..=4 now, 5..=8 in the background
+    /// r.read_rows(4, 8).unwrap(); // a scan: chunks 1..=8 now, 9..=16 in the background
     /// r.wait_for_read_ahead();
-    /// assert_eq!(r.cache_bytes(), 9 * 4 * 8);
+    /// assert_eq!(r.cache_bytes(), 17 * 4 * 8);
     /// std::fs::remove_dir_all(&dir).unwrap();
     /// ```
     pub fn wait_for_read_ahead(&self) {
