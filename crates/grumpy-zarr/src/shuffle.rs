@@ -142,11 +142,7 @@ fn unshuffle_k<const K: usize>(src: &[u8], dst: &mut [u8]) {
             }
         }
     }
-    for (j, e) in dst[whole * K..].chunks_exact_mut(K).enumerate() {
-        for (i, b) in e.iter_mut().enumerate() {
-            *b = streams[i][whole + j];
-        }
-    }
+    unshuffle_tail::<K>(src, dst, whole);
 }
 
 #[cfg(test)]
