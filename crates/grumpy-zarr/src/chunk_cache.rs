@@ -265,6 +265,44 @@ impl ChunkCache {
         });
     }
 
+    /// Start loading chunk `c` of the buffer in `slot` in the background with `load` (`None`:
+    /// it cannot, the reader that needs it loads it itself), unless it is cached or loading;
+    /// return at once. The chunk is marked loading, so a reader that needs it waits for this
+    /// load instead of starting its own, and it counts as that reader's miss on `c` (a scan
+    /// that goes on to `c + 1` still reads ahead).
+    pub(crate) fn load_in_background<T, F>(
+        self: &Arc<Self>,
+        slot: usize,
+        scan: &ScanState,
+        c: u64,
+        load: F,
+    ) where
+        T: Zeroable + Default + Clone + Send + Sync + 'static,
+        F: FnOnce(u64) -> Result<Option<Buf<T>>> + Send + 'static,
+    {
+        let key = (slot, c);
+        let me = grumpy_core::pool::pid();
+        let mut lru = self.lock();
+        if lru.map.contains_key(&key) || lru.loading.get(&key) == Some(&me) {
+            return;
+        }
+        lru.loading.insert(key, me);
+        scan.last.store(c, Ordering::Relaxed);
+        drop(lru);
+        let cache = Arc::clone(self);
+        grumpy_core::pool::spawn(move || {
+            let _loading = Loading {
+                cache: &cache,
+                keys: vec![key],
+            };
+            // (a failure is not cached: the reader that needs the chunk meets it again)
+            let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load(c)));
+            if let Ok(Ok(Some(b))) = loaded {
+                cache.insert(key, &b);
+            }
+        });
+    }
+
     /// Block until no chunk is being loaded (background read-ahead included).
     pub(crate) fn wait_idle(&self) {
         let me = grumpy_core::pool::pid();

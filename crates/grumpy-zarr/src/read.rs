@@ -630,6 +630,9 @@ impl StoreReader {
                     let (offs, _, _) = offs?;
                     return Ok(Layout::List(List::new(offs, validity?, child?)));
                 }
+                if a == 0 && a < b && !par {
+                    self.warm_first_chunks(part, child);
+                }
                 let (offs, validity) = own();
                 let (offs, lo, hi) = offs?;
                 let child = self.read_node(part, child, lo, hi, par)?;
@@ -679,6 +682,52 @@ impl StoreReader {
                 }))
             }
         }
+    }
+
+    /// A read from row 0 needs chunk 0 of every buffer below a list (their ranges start at 0
+    /// too): start loading the ones the cache lacks now, in the background, so that they load
+    /// alongside the offsets that locate them instead of one after another (a fresh reader's
+    /// first batch). Direct buffers only; strings, masks and unions are left to the read.
+    fn warm_first_chunks(&self, part: &Part, form: &Form) {
+        match form {
+            Form::Leaf { id, dtype, .. } => {
+                if let Ok(h) = self.handle(&part.path(*id, Role::Data)) {
+                    with_dtype!(*dtype, T => self.warm_chunk0::<T>(h), ());
+                }
+            }
+            Form::List { id, child, .. } => {
+                let name = part.path(*id, Role::Offsets);
+                if !self.meta.regular.contains_key(&name) {
+                    if let Ok(h) = self.handle(&name) {
+                        self.warm_chunk0::<i64>(h);
+                    }
+                }
+                self.warm_first_chunks(part, child);
+            }
+            Form::Union { .. } => {}
+        }
+    }
+
+    /// Chunk 0 of a direct buffer, loaded in the background (see
+    /// [`StoreReader::warm_first_chunks`]).
+    fn warm_chunk0<T: PlainElem + Zeroable + Default + Clone + Send + Sync + 'static>(
+        &self,
+        h: &BufHandle,
+    ) {
+        let (Some(cache), Some(d)) = (&self.cache, &h.direct) else {
+            return;
+        };
+        if h.len == 0 {
+            return;
+        }
+        let (d, cl) = (Arc::clone(d), h.cl);
+        cache.load_in_background::<T, _>(h.slot, &h.scan, 0, move |c| {
+            let mut v = match chunkpool::take::<T>(cl) {
+                Some(v) => v,
+                None => crate::guard::alloc::<T>(cl)?,
+            };
+            Ok(d.read(c, &mut v)?.then(|| Buf::from_vec(v)))
+        });
     }
 
     /// The child's extent when rows `[a, b)` are every row of the offsets buffer `name` (a

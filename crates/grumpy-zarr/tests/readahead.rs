@@ -96,3 +96,95 @@ fn a_bad_chunk_read_ahead_in_the_background_is_reported_when_read() {
     ok(44, 48); // and chunk 11 reads
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Rows 0..60 where row i holds i % 5 + 1 values (180 in all), saved in chunks of 4 rows:
+/// 16 offsets chunks of 4 offsets (32 bytes) and 15 data chunks of 12 values (96 bytes).
+fn ragged_in_chunks_of_four(test: &str) -> (std::path::PathBuf, Array) {
+    let dir = std::env::temp_dir().join(format!("grumpy-zarr-{test}-{}", std::process::id()));
+    let mut next = 0.0;
+    let rows: Vec<Item> = (0..60)
+        .map(|i| {
+            let row: Vec<Item> = (0..i % 5 + 1)
+                .map(|_| {
+                    next += 1.0;
+                    Item::from(next)
+                })
+                .collect();
+            Item::list(row)
+        })
+        .collect();
+    let a = Array::from_item(&Item::list(rows), None).unwrap();
+    let opts = SaveOptions {
+        chunk_size: Some(4),
+        codec: Codec::None,
+        ..Default::default()
+    };
+    save(&a, &dir, &opts).unwrap();
+    (dir, a)
+}
+
+/// The file of chunk `c` of the buffer whose name starts with `prefix`.
+fn chunk_file(dir: &std::path::Path, prefix: &str, c: usize) -> std::path::PathBuf {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
+        })
+        .expect("the buffer's directory")
+        .join("c")
+        .join(c.to_string())
+}
+
+#[test]
+fn a_first_read_at_row_zero_still_starts_a_scan() {
+    // A read from row 0 loads chunk 0 of the data alongside the offsets, in the background;
+    // that load counts as the scan's first miss, so the next chunk still reads ahead.
+    let (dir, a) = ragged_in_chunks_of_four("warmfirst");
+    let (offsets, data) = (32, 96); // bytes per chunk
+    let r = open(&dir).unwrap();
+    let read = |i: usize, j: usize| {
+        let got = r.read_rows(i, j).unwrap().to_item();
+        assert_eq!(got, a.slice(i, j - i).to_item(), "rows {i}..{j}");
+        r.wait_for_read_ahead();
+        r.cache_bytes()
+    };
+    assert_eq!(read(0, 1), offsets + data); // chunk 0 of each
+                                            // rows 1..5 hold values 1..15 (data chunks 0 and 1) at offsets 1..=5 (chunks 0 and 1):
+                                            // in both buffers chunk 1 comes right after 0, so each reads ahead to its end
+                                            // (1..=8 now, the rest in the background)
+    assert_eq!(read(1, 5), 16 * offsets + 15 * data);
+    // a fresh reader's first read elsewhere loads only what it needs
+    let r2 = open(&dir).unwrap();
+    assert_eq!(
+        r2.read_rows(40, 41).unwrap().to_item(),
+        a.slice(40, 1).to_item()
+    );
+    r2.wait_for_read_ahead();
+    assert_eq!(r2.cache_bytes(), offsets + data); // offsets chunk 10, data chunk 10
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_bad_first_chunk_is_reported_by_a_read_at_row_zero() {
+    let (dir, a) = ragged_in_chunks_of_four("warmbad");
+    let data0 = chunk_file(&dir, "node1-data", 0);
+    let good = std::fs::read(&data0).unwrap();
+    let mut bad = good.clone();
+    bad[3] ^= 0xff;
+    std::fs::write(&data0, &bad).unwrap();
+    let r = open(&dir).unwrap();
+    for _ in 0..2 {
+        // (the background load fails and keeps nothing; the read meets the error itself)
+        let err = r.read_rows(0, 2).unwrap_err();
+        assert_eq!(err.code(), grumpy_core::Code::Store, "{err}");
+        r.wait_for_read_ahead();
+    }
+    std::fs::write(&data0, &good).unwrap();
+    assert_eq!(
+        r.read_rows(0, 2).unwrap().to_item(),
+        a.slice(0, 2).to_item()
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
