@@ -256,6 +256,19 @@ def test_rust_scheduler_stops_cleanly_on_break():
     assert len(list(st_.apply(stage_a, cpu=2, scheduler="rust"))) == 1000
 
 
+def test_rust_scheduler_window_defaults():
+    # the Rust scheduler keeps at least RUST_WINDOW batches in flight unless told otherwise
+    from grumpy.stream import RUST_WINDOW
+
+    st_ = gr.stream(gr.array([[float(i)] for i in range(100)]), batch_size=1)
+    app = st_.apply(stage_a, cpu=2, scheduler="rust")
+    assert (app.window, app.rust_window) == (4, max(4, RUST_WINDOW))
+    assert st_.apply(stage_a, cpu=40, scheduler="rust").rust_window == max(80, RUST_WINDOW)
+    app = st_.apply(stage_a, cpu=2, scheduler="rust", prefetch=3)
+    assert (app.window, app.rust_window) == (3, 3)
+    assert len(list(app)) == 100
+
+
 def test_errors_arrive_at_their_batch():
     st_ = gr.stream(gr.array([[1, 2], [3], [4, 5]]), batch_size=1)
 
