@@ -68,6 +68,13 @@ pub(crate) fn give<T: Clone + Send + Sync + 'static>(chunk: Chunk) {
     let Some(vec) = buf.into_storage() else {
         return; // a batch or another cached chunk still views it (or it is not owned memory)
     };
+    keep(vec);
+}
+
+/// Keep a vector nothing views any more (the recycler of the buffers chunks are read into,
+/// see [`Buf::from_vec_recycled`]: a chunk a batch still viewed when its reader was dropped
+/// comes back when that batch is dropped).
+pub(crate) fn keep<T: Send + 'static>(vec: Vec<T>) {
     let bytes = std::mem::size_of_val(vec.as_slice());
     if bytes == 0 || bytes > POOL_BYTES {
         return;
@@ -116,6 +123,27 @@ mod tests {
         let p = POOL.lock().unwrap();
         assert!(p.bytes <= POOL_BYTES && p.kept.len() <= POOL_VECS);
         assert_eq!(p.bytes, p.kept.iter().map(|k| k.bytes).sum::<usize>());
+    }
+
+    /// A chunk read into a recycled buffer comes back when its last view goes, even when a
+    /// batch outlives the cache that held it.
+    #[test]
+    fn a_recycled_chunk_comes_back_after_its_last_view() {
+        // (another test may hold the pool's lock at the moment it comes back: then it is
+        // dropped instead, so only the negative check is strict)
+        let n = 4321 + std::process::id() as usize % 7;
+        let b = Buf::from_vec_recycled(vec![3.5f64; n], keep::<f64>);
+        let view = b.slice(1, 2);
+        give::<f64>(Arc::new(b)); // the cache lets go first
+        assert!(
+            take::<f64>(n).is_none(),
+            "a viewed chunk is never handed out"
+        );
+        assert_eq!(view.as_slice(), &[3.5, 3.5]);
+        drop(view);
+        if let Some(v) = take::<f64>(n) {
+            assert_eq!((v.len(), v[0]), (n, 3.5));
+        }
     }
 
     fn chunk_u8(n: usize) -> Chunk {

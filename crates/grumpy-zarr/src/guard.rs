@@ -334,6 +334,19 @@ pub(crate) fn check_buffer(
 
 /// A zeroed vector of `n` elements, or a `StoreError` when it cannot be allocated.
 pub fn alloc<T: Default + Clone>(n: usize) -> Result<Vec<T>> {
+    let mut v = with_capacity::<T>(n)?;
+    v.resize(n, T::default());
+    Ok(v)
+}
+
+/// An empty vector with room for `n` elements, or a `StoreError` when it cannot be allocated.
+///
+/// ```
+/// use grumpy_zarr::guard::with_capacity;
+/// assert!(with_capacity::<f64>(3).unwrap().capacity() >= 3);
+/// assert!(with_capacity::<u64>(usize::MAX / 4).is_err());
+/// ```
+pub fn with_capacity<T>(n: usize) -> Result<Vec<T>> {
     let mut v: Vec<T> = Vec::new();
     v.try_reserve_exact(n).map_err(|e| {
         store_error(
@@ -343,7 +356,6 @@ pub fn alloc<T: Default + Clone>(n: usize) -> Result<Vec<T>> {
              (gr.open(path)[a:b] or gr.stream)",
         )
     })?;
-    v.resize(n, T::default());
     Ok(v)
 }
 

@@ -726,7 +726,8 @@ impl StoreReader {
                 Some(v) => v,
                 None => crate::guard::alloc::<T>(cl)?,
             };
-            Ok(d.read(c, &mut v)?.then(|| Buf::from_vec(v)))
+            Ok(d.read(c, &mut v)?
+                .then(|| Buf::from_vec_recycled(v, chunkpool::keep::<T>)))
         });
     }
 
@@ -855,16 +856,30 @@ impl StoreReader {
                 "the store is corrupt; save the data again with gr.save",
             ));
         }
+        let par = par || (b - a) * std::mem::size_of::<T>() >= PAR_MIN_BYTES;
+        let cl = h.cl;
+        if self.cache.is_some() && !par && cl > 0 {
+            // cached chunks one after another, appended: the output is written once, not
+            // zero-filled first (a batch across two chunks read ahead apart)
+            let mut out = crate::guard::with_capacity::<T>(b - a)?;
+            let mut c = a / cl;
+            while a + out.len() < b {
+                let ch = self.chunk::<T>(h, c as u64)?;
+                let (lo, hi) = (a + out.len() - c * cl, b.min((c + 1) * cl) - c * cl);
+                out.extend_from_slice(&ch.as_slice()[lo..hi]);
+                self.count((hi - lo) * std::mem::size_of::<T>());
+                c += 1;
+            }
+            return Ok(out);
+        }
         // (not calloc: a large output then comes from the allocator's pool of freed blocks,
         // already mapped, instead of fresh pages the kernel must fault in and clear)
         let mut out = crate::guard::alloc::<T>(b - a)?;
-        let par = par || (b - a) * std::mem::size_of::<T>() >= PAR_MIN_BYTES;
         if self.cache.is_none() {
             let count = |n: usize| self.count(n * std::mem::size_of::<T>());
-            zio::read_into_with(&h.arr, h.direct.as_deref(), h.cl, a, &mut out, par, &count)?;
+            zio::read_into_with(&h.arr, h.direct.as_deref(), cl, a, &mut out, par, &count)?;
             return Ok(out);
         }
-        let cl = h.cl;
         let fill = |(c, piece): (usize, &mut [T])| -> Result<()> {
             let ch = self.chunk::<T>(h, c as u64)?;
             let lo = (c * cl).max(a) - c * cl;
@@ -971,7 +986,7 @@ impl StoreReader {
             // read straight into a recycled vector (no fresh pages to fault in)
             if let Some(mut v) = chunkpool::take::<T>(h.cl) {
                 if d.read(c, &mut v)? {
-                    return Ok(Buf::from_vec(v));
+                    return Ok(Buf::from_vec_recycled(v, chunkpool::keep::<T>));
                 }
             }
         }
@@ -987,8 +1002,8 @@ fn read_run<T: PlainElem + Zeroable + Default + Clone + Send + Sync + 'static>(
     c: u64,
     m: usize,
 ) -> Result<Option<Vec<Buf<T>>>> {
-    // (a kept vector, else malloc: a calloc of this size is fresh pages to fault in, and
-    // the run a stream's last batch still views is not back in the pool by the next epoch)
+    // (a kept vector, else malloc: a calloc of this size is fresh pages to fault in; the run
+    // goes back to the pool once nothing views it, even after its reader is gone)
     let mut v = match chunkpool::take::<T>(m * cl) {
         Some(v) => v,
         None => crate::guard::alloc::<T>(m * cl)?,
@@ -1001,7 +1016,7 @@ fn read_run<T: PlainElem + Zeroable + Default + Clone + Send + Sync + 'static>(
     if !read.iter().all(|&r| r) {
         return Ok(None);
     }
-    let run = Buf::from_vec(v);
+    let run = Buf::from_vec_recycled(v, chunkpool::keep::<T>);
     Ok(Some((0..m).map(|i| run.slice(i * cl, cl)).collect()))
 }
 

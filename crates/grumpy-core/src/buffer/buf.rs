@@ -43,6 +43,8 @@ pub trait Deferred<T>: Send + Sync {
 
 enum Storage<T> {
     Owned(Vec<T>),
+    /// Owned memory handed back to its pool once the last view is dropped.
+    Recycled(Recycle<T>),
     Foreign {
         ptr: *const T,
         len: usize,
@@ -56,6 +58,21 @@ enum Storage<T> {
     },
 }
 
+/// A vector that goes to `give` (a pool of buffers to read into again) when dropped.
+struct Recycle<T> {
+    vec: Vec<T>,
+    give: fn(Vec<T>),
+}
+
+impl<T> Drop for Recycle<T> {
+    fn drop(&mut self) {
+        let v = std::mem::take(&mut self.vec);
+        if v.capacity() > 0 {
+            (self.give)(v);
+        }
+    }
+}
+
 // SAFETY: `Foreign` memory is immutable while shared and kept alive by `_owner`, which is
 // itself Send + Sync; `Owned` is a plain Vec. Raw pointers are only read through `as_slice`.
 unsafe impl<T: Send + Sync> Send for Storage<T> {}
@@ -66,6 +83,7 @@ impl<T> Storage<T> {
     fn as_slice(&self) -> &[T] {
         match self {
             Storage::Owned(v) => v,
+            Storage::Recycled(r) => &r.vec,
             // SAFETY: `from_foreign`'s contract guarantees `ptr` is valid for `len` reads,
             // properly aligned, and unchanged while `_owner` lives (it lives as long as self).
             Storage::Foreign { ptr, len, .. } => unsafe {
@@ -178,6 +196,33 @@ impl<T> Buf<T> {
         let len = v.len();
         Buf {
             store: Shared::new(Storage::Owned(v)),
+            start: 0,
+            len,
+        }
+    }
+
+    /// Take ownership of a vector that goes to `give` once the last view of it is dropped,
+    /// instead of being freed: a reader's pool of chunk buffers gets its memory back even when
+    /// a batch outlived the reader. Writes through [`Buf::make_mut`] copy it first, like
+    /// shared memory; [`Buf::into_storage`] and [`Buf::into_vec`] take it back out.
+    ///
+    /// ```
+    /// use grumpy_core::buffer::Buf;
+    /// use std::sync::Mutex;
+    /// static POOL: Mutex<Vec<Vec<f64>>> = Mutex::new(Vec::new());
+    /// let give = |v: Vec<f64>| POOL.lock().unwrap().push(v);
+    /// let a = Buf::from_vec_recycled(vec![1.0, 2.0, 3.0], give);
+    /// let view = a.slice(1, 2);
+    /// drop(a);
+    /// assert!(POOL.lock().unwrap().is_empty()); // `view` still reads it
+    /// assert_eq!(view.as_slice(), &[2.0, 3.0]);
+    /// drop(view);
+    /// assert_eq!(POOL.lock().unwrap().pop(), Some(vec![1.0, 2.0, 3.0]));
+    /// ```
+    pub fn from_vec_recycled(v: Vec<T>, give: fn(Vec<T>)) -> Self {
+        let len = v.len();
+        Buf {
+            store: Shared::new(Storage::Recycled(Recycle { vec: v, give })),
             start: 0,
             len,
         }
@@ -340,6 +385,7 @@ impl<T> Buf<T> {
     pub fn into_storage(self) -> Option<Vec<T>> {
         match Arc::try_unwrap(self.store).ok()?.data {
             Storage::Owned(v) => Some(v),
+            Storage::Recycled(mut r) => Some(std::mem::take(&mut r.vec)),
             _ => None,
         }
     }
@@ -408,6 +454,9 @@ impl<T: Clone> Buf<T> {
         let Buf { store, start, len } = self;
         match Arc::try_unwrap(store).map(|s| s.data) {
             Ok(Storage::Owned(v)) if start == 0 && v.len() == len => v,
+            Ok(Storage::Recycled(mut r)) if start == 0 && r.vec.len() == len => {
+                std::mem::take(&mut r.vec)
+            }
             Ok(s) => s.as_slice()[start..start + len].to_vec(),
             Err(shared) => shared.data.as_slice()[start..start + len].to_vec(),
         }
@@ -546,6 +595,39 @@ mod tests {
         b.make_mut()[1] = 7;
         assert_eq!(b.as_ptr(), p);
         assert_eq!(b.into_vec(), vec![1, 7, 3]);
+    }
+
+    #[test]
+    fn recycled_memory_goes_back_once_and_is_copied_on_write() {
+        use std::sync::Mutex;
+        static KEPT: Mutex<Vec<Vec<i32>>> = Mutex::new(Vec::new());
+        let give = |v: Vec<i32>| KEPT.lock().unwrap().push(v);
+        let taken = || std::mem::take(&mut *KEPT.lock().unwrap());
+        // the last view, whichever it is, gives the whole vector back
+        let a = Buf::from_vec_recycled(vec![1, 2, 3], give);
+        let mut w = a.slice(0, 2);
+        let p = a.as_ptr();
+        w.make_mut()[0] = 9; // a copy: the recycled memory is never written through a view
+        assert_eq!((w.as_slice(), a.as_slice()), (&[9, 2][..], &[1, 2, 3][..]));
+        assert!(!a.is_foreign());
+        drop(w);
+        assert!(taken().is_empty());
+        drop(a);
+        let back = taken();
+        assert_eq!(back, vec![vec![1, 2, 3]]);
+        assert_eq!(back[0].as_ptr(), p);
+        // taken out whole: nothing is given back afterwards
+        let b = Buf::from_vec_recycled(vec![4, 5], give);
+        assert_eq!(b.clone().into_storage(), None);
+        assert_eq!(b.into_storage(), Some(vec![4, 5]));
+        assert_eq!(Buf::from_vec_recycled(vec![6], give).into_vec(), vec![6]);
+        let c = Buf::from_vec_recycled(vec![7, 8], give);
+        assert_eq!(c.slice(1, 1).into_vec(), vec![8]); // a part: copied out
+        drop(c);
+        assert_eq!(taken(), vec![vec![7, 8]]);
+        // empty vectors are not given back
+        drop(Buf::from_vec_recycled(Vec::new(), give));
+        assert!(taken().is_empty());
     }
 
     #[test]
