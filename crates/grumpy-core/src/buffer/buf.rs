@@ -74,7 +74,8 @@ impl<T> Drop for Recycle<T> {
 }
 
 // SAFETY: `Foreign` memory is immutable while shared and kept alive by `_owner`, which is
-// itself Send + Sync; `Owned` is a plain Vec. Raw pointers are only read through `as_slice`.
+// itself Send + Sync; `Owned` is a plain Vec, and `Recycled` a plain Vec with a `fn` pointer.
+// Raw pointers are only read through `as_slice`.
 unsafe impl<T: Send + Sync> Send for Storage<T> {}
 // SAFETY: see above; no interior mutability is reachable through `&Storage`.
 unsafe impl<T: Send + Sync> Sync for Storage<T> {}
