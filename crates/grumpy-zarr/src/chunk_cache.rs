@@ -248,15 +248,25 @@ impl ChunkCache {
         }
         lru.loading.extend(keys.iter().map(|&k| (k, me)));
         drop(lru);
+        let m = keys.len();
+        self.load_marked(keys, move || run(first, m));
+    }
+
+    /// Load the chunks `keys`, which the caller has just marked loading, on the pool with
+    /// `load` (their buffers in order), insert them and unmark them. A failure or a panic
+    /// keeps nothing: the reader that needs a chunk meets the error again.
+    fn load_marked<T, F>(self: &Arc<Self>, keys: Vec<Key>, load: F)
+    where
+        T: Zeroable + Default + Clone + Send + Sync + 'static,
+        F: FnOnce() -> Result<Option<Vec<Buf<T>>>> + Send + 'static,
+    {
         let cache = Arc::clone(self);
         grumpy_core::pool::spawn(move || {
             let _loading = Loading {
                 cache: &cache,
                 keys: keys.clone(),
             };
-            // (a failure is not cached: the reader that needs the chunk meets it again)
-            let loaded =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(first, keys.len())));
+            let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(load));
             if let Ok(Ok(Some(bufs))) = loaded {
                 for (&k, b) in keys.iter().zip(&bufs) {
                     cache.insert(k, b);
@@ -289,18 +299,7 @@ impl ChunkCache {
         lru.loading.insert(key, me);
         scan.last.store(c, Ordering::Relaxed);
         drop(lru);
-        let cache = Arc::clone(self);
-        grumpy_core::pool::spawn(move || {
-            let _loading = Loading {
-                cache: &cache,
-                keys: vec![key],
-            };
-            // (a failure is not cached: the reader that needs the chunk meets it again)
-            let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load(c)));
-            if let Ok(Ok(Some(b))) = loaded {
-                cache.insert(key, &b);
-            }
-        });
+        self.load_marked(vec![key], move || Ok(load(c)?.map(|b| vec![b])));
     }
 
     /// Block until no chunk is being loaded (background read-ahead included).

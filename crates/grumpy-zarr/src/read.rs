@@ -722,10 +722,7 @@ impl StoreReader {
         }
         let (d, cl) = (Arc::clone(d), h.cl);
         cache.load_in_background::<T, _>(h.slot, &h.scan, 0, move |c| {
-            let mut v = match chunkpool::take::<T>(cl) {
-                Some(v) => v,
-                None => crate::guard::alloc::<T>(cl)?,
-            };
+            let mut v = pooled::<T>(cl)?;
             Ok(d.read(c, &mut v)?
                 .then(|| Buf::from_vec_recycled(v, chunkpool::keep::<T>)))
         });
@@ -994,6 +991,16 @@ impl StoreReader {
     }
 }
 
+/// A vector of `n` elements to read chunks into: a kept one from the [`chunkpool`], else
+/// malloc (a calloc of this size is fresh pages to fault in). Read into, it goes back to the
+/// pool once nothing views it ([`Buf::from_vec_recycled`]), even after its reader is gone.
+fn pooled<T: Default + Clone + 'static>(n: usize) -> Result<Vec<T>> {
+    match chunkpool::take::<T>(n) {
+        Some(v) => Ok(v),
+        None => crate::guard::alloc::<T>(n),
+    }
+}
+
 /// Chunks `c..c + m` of a buffer read in parallel into one vector, as its `m` chunk slices
 /// (`None` when `T` is not a plain element type).
 fn read_run<T: PlainElem + Zeroable + Default + Clone + Send + Sync + 'static>(
@@ -1002,12 +1009,7 @@ fn read_run<T: PlainElem + Zeroable + Default + Clone + Send + Sync + 'static>(
     c: u64,
     m: usize,
 ) -> Result<Option<Vec<Buf<T>>>> {
-    // (a kept vector, else malloc: a calloc of this size is fresh pages to fault in; the run
-    // goes back to the pool once nothing views it, even after its reader is gone)
-    let mut v = match chunkpool::take::<T>(m * cl) {
-        Some(v) => v,
-        None => crate::guard::alloc::<T>(m * cl)?,
-    };
+    let mut v = pooled::<T>(m * cl)?;
     let read: Vec<bool> = v
         .par_chunks_mut(cl)
         .enumerate()
