@@ -43,6 +43,10 @@ use zarrs::array::Array;
 /// not pin that much memory per thread).
 const KEEP_SCRATCH: usize = 32 << 20;
 
+/// The bytes of a raw chunk outside the part wanted pass through a per-thread buffer this
+/// large, for its checksum ([`Direct::read_raw_part`]).
+const PART_PIECE: usize = 64 << 10;
+
 thread_local! {
     /// Compressed chunk files (zstd chains).
     static FILE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
@@ -148,8 +152,12 @@ impl Direct {
     }
 
     fn check_crc(&self, c: u64, payload: &[u8], tail: &[u8]) -> Result<()> {
+        self.check_sum(c, crc32c::crc32c(payload), tail)
+    }
+
+    /// Compare a chunk's checksum `actual` with the one recorded in its last 4 bytes `tail`.
+    fn check_sum(&self, c: u64, actual: u32, tail: &[u8]) -> Result<()> {
         let stored = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
-        let actual = crc32c::crc32c(payload);
         if stored != actual {
             return Err(self.bad(
                 c,
@@ -259,6 +267,44 @@ impl Direct {
         })
     }
 
+    /// Bytes `[at, at + dst.len())` of the uncompressed chunk `c` (`whole` bytes) read with
+    /// `pread` straight into `dst`; the bytes around them pass through a small per-thread
+    /// buffer, [`PART_PIECE`] at a time, for the checksum over the whole chunk. A buffer's last
+    /// chunk is padded to full length on disk, so a full load reads its few used rows this way
+    /// instead of decoding the whole chunk into a chunk-sized scratch buffer per thread.
+    fn read_raw_part(&self, c: u64, whole: usize, at: usize, dst: &mut [u8]) -> Result<()> {
+        let (file, size) = self.file(c)?;
+        if size != whole as u64 + 4 {
+            let stored = size.saturating_sub(4);
+            return Err(self.bad(c, format!("{stored} bytes stored, {whole} expected")));
+        }
+        let end = at + dst.len();
+        let mut crc = 0u32;
+        let skim = |from: usize, to: usize, crc: &mut u32| -> Result<()> {
+            with_scratch(&FILE, PART_PIECE.min(to - from), |buf| {
+                let mut pos = from;
+                while pos < to {
+                    let piece = &mut buf[..PART_PIECE.min(to - pos)];
+                    self.read_exact(c, &file, piece, pos as u64)?;
+                    *crc = crc32c::crc32c_append(*crc, piece);
+                    pos += piece.len();
+                }
+                Ok(())
+            })
+        };
+        if at > 0 {
+            skim(0, at, &mut crc)?;
+        }
+        self.read_exact(c, &file, dst, at as u64)?;
+        crc = crc32c::crc32c_append(crc, dst);
+        if end < whole {
+            skim(end, whole, &mut crc)?;
+        }
+        let mut tail = [0u8; 4];
+        self.read_exact(c, &file, &mut tail, whole as u64)?;
+        self.check_sum(c, crc, &tail)
+    }
+
     /// Decode the whole chunk `c` into `out` (`cl` elements). `Ok(false)`: `T` is not a plain
     /// element type (bool): use `zarrs`.
     pub(crate) fn read<T: PlainElem>(&self, c: u64, out: &mut [T]) -> Result<bool> {
@@ -284,6 +330,10 @@ impl Direct {
         let whole = cl
             .checked_mul(size)
             .ok_or_else(|| self.bad(c, "chunk too large"))?;
+        if self.how == Plain::Raw {
+            self.read_raw_part(c, whole, lo * size, dst)?;
+            return Ok(true);
+        }
         with_scratch(&CHUNK, whole, |chunk| {
             self.read_bytes(c, chunk)?;
             dst.copy_from_slice(&chunk[lo * size..lo * size + dst.len()]);

@@ -240,3 +240,62 @@ fn a_removed_store_is_an_error_not_another_store() {
     assert_eq!(e.code(), Code::Store, "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Part of an uncompressed chunk (a read that starts or ends inside one, as every full load
+/// does in a buffer's padded last chunk) reads only that part into the output, yet the
+/// checksum still covers the whole chunk: damage before, inside or after the part, and a
+/// truncated file, are StoreErrors.
+#[test]
+fn part_of_a_raw_chunk_is_checked_whole() {
+    let dir = tmp("rawpart");
+    let vals: Vec<f64> = (0..50_000).map(|i| i as f64 * 0.5 - 7.0).collect();
+    let a = Array::from_item(&vals.clone().into(), None).unwrap();
+    // 160 KB chunks (more than one 64 KiB piece around a part), the last one 1/4 used
+    save(&a, &dir, 20_000, Codec::None);
+    let r = StoreReader::open_with_cache(&dir, 0).unwrap();
+    assert!(r.direct_buffers() >= 1, "the direct path is in use");
+    for (lo, hi) in [
+        (0, 5),
+        (100, 19_990),
+        (19_000, 21_000),
+        (25_000, 26_000),
+        (45_000, 50_000),
+        (40_000, 40_001),
+        (0, 50_000),
+    ] {
+        let got = r.read_rows(lo, hi).unwrap();
+        assert_eq!(
+            got.to_item(),
+            a.slice(lo, hi - lo).to_item(),
+            "[{lo}, {hi})"
+        );
+    }
+    let f = dir.join("node0-data").join("c").join("1");
+    let good = std::fs::read(&f).unwrap();
+    assert_eq!(good.len(), 20_000 * 8 + 4);
+    // rows [25_000, 26_000) are bytes [40_000, 48_000) of chunk 1
+    for at in [10, 39_999, 44_000, 48_000, 100_000, good.len() - 1] {
+        let mut flipped = good.clone();
+        flipped[at] ^= 0x08;
+        std::fs::write(&f, &flipped).unwrap();
+        let e = StoreReader::open_with_cache(&dir, 0)
+            .unwrap()
+            .read_rows(25_000, 26_000)
+            .unwrap_err();
+        assert_eq!(e.code(), Code::Store, "byte {at}: {e}");
+        assert!(e.to_string().contains("checksum"), "byte {at}: {e}");
+    }
+    std::fs::write(&f, &good[..good.len() - 8]).unwrap();
+    let e = StoreReader::open_with_cache(&dir, 0)
+        .unwrap()
+        .read_rows(25_000, 26_000)
+        .unwrap_err();
+    assert_eq!(e.code(), Code::Store, "{e}");
+    std::fs::write(&f, &good).unwrap();
+    let back = StoreReader::open_with_cache(&dir, 0).unwrap();
+    assert_eq!(
+        back.read_rows(25_000, 26_000).unwrap().to_item(),
+        a.slice(25_000, 1_000).to_item()
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
