@@ -9,7 +9,8 @@ residues × xyz, float64) stored with grumpy, batch 32, 2 cores.
 3. One epoch of normalize + ``gr.neighbors(k=16, dim=1)`` + mean-pool from the store:
    proteins/s, vs NumPy + pykdtree in RAM (and scipy cKDTree).
 
-Prints a table, chart-ready JSON, and ratios. Medians of repeats (the machine is noisy).
+Prints a table, chart-ready JSON, and ratios. Medians of repeats, the cases of each part taking
+turns round by round (the machine is noisy: drift then falls on every case alike).
 
     ./scripts/dev-build --release && PYTHONPATH=python python benches/python/bench_compile.py
 """
@@ -46,13 +47,28 @@ def graph_and_pool(batch):
 
 
 def median_time(fn, repeat=7):
-    fn()  # warm up (page cache, thread pools)
-    samples = []
-    for _ in range(repeat):
-        t = time.perf_counter()
+    return interleaved({"": fn}, repeat)[""]
+
+
+def interleaved(cases, repeat=7, min_time=0.0):
+    """Median seconds per call of every case, the cases taking turns round by round, so that
+    the host's drift (this machine swings by 2x between minutes) falls on all of them alike
+    and their ratios are fair. One sample calls ``fn`` until ``min_time`` has passed (at least
+    once); every case runs once first to warm up (page cache, thread pools)."""
+    for fn in cases.values():
         fn()
-        samples.append(time.perf_counter() - t)
-    return statistics.median(samples)
+    samples = {name: [] for name in cases}
+    for _ in range(repeat):
+        for name, fn in cases.items():
+            n, t = 0, time.perf_counter()
+            while True:
+                fn()
+                n += 1
+                el = time.perf_counter() - t
+                if el >= min_time:
+                    break
+            samples[name].append(el / n)
+    return {name: statistics.median(v) for name, v in samples.items()}
 
 
 def eager_loop(st, fn):
@@ -89,8 +105,7 @@ def bench_pool(path, rows):
         ),
         "read only (for b in st)": eager_loop(st, lambda b: None),
     }
-    for name, fn in cases.items():
-        secs = median_time(fn)
+    for name, secs in interleaved(cases, repeat=15).items():
         rows.append(
             {
                 "bench": "normalize_and_pool epoch",
@@ -109,39 +124,27 @@ def bench_fused_memory(x, coords, offsets, rows):
 
     nbytes = coords.nbytes
     plan = fused.plan
-    secs = median_time(lambda: plan.run(x), repeat=15)
-    rows.append(
-        {
-            "bench": "fused x*2+1 -> mean(dim=1), in memory",
-            "case": "grumpy plan",
-            "seconds": secs,
-            "GB_per_s": nbytes / secs / 1e9,
-        }
-    )
-    secs_e = median_time(lambda: (x * 2.0 + 1.0).mean(dim=1), repeat=15)
-    rows.append(
-        {
-            "bench": "fused x*2+1 -> mean(dim=1), in memory",
-            "case": "grumpy eager",
-            "seconds": secs_e,
-            "GB_per_s": nbytes / secs_e / 1e9,
-        }
-    )
     counts = np.diff(offsets)[:, None]
 
     def numpy_ref():
         y = coords * 2.0 + 1.0
         return np.add.reduceat(y, offsets[:-1], axis=0) / counts
 
-    secs_n = median_time(numpy_ref, repeat=15)
-    rows.append(
-        {
-            "bench": "fused x*2+1 -> mean(dim=1), in memory",
-            "case": "numpy reduceat",
-            "seconds": secs_n,
-            "GB_per_s": nbytes / secs_n / 1e9,
-        }
-    )
+    cases = {
+        "grumpy plan": lambda: plan.run(x),
+        "grumpy eager": lambda: (x * 2.0 + 1.0).mean(dim=1),
+        "numpy reduceat": numpy_ref,
+    }
+    # each sample is >= 20 ms of back-to-back calls (one call is well under a millisecond)
+    for name, secs in interleaved(cases, repeat=15, min_time=0.02).items():
+        rows.append(
+            {
+                "bench": "fused x*2+1 -> mean(dim=1), in memory",
+                "case": name,
+                "seconds": secs,
+                "GB_per_s": nbytes / secs / 1e9,
+            }
+        )
     got = np.asarray(plan.run(x).to_list())
     assert np.allclose(got, numpy_ref())
 
@@ -177,8 +180,7 @@ def bench_graph(path, coords, offsets, rows):
             p.mean(axis=0)
 
     cases["numpy + scipy cKDTree (RAM)"] = scipy_ref
-    for name, fn in cases.items():
-        secs = median_time(fn, repeat=5)
+    for name, secs in interleaved(cases, repeat=5).items():
         rows.append(
             {
                 "bench": "normalize + neighbors(k=16) + mean-pool epoch",
