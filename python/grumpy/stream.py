@@ -39,13 +39,20 @@ _SCHEDULERS = ("auto", "python", "rust")
 #: set it to 0 to exercise the pool on tiny batches.
 THREAD_MIN_SECONDS = 1e-3
 
-#: Default ``prefetch`` of the Rust scheduler: at least this many batches in flight. Its
-#: threads stop when the window is full and are woken once it has drained to half; each such
-#: sleep costs a context switch (tens of µs on a virtual machine), so a window of 4 made a
-#: compiled pool epoch spend its time waking threads. With 32, the benchmark's epoch took 16%
-#: less time (10 of 10 alternating runs). A plan's results are usually small (reductions);
-#: pass ``prefetch`` to bound memory more tightly when they are whole batches.
-RUST_WINDOW = 32
+#: Default ``prefetch`` of the Rust scheduler: at least this many batches in flight, as long
+#: as their results weigh less than :data:`RUST_WINDOW_BYTES`. Its threads stop when the
+#: window is full and are woken once it has drained to half; each such sleep costs a context
+#: switch (tens of µs on a virtual machine) and leaves the threads idle meanwhile, so a window
+#: of 4 made a compiled pool epoch spend its time waking threads. With 32 the benchmark's epoch
+#: took 16% less time than with 4, and with a window as long as the epoch (128 batches) 7-15%
+#: less again (interleaved runs): small results (reductions) now run the epoch ahead, bounded
+#: by bytes rather than by count.
+RUST_WINDOW = 256
+
+#: Default bound of the Rust scheduler on the bytes of the results waiting to be taken (what
+#: they reach, buffers shared with the chunk cache included): whole transformed batches stay
+#: a few, however long the window. An explicit ``prefetch`` bounds by count only.
+RUST_WINDOW_BYTES = 64 << 20
 
 
 def _dist_defaults(world_size, rank):
@@ -203,8 +210,9 @@ class StreamApply:
     (warns once and uses the Python scheduler otherwise); ``"python"`` runs batches on a
     thread pool of ``cpu`` threads once they take 1 ms or more on average
     (:data:`THREAD_MIN_SECONDS`; quicker ones run on the calling thread, where they are faster
-    than handed to threads). At most ``prefetch`` batches are in flight (default ``2 * cpu``, and
-    at least :data:`RUST_WINDOW` for the Rust scheduler).
+    than handed to threads). At most ``prefetch`` batches are in flight (default ``2 * cpu``; for
+    the Rust scheduler at least :data:`RUST_WINDOW`, while their results weigh less than
+    :data:`RUST_WINDOW_BYTES`).
 
     A batch the fused plan does not apply to runs function by function: each compiled
     function tries its own plan, and one that does not apply runs its Python body with a
@@ -225,7 +233,7 @@ class StreamApply:
         See above.
     prefetch : int, optional
         Batches in flight (default ``2 * cpu``; for the Rust scheduler at least
-        :data:`RUST_WINDOW`).
+        :data:`RUST_WINDOW` while their results weigh less than :data:`RUST_WINDOW_BYTES`).
     progress : bool or None, default None
         A progress bar over the epoch (:func:`grumpy.progress.bar`: None shows one with tqdm
         once the epoch has run 2 s, True at once, False never).
@@ -278,6 +286,7 @@ class StreamApply:
             )
         self.window = 2 * self.cpu if prefetch is None else _positive_int("prefetch", prefetch)
         self.rust_window = max(self.window, RUST_WINDOW) if prefetch is None else self.window
+        self.rust_bytes = RUST_WINDOW_BYTES if prefetch is None else None
         check_progress(progress)
         self.progress = progress
         self.stream, self.fns, self.compile, self.scheduler = stream, fl, compile, scheduler
@@ -365,7 +374,8 @@ class StreamApply:
         return self._iter_python(self._run_plan if self.plan is not None else self._run_steps)
 
     def _iter_rust(self):
-        for ok, value in self.stream._run_plan(self.plan, self.cpu, self.rust_window):
+        run = self.stream._run_plan(self.plan, self.cpu, self.rust_window, self.rust_bytes)
+        for ok, value in run:
             yield value if ok else self._per_function(value)
 
     def _iter_python(self, run):

@@ -257,16 +257,68 @@ def test_rust_scheduler_stops_cleanly_on_break():
 
 
 def test_rust_scheduler_window_defaults():
-    # the Rust scheduler keeps at least RUST_WINDOW batches in flight unless told otherwise
-    from grumpy.stream import RUST_WINDOW
+    # the Rust scheduler keeps at least RUST_WINDOW batches in flight, bounded by the bytes of
+    # their results, unless told otherwise (then by count only)
+    from grumpy.stream import RUST_WINDOW, RUST_WINDOW_BYTES
 
     st_ = gr.stream(gr.array([[float(i)] for i in range(100)]), batch_size=1)
     app = st_.apply(stage_a, cpu=2, scheduler="rust")
     assert (app.window, app.rust_window) == (4, max(4, RUST_WINDOW))
-    assert st_.apply(stage_a, cpu=40, scheduler="rust").rust_window == max(80, RUST_WINDOW)
+    assert app.rust_bytes == RUST_WINDOW_BYTES
+    assert st_.apply(stage_a, cpu=400, scheduler="rust").rust_window == max(800, RUST_WINDOW)
     app = st_.apply(stage_a, cpu=2, scheduler="rust", prefetch=3)
-    assert (app.window, app.rust_window) == (3, 3)
+    assert (app.window, app.rust_window, app.rust_bytes) == (3, 3, None)
     assert len(list(app)) == 100
+
+
+BYTE_BUDGET = """
+import importlib, os, sys, time
+import numpy as np
+import grumpy as gr
+
+
+def rss_mb():
+    with open(f"/proc/{os.getpid()}/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+# (the module: `grumpy.stream` as an attribute is the function gr.stream)
+importlib.import_module("grumpy.stream").RUST_WINDOW_BYTES = int(sys.argv[1]) << 20
+rows, width = 200, 50_000  # 400 KB per row: 80 MB in, 80 MB of results if all ran ahead
+x = gr.from_offsets(np.ones(rows * width), np.arange(0, rows * width + 1, width))
+
+
+def double(batch):
+    return batch * 2.0
+
+
+app = gr.stream(x, batch_size=1).apply(double, compile=True, scheduler="rust", cpu=2)
+assert app.plan is not None  # the Rust scheduler runs it
+it = iter(app)
+before = rss_mb()
+next(it)
+time.sleep(0.5)  # the workers run ahead as far as they may
+print(rss_mb() - before, sum(1 for _ in it) + 1)
+"""
+
+
+def test_rust_scheduler_bounds_waiting_results_by_bytes(tmp_path):
+    # the default window (256 batches) would let every 400 KB result of this epoch wait, 80 MB;
+    # the byte budget holds them to a few MB (4 MB here), the epoch still complete. A script
+    # file, not -c: the compiler reads the function's source.
+    from helpers import run_python
+
+    script = tmp_path / "budget.py"
+    script.write_text(BYTE_BUDGET)
+
+    def growth(budget_mb):
+        out = run_python(script, str(budget_mb), timeout=300).stdout.split()
+        assert int(out[1]) == 200
+        return float(out[0])
+
+    small, large = growth(4), growth(1024)
+    assert small < 25, small
+    assert large > 50, large
 
 
 def test_errors_arrive_at_their_batch():

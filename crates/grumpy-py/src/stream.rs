@@ -426,17 +426,20 @@ impl PyStream {
 
     /// Run a compiled plan over every batch with the Rust scheduler: `cpu` threads each read
     /// a batch and run the plan on it (no hand-off between a reader and a worker), at most
-    /// `window` batches in flight, results in batch order, the GIL released throughout (used
-    /// by `StreamApply`).
+    /// `window` batches in flight and, with `max_bytes`, results of at most about that many
+    /// bytes waiting; results in batch order, the GIL released throughout (used by
+    /// `StreamApply`).
+    #[pyo3(signature = (plan, cpu, window, max_bytes=None))]
     fn _run_plan(
         &self,
         plan: PyRef<'_, crate::plan::PyPlan>,
         cpu: usize,
         window: usize,
+        max_bytes: Option<usize>,
     ) -> PyResult<PyPlanIter> {
         let plan = Arc::new(plan.inner.clone());
         Ok(PyPlanIter {
-            inner: read_and_run(self.inner.clone(), plan, cpu, window),
+            inner: read_and_run(self.inner.clone(), plan, cpu, window, max_bytes),
         })
     }
 
@@ -506,15 +509,32 @@ fn read_and_run(
     plan: Arc<Plan>,
     cpu: usize,
     window: usize,
+    max_bytes: Option<usize>,
 ) -> Prefetcher<Outcome> {
     let n = st.len();
-    Prefetcher::new(n, cpu, window, move |i| {
+    let job = move |i| {
         let (v, frames) = match st.get(i)? {
             Data::Array(a) => (Value::Array(a), Vec::new()),
             Data::Frame(f) => (Value::Frame(FrameRef { root: 0, level: 0 }), vec![f]),
         };
         plan.run_outcome(v, frames)
-    })
+    };
+    match max_bytes {
+        Some(b) => Prefetcher::with_byte_budget(n, cpu, window, b, outcome_bytes, job),
+        None => Prefetcher::new(n, cpu, window, job),
+    }
+}
+
+/// Bytes a plan result reaches (its array, or the columns of its frame table): what a
+/// waiting result holds on to, counting buffers it shares with the store's chunk cache.
+fn outcome_bytes(o: &Outcome) -> usize {
+    let (Outcome::Done(v, frames) | Outcome::Fallback(v, frames, _)) = o;
+    let own = match v {
+        Value::Array(a) => a.layout.nbytes(),
+        _ => 0,
+    };
+    let columns = frames.iter().flat_map(|f| f.columns());
+    own + columns.map(|c| c.array.layout.nbytes()).sum::<usize>()
 }
 
 /// A plan result as Python: a frame value is a `DataFrame` over the (updated) frame table

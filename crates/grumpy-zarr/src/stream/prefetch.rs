@@ -4,8 +4,9 @@
 //! ```text
 //!   consumer ◄── next ── [ 5 ][ 6 ✓][ 7 ✓][ 8 … ]  ◄── workers claim 9, 10 … once the window frees
 //! ```
-//! A job is claimed only while fewer than `prefetch` results are claimed but not yet taken, so
-//! memory stays bounded. Each job's error (or panic) is returned as that job's `Err`, never a
+//! A job is claimed only while fewer than `prefetch` results are claimed but not yet taken
+//! and, for a prefetcher made with [`Prefetcher::with_byte_budget`], while the results
+//! waiting to be taken weigh less than its budget, so memory stays bounded. Each job's error (or panic) is returned as that job's `Err`, never a
 //! hang. Dropping the prefetcher stops the workers (each finishes at most its current job) and
 //! waits for them. The workers run on lingering threads ([`super::workers`]): a thread whose
 //! prefetcher is done serves the next one for a moment instead of exiting, so an epoch does
@@ -35,7 +36,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 struct State<T> {
     next_claim: usize,
     next_take: usize,
-    ready: BTreeMap<usize, Result<T>>,
+    /// Results waiting to be taken, with their weight in bytes.
+    ready: BTreeMap<usize, (Result<T>, usize)>,
+    /// Bytes of the results in `ready` (0 without a budget).
+    ready_bytes: usize,
     stopped: bool,
     /// Whether the consumer sleeps waiting for `next_take` (wake it only for that result).
     consumer_waits: bool,
@@ -54,6 +58,13 @@ struct Shared<T> {
     room_cv: Condvar,
     n: usize,
     window: usize,
+    budget: Option<Budget<T>>,
+}
+
+/// A bound on the bytes of the results waiting to be taken.
+struct Budget<T> {
+    max_bytes: usize,
+    weigh: Box<dyn Fn(&T) -> usize + Send + Sync>,
 }
 
 impl<T> Shared<T> {
@@ -61,6 +72,25 @@ impl<T> Shared<T> {
         // A poisoned lock only means a worker panicked while holding it; the state is still
         // consistent (every mutation is a single assignment or map insert).
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether another job may be claimed: the window and the byte budget have room.
+    fn room(&self, st: &State<T>) -> bool {
+        st.next_claim - st.next_take < self.window
+            && self
+                .budget
+                .as_ref()
+                .is_none_or(|b| st.ready_bytes < b.max_bytes)
+    }
+
+    /// File result `i` as ready, weighed against the budget.
+    fn file(&self, st: &mut State<T>, i: usize, r: Result<T>) {
+        let w = match (&self.budget, &r) {
+            (Some(b), Ok(v)) => (b.weigh)(v),
+            _ => 0,
+        };
+        st.ready_bytes += w;
+        st.ready.insert(i, (r, w));
     }
 }
 
@@ -104,11 +134,51 @@ impl<T: Send + 'static> Prefetcher<T> {
         window: usize,
         f: impl Fn(usize) -> Result<T> + Send + Sync + 'static,
     ) -> Self {
+        Self::start(n, workers, window, None, f)
+    }
+
+    /// Like [`Prefetcher::new`], but workers also stop claiming jobs while the results waiting
+    /// to be taken weigh `max_bytes` or more (`weigh` gives a result's bytes; errors weigh
+    /// nothing). Small results can then run far ahead in a long window while large ones stay
+    /// few. At most one result per thread is computed beyond the budget.
+    ///
+    /// ```
+    /// use grumpy_zarr::stream::Prefetcher;
+    /// // a window of 100, but at most about 3 vectors of 1,000 bytes waiting
+    /// let p = Prefetcher::with_byte_budget(20, 2, 100, 3_000, |v: &Vec<u8>| v.len(), |i| {
+    ///     Ok(vec![i as u8; 1_000])
+    /// });
+    /// let firsts: Vec<u8> = p.map(|r| r.unwrap()[0]).collect();
+    /// assert_eq!(firsts, (0..20).collect::<Vec<u8>>());
+    /// ```
+    pub fn with_byte_budget(
+        n: usize,
+        workers: usize,
+        window: usize,
+        max_bytes: usize,
+        weigh: impl Fn(&T) -> usize + Send + Sync + 'static,
+        f: impl Fn(usize) -> Result<T> + Send + Sync + 'static,
+    ) -> Self {
+        let budget = Budget {
+            max_bytes,
+            weigh: Box::new(weigh),
+        };
+        Self::start(n, workers, window, Some(budget), f)
+    }
+
+    fn start(
+        n: usize,
+        workers: usize,
+        window: usize,
+        budget: Option<Budget<T>>,
+        f: impl Fn(usize) -> Result<T> + Send + Sync + 'static,
+    ) -> Self {
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 next_claim: 0,
                 next_take: 0,
                 ready: BTreeMap::new(),
+                ready_bytes: 0,
                 stopped: false,
                 consumer_waits: false,
                 workers_waiting: 0,
@@ -117,6 +187,7 @@ impl<T: Send + 'static> Prefetcher<T> {
             room_cv: Condvar::new(),
             n,
             window: window.max(1),
+            budget,
         });
         let job: Arc<Job<T>> = Arc::new(f);
         let nthreads = workers.max(1).min(n.max(1));
@@ -139,11 +210,19 @@ impl<T: Send + 'static> Prefetcher<T> {
         self.shared.n - self.shared.lock().next_take
     }
 
-    /// Count the result in order as taken; wake the workers waiting for room once the window
-    /// has drained to half (all of them: there is room for each).
-    fn taken(&self, mut st: MutexGuard<'_, State<T>>) {
+    /// Count the result in order as taken (`weight`: its bytes); wake the workers waiting for
+    /// room once the window, and the budget, have drained to half (all of them: there is room
+    /// for each).
+    fn taken(&self, mut st: MutexGuard<'_, State<T>>, weight: usize) {
         st.next_take += 1;
-        let wake = st.workers_waiting > 0 && st.next_claim - st.next_take <= self.shared.window / 2;
+        st.ready_bytes -= weight;
+        let sh = &self.shared;
+        let wake = st.workers_waiting > 0
+            && st.next_claim - st.next_take <= sh.window / 2
+            && sh
+                .budget
+                .as_ref()
+                .is_none_or(|b| st.ready_bytes <= b.max_bytes / 2);
         drop(st);
         if wake {
             self.shared.room_cv.notify_all();
@@ -164,7 +243,7 @@ fn worker<T: Send>(shared: &Shared<T>, f: &Job<T>) {
                 if st.stopped || st.next_claim >= shared.n {
                     return;
                 }
-                if st.next_claim - st.next_take < shared.window {
+                if shared.room(&st) {
                     break;
                 }
                 st.workers_waiting += 1;
@@ -179,7 +258,7 @@ fn worker<T: Send>(shared: &Shared<T>, f: &Job<T>) {
         if st.stopped {
             return;
         }
-        st.ready.insert(i, r);
+        shared.file(&mut st, i, r);
         let wake = st.consumer_waits && i == st.next_take;
         drop(st);
         if wake {
@@ -198,11 +277,11 @@ impl<T: Send + 'static> Iterator for Prefetcher<T> {
         }
         loop {
             let k = st.next_take;
-            if let Some(r) = st.ready.remove(&k) {
-                self.taken(st);
+            if let Some((r, w)) = st.ready.remove(&k) {
+                self.taken(st, w);
                 return Some(r);
             }
-            if st.next_claim < self.shared.n && st.next_claim - k < self.shared.window {
+            if st.next_claim < self.shared.n && self.shared.room(&st) {
                 // Help rather than sleep: run the next unclaimed job here.
                 let j = st.next_claim;
                 st.next_claim += 1;
@@ -210,10 +289,10 @@ impl<T: Send + 'static> Iterator for Prefetcher<T> {
                 let r = run_job(&*self.job, j);
                 st = self.shared.lock();
                 if j == k {
-                    self.taken(st);
+                    self.taken(st, 0);
                     return Some(r);
                 }
-                st.ready.insert(j, r);
+                self.shared.file(&mut st, j, r);
                 continue;
             }
             if self.threads.iter().all(|t| t.is_finished()) && !st.ready.contains_key(&k) {
@@ -249,6 +328,7 @@ impl<T: Send + 'static> Drop for Prefetcher<T> {
             let mut st = self.shared.lock();
             st.stopped = true;
             st.ready.clear();
+            st.ready_bytes = 0;
         }
         self.shared.room_cv.notify_all();
         self.shared.ready_cv.notify_all();
@@ -287,6 +367,43 @@ mod tests {
         assert_eq!(p.next().unwrap().unwrap(), 0);
         std::thread::sleep(Duration::from_millis(50));
         assert!(started.load(Ordering::SeqCst) <= 5);
+    }
+
+    /// With a byte budget, workers stop once the waiting results weigh the budget (however
+    /// long the window), resume once it has drained to half, and every result still arrives
+    /// once, in order; without one, the same window lets them run far ahead.
+    #[test]
+    fn byte_budget_bounds_waiting_results() {
+        let job = |s: Arc<AtomicUsize>| {
+            move |i: usize| {
+                s.fetch_add(1, Ordering::SeqCst);
+                Ok(vec![i as u8; 1_000])
+            }
+        };
+        let started = Arc::new(AtomicUsize::new(0));
+        let weigh = |v: &Vec<u8>| v.len();
+        let mut p =
+            Prefetcher::with_byte_budget(100, 2, 100, 3_000, weigh, job(Arc::clone(&started)));
+        std::thread::sleep(Duration::from_millis(50));
+        // three results fill the budget; each worker may have claimed one more before that
+        let n = started.load(Ordering::SeqCst);
+        assert!((3..=5).contains(&n), "{n} started");
+        assert_eq!(p.next().unwrap().unwrap()[0], 0);
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(
+            started.load(Ordering::SeqCst),
+            n,
+            "woken before half drained"
+        );
+        let rest: Vec<u8> = p.map(|r| r.unwrap()[0]).collect();
+        assert_eq!(rest, (1..100).collect::<Vec<u8>>());
+        assert_eq!(started.load(Ordering::SeqCst), 100);
+
+        let unbounded = Arc::new(AtomicUsize::new(0));
+        let p = Prefetcher::new(100, 2, 100, job(Arc::clone(&unbounded)));
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(unbounded.load(Ordering::SeqCst) > 50);
+        drop(p);
     }
 
     #[test]
