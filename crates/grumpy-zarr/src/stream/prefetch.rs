@@ -6,11 +6,11 @@
 //! ```
 //! A job is claimed only while fewer than `prefetch` results are claimed but not yet taken
 //! and, for a prefetcher made with [`Prefetcher::with_byte_budget`], while the results
-//! waiting to be taken weigh less than its budget, so memory stays bounded. Each job's error (or panic) is returned as that job's `Err`, never a
-//! hang. Dropping the prefetcher stops the workers (each finishes at most its current job) and
-//! waits for them. The workers run on lingering threads ([`super::workers`]): a thread whose
-//! prefetcher is done serves the next one for a moment instead of exiting, so an epoch does
-//! not start with thread creation.
+//! waiting to be taken weigh less than its budget, so memory stays bounded. Each job's error
+//! (or panic) is returned as that job's `Err`, never a hang. Dropping the prefetcher stops
+//! the workers (each finishes at most its current job) and waits for them. The workers run on
+//! lingering threads ([`super::workers`]): a thread whose prefetcher is done serves the next
+//! one for a moment instead of exiting, so an epoch does not start with thread creation.
 //!
 //! Hand-offs between threads are the cost to keep down: waking a sleeping thread is a system
 //! call, and on a virtual machine an interrupt to another CPU, several microseconds each — as
@@ -83,12 +83,17 @@ impl<T> Shared<T> {
                 .is_none_or(|b| st.ready_bytes < b.max_bytes)
     }
 
-    /// File result `i` as ready, weighed against the budget.
-    fn file(&self, st: &mut State<T>, i: usize, r: Result<T>) {
-        let w = match (&self.budget, &r) {
+    /// The bytes result `r` counts against the budget (0 without one, or for an error);
+    /// weighed before the lock is taken.
+    fn weight(&self, r: &Result<T>) -> usize {
+        match (&self.budget, r) {
             (Some(b), Ok(v)) => (b.weigh)(v),
             _ => 0,
-        };
+        }
+    }
+
+    /// File result `i` (of weight `w`) as ready.
+    fn file(&self, st: &mut State<T>, i: usize, r: Result<T>, w: usize) {
         st.ready_bytes += w;
         st.ready.insert(i, (r, w));
     }
@@ -254,11 +259,12 @@ fn worker<T: Send>(shared: &Shared<T>, f: &Job<T>) {
             st.next_claim - 1
         };
         let r = run_job(f, i);
+        let w = shared.weight(&r);
         let mut st = shared.lock();
         if st.stopped {
             return;
         }
-        shared.file(&mut st, i, r);
+        shared.file(&mut st, i, r, w);
         let wake = st.consumer_waits && i == st.next_take;
         drop(st);
         if wake {
@@ -287,12 +293,13 @@ impl<T: Send + 'static> Iterator for Prefetcher<T> {
                 st.next_claim += 1;
                 drop(st);
                 let r = run_job(&*self.job, j);
+                let w = if j == k { 0 } else { self.shared.weight(&r) };
                 st = self.shared.lock();
                 if j == k {
                     self.taken(st, 0);
                     return Some(r);
                 }
-                self.shared.file(&mut st, j, r);
+                self.shared.file(&mut st, j, r, w);
                 continue;
             }
             if self.threads.iter().all(|t| t.is_finished()) && !st.ready.contains_key(&k) {
