@@ -40,18 +40,20 @@ def timeit(fn: Callable[[], object], repeat: int = 7, min_time: float = 0.05) ->
     if QUICK:
         repeat = min(repeat, 3)
     fn()
-    samples = []
-    for _ in range(repeat):
-        n = 0
-        t0 = time.perf_counter()
-        while True:
-            fn()
-            n += 1
-            el = time.perf_counter() - t0
-            if el >= min_time:
-                break
-        samples.append(el / n)
-    return statistics.median(samples)
+    return statistics.median(per_call(fn, min_time) for _ in range(repeat))
+
+
+def per_call(fn: Callable[[], object], min_time: float) -> float:
+    """Seconds per call of ``fn``, called back to back until ``min_time`` has passed (at least
+    once): one sample."""
+    n = 0
+    t0 = time.perf_counter()
+    while True:
+        fn()
+        n += 1
+        el = time.perf_counter() - t0
+        if el >= min_time:
+            return el / n
 
 
 def report(name: str, rows: list[dict], out_dir: str | None = None) -> None:

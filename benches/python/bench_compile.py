@@ -22,14 +22,13 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 import warnings
 
 import grumpy as gr
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import N_PROTEINS, protein_data
+from _common import N_PROTEINS, per_call, protein_data
 
 BATCH, CPU = 32, 2
 
@@ -60,14 +59,7 @@ def interleaved(cases, repeat=7, min_time=0.0):
     samples = {name: [] for name in cases}
     for _ in range(repeat):
         for name, fn in cases.items():
-            n, t = 0, time.perf_counter()
-            while True:
-                fn()
-                n += 1
-                el = time.perf_counter() - t
-                if el >= min_time:
-                    break
-            samples[name].append(el / n)
+            samples[name].append(per_call(fn, min_time))
     return {name: statistics.median(v) for name, v in samples.items()}
 
 
