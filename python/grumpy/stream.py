@@ -367,16 +367,18 @@ class StreamApply:
                 f"grumpy: scheduler='rust' needs a fully compiled pipeline ({why}); using the "
                 "Python scheduler",
                 CompileWarning,
-                stacklevel=2,
+                stacklevel=3,  # the caller's loop (iter(app) -> __iter__ -> _iter)
             )
         if use_rust:
             return self._iter_rust()
         return self._iter_python(self._run_plan if self.plan is not None else self._run_steps)
 
     def _iter_rust(self):
-        run = self.stream._run_plan(self.plan, self.cpu, self.rust_window, self.rust_bytes)
-        for ok, value in run:
-            yield value if ok else self._per_function(value)
+        # the Rust iterator itself, no generator around it (a batch the plan does not apply
+        # to comes back through _per_function)
+        return self.stream._run_plan(
+            self.plan, self.cpu, self.rust_window, self._per_function, self.rust_bytes
+        )
 
     def _iter_python(self, run):
         batches = iter(self.stream)

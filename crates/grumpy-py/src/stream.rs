@@ -174,12 +174,14 @@ pub(crate) struct PyStreamIter {
     inner: Prefetcher<Data>,
 }
 
-/// Results of a compiled plan over a stream, in batch order: `(True, result)`, or
-/// `(False, batch)` for a batch the plan does not apply to (`StreamApply` runs the Python
-/// bodies on it).
+/// Results of a compiled plan over a stream, in batch order; a batch the plan does not apply
+/// to goes to the `fallback` callable and its result is yielded in its place (`StreamApply`
+/// runs the Python bodies there). The iterator is what `StreamApply` hands to the loop, with
+/// no Python generator around it: each such layer costs a few percent of a quick epoch.
 #[pyclass(name = "PlanStreamIterator", module = "grumpy")]
 pub(crate) struct PyPlanIter {
     inner: Prefetcher<Outcome>,
+    fallback: Py<PyAny>,
 }
 
 #[pymethods]
@@ -187,14 +189,17 @@ impl PyPlanIter {
     fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
         slf
     }
-    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<(bool, Py<PyAny>)>> {
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         let it = &mut self.inner;
         let Some(r) = run_wait(py, || Ok(it.next()))? else {
             return Ok(None);
         };
         Ok(Some(match r.py()? {
-            Outcome::Done(v, frames) => (true, outcome_to_py(py, v, frames)?),
-            Outcome::Fallback(v, frames, _) => (false, outcome_to_py(py, v, frames)?),
+            Outcome::Done(v, frames) => outcome_to_py(py, v, frames)?,
+            Outcome::Fallback(v, frames, _) => {
+                let batch = outcome_to_py(py, v, frames)?;
+                self.fallback.call1(py, (batch,))?
+            }
         }))
     }
     fn __len__(&self) -> usize {
@@ -427,19 +432,21 @@ impl PyStream {
     /// Run a compiled plan over every batch with the Rust scheduler: `cpu` threads each read
     /// a batch and run the plan on it (no hand-off between a reader and a worker), at most
     /// `window` batches in flight and, with `max_bytes`, results of at most about that many
-    /// bytes waiting; results in batch order, the GIL released throughout (used by
-    /// `StreamApply`).
-    #[pyo3(signature = (plan, cpu, window, max_bytes=None))]
+    /// bytes waiting; results in batch order, the GIL released throughout, a batch the plan
+    /// does not apply to passed to `fallback` (used by `StreamApply`).
+    #[pyo3(signature = (plan, cpu, window, fallback, max_bytes=None))]
     fn _run_plan(
         &self,
         plan: PyRef<'_, crate::plan::PyPlan>,
         cpu: usize,
         window: usize,
+        fallback: Py<PyAny>,
         max_bytes: Option<usize>,
     ) -> PyResult<PyPlanIter> {
         let plan = Arc::new(plan.inner.clone());
         Ok(PyPlanIter {
             inner: read_and_run(self.inner.clone(), plan, cpu, window, max_bytes),
+            fallback,
         })
     }
 
