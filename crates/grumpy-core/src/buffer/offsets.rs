@@ -1,7 +1,11 @@
-//! Offsets helpers used on hot read paths: a process-wide cache of regular offsets
+//! Offsets helpers used on hot read paths: a per-thread cache of regular offsets
 //! (`0, s, 2s, ...`), so that rows of a fixed length (xyz triples, fixed-size embeddings) get
 //! their offsets as a zero-copy view instead of a fresh allocation per batch, and a
 //! vectorised check that offsets never decrease.
+//!
+//! The cache is per thread, not per process: stream readers ask for offsets on every batch
+//! from several threads at once, and a shared cache (its lock, and the reference count of the
+//! one buffer every view shares) made each request wait for the other threads' cache lines.
 //!
 //! ```
 //! use grumpy_core::buffer::{is_non_decreasing, regular_offsets};
@@ -13,18 +17,20 @@
 //! ```
 
 use super::Buf;
-use std::sync::Mutex;
+use std::cell::RefCell;
 
 /// Rows up to which [`regular_offsets`] serves views of a cached buffer (512 KiB per step).
 const CACHED_ROWS: usize = 1 << 16;
-/// Distinct steps kept in the cache (the least recently added is replaced).
+/// Distinct steps kept in each thread's cache (the least recently added is replaced).
 const CACHED_STEPS: usize = 8;
 
-static CACHE: Mutex<Vec<(i64, Buf<i64>)>> = Mutex::new(Vec::new());
+thread_local! {
+    static CACHE: RefCell<Vec<(i64, Buf<i64>)>> = const { RefCell::new(Vec::new()) };
+}
 
 /// `0, step, ..., n * step`: the offsets of `n` rows of `step` elements each, known to be
 /// regular (`regular_step()` answers without a scan). Up to 65,536 rows this is a zero-copy view
-/// of a buffer shared by the whole process; longer ones are built fresh.
+/// of a buffer the calling thread keeps; longer ones are built fresh.
 ///
 /// ```
 /// use grumpy_core::buffer::regular_offsets;
@@ -38,7 +44,11 @@ pub fn regular_offsets(n: usize, step: i64) -> Buf<i64> {
     if n >= CACHED_ROWS {
         return Buf::arithmetic(n, step);
     }
-    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    CACHE.with_borrow_mut(|cache| cached(cache, n, step))
+}
+
+/// [`regular_offsets`] for `n < CACHED_ROWS`, from (or into) this thread's cache.
+fn cached(cache: &mut Vec<(i64, Buf<i64>)>, n: usize, step: i64) -> Buf<i64> {
     if let Some((_, b)) = cache.iter().find(|(s, b)| *s == step && b.len() > n) {
         return b.slice(0, n + 1);
     }
@@ -87,17 +97,10 @@ fn non_decreasing(o: &[i64]) -> bool {
 mod tests {
     use super::*;
 
-    /// The cache is process-wide and tests run in parallel: tests that rely on what it holds
-    /// (or that evict from it) take this lock so one cannot evict another's entry mid-test.
-    static CACHE_TESTS: Mutex<()> = Mutex::new(());
-
-    fn serial() -> std::sync::MutexGuard<'static, ()> {
-        CACHE_TESTS.lock().unwrap_or_else(|e| e.into_inner())
-    }
+    // (each test runs on its own thread, so it sees only the cache entries it made)
 
     #[test]
     fn regular_offsets_match_the_definition_for_every_size_and_step() {
-        let _serial = serial();
         for step in [0i64, 1, 3, 7] {
             for n in [
                 0usize,
@@ -126,7 +129,6 @@ mod tests {
 
     #[test]
     fn cached_views_are_shared_and_copy_on_write() {
-        let _serial = serial();
         let a = regular_offsets(10, 4);
         let mut b = regular_offsets(20, 4);
         assert!(a.shares_storage(&b));
@@ -136,8 +138,18 @@ mod tests {
     }
 
     #[test]
+    fn each_thread_keeps_its_own_buffer() {
+        let here = regular_offsets(10, 6);
+        let there = std::thread::spawn(|| regular_offsets(10, 6))
+            .join()
+            .unwrap();
+        assert_eq!(here.as_slice(), there.as_slice());
+        assert!(!here.shares_storage(&there));
+        assert!(here.shares_storage(&regular_offsets(5, 6)));
+    }
+
+    #[test]
     fn many_steps_evict_without_wrong_values() {
-        let _serial = serial();
         for step in 0..(3 * CACHED_STEPS as i64) {
             assert_eq!(
                 regular_offsets(3, step).as_slice(),
