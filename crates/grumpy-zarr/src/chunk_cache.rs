@@ -19,7 +19,7 @@ use crate::error::Result;
 use bytemuck::Zeroable;
 use grumpy_core::buffer::Buf;
 use rayon::prelude::*;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 

@@ -34,8 +34,8 @@ use grumpy_core::frame::Column;
 use grumpy_core::layout::{Layout, Leaf, List, Union};
 use grumpy_core::{with_dtype, Array, Code, DType, Error, Frame};
 use rayon::prelude::*;
+use rustc_hash::FxHashMap as HashMap;
 use serde_json::Value;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -1087,7 +1087,7 @@ fn check_regular(meta: &Meta, extents: &HashMap<String, usize>) -> Result<()> {
 }
 
 fn extents(meta: &Meta) -> Result<HashMap<String, usize>> {
-    let mut out: HashMap<String, usize> = HashMap::new();
+    let mut out: HashMap<String, usize> = HashMap::default();
     let rows = |p: &Part, id: usize| meta.node_rows(p, id);
     for p in &meta.parts {
         let outer = if p.level > 0 {

@@ -29,15 +29,17 @@
 
 use super::workers::{self, Done};
 use grumpy_core::{Code, Error, Result};
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 struct State<T> {
     next_claim: usize,
     next_take: usize,
-    /// Results waiting to be taken, with their weight in bytes.
-    ready: BTreeMap<usize, (Result<T>, usize)>,
+    /// Results waiting to be taken, with their weight in bytes: entry `j` is job
+    /// `next_take + j` (every claimed job lies in the window), `None` while it runs. A ring
+    /// rather than a map: filing and taking a result allocate nothing.
+    ready: VecDeque<Option<(Result<T>, usize)>>,
     /// Bytes of the results in `ready` (0 without a budget).
     ready_bytes: usize,
     stopped: bool,
@@ -95,7 +97,11 @@ impl<T> Shared<T> {
     /// File result `i` (of weight `w`) as ready.
     fn file(&self, st: &mut State<T>, i: usize, r: Result<T>, w: usize) {
         st.ready_bytes += w;
-        st.ready.insert(i, (r, w));
+        let j = i - st.next_take;
+        if st.ready.len() <= j {
+            st.ready.resize_with(j + 1, || None);
+        }
+        st.ready[j] = Some((r, w));
     }
 }
 
@@ -182,7 +188,7 @@ impl<T: Send + 'static> Prefetcher<T> {
             state: Mutex::new(State {
                 next_claim: 0,
                 next_take: 0,
-                ready: BTreeMap::new(),
+                ready: VecDeque::with_capacity(window.clamp(1, 1024)),
                 ready_bytes: 0,
                 stopped: false,
                 consumer_waits: false,
@@ -219,6 +225,7 @@ impl<T: Send + 'static> Prefetcher<T> {
     /// room once the window, and the budget, have drained to half (all of them: there is room
     /// for each).
     fn taken(&self, mut st: MutexGuard<'_, State<T>>, weight: usize) {
+        st.ready.pop_front();
         st.next_take += 1;
         st.ready_bytes -= weight;
         let sh = &self.shared;
@@ -283,7 +290,7 @@ impl<T: Send + 'static> Iterator for Prefetcher<T> {
         }
         loop {
             let k = st.next_take;
-            if let Some((r, w)) = st.ready.remove(&k) {
+            if let Some(Some((r, w))) = st.ready.front_mut().map(Option::take) {
                 self.taken(st, w);
                 return Some(r);
             }
@@ -302,8 +309,9 @@ impl<T: Send + 'static> Iterator for Prefetcher<T> {
                 self.shared.file(&mut st, j, r, w);
                 continue;
             }
-            if self.threads.iter().all(|t| t.is_finished()) && !st.ready.contains_key(&k) {
+            if self.threads.iter().all(|t| t.is_finished()) {
                 // Cannot happen unless a worker died outside `f`; answer instead of hanging.
+                st.ready.pop_front();
                 st.next_take += 1;
                 return Some(Err(Error::new(
                     Code::Unsupported,
