@@ -26,7 +26,8 @@ pub(crate) const LINGER: Duration = Duration::from_millis(200);
 /// Idle threads kept at most (beyond that a finished thread exits at once).
 pub(crate) const MAX_IDLE: usize = 16;
 
-type Task = Box<dyn FnOnce() + Send + 'static>;
+/// Work handed to a thread.
+pub(crate) type Task = Box<dyn FnOnce() + Send + 'static>;
 
 struct Idle {
     /// The process the list belongs to (0: none yet).
@@ -89,19 +90,14 @@ impl Pool {
 
     /// Run `f` on an idle lingering thread of this pool, or on a new one.
     pub(crate) fn spawn(&'static self, f: impl FnOnce() + Send + 'static) -> Done {
-        let done = Arc::new((Mutex::new(false), Condvar::new()));
-        let guard = SetOnDrop(Arc::clone(&done));
-        let mut task: Task = Box::new(move || {
-            let _set = guard;
-            f();
-        });
+        let (done, mut task) = deferred(Box::new(f));
         loop {
             let tx = self.idle().and_then(|mut g| g.threads.pop());
             let Some((_, tx)) = tx else { break };
             // A listed thread is alive and its one-slot channel empty: it removes itself from
             // the list before exiting, and is listed again only after taking its task.
             match tx.try_send(task) {
-                Ok(()) => return Done(done),
+                Ok(()) => return done,
                 Err(e) => {
                     task = match e {
                         TrySendError::Full(t) | TrySendError::Disconnected(t) => t,
@@ -110,7 +106,7 @@ impl Pool {
             }
         }
         std::thread::spawn(move || self.serve(task));
-        Done(done)
+        done
     }
 
     /// The idle thread `id`'s next task, or `None` when it should exit: nothing came within
@@ -161,6 +157,17 @@ impl Pool {
             };
         }
     }
+}
+
+/// `f` as a task to run later, and its [`Done`] (set once the task has run or been dropped).
+pub(crate) fn deferred(f: Task) -> (Done, Task) {
+    let done = Arc::new((Mutex::new(false), Condvar::new()));
+    let guard = SetOnDrop(Arc::clone(&done));
+    let task: Task = Box::new(move || {
+        let _set = guard;
+        f();
+    });
+    (Done(done), task)
 }
 
 /// Completion of a task given to [`spawn`].
