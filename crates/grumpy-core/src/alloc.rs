@@ -2,13 +2,16 @@
 //! extension installs it): a base allocator, plus a small cache of freed blocks and
 //! `madvise(MADV_HUGEPAGE)` on large ones (as NumPy does for its data buffers).
 //!
-//! The base is the system allocator, or mimalloc with the `mimalloc` feature (the Python
-//! extension turns it on). A stream's batches and results are made on reader threads and freed
-//! on the consumer's, and glibc frees a block under the lock of the arena (thread) that made
-//! it: in a compiled stream epoch of small batches the threads waited on each other's arena
-//! locks for 14% of the CPU time. mimalloc hands a block freed by another thread back to its
-//! owner without a lock; the same epoch ran 5-25% faster with it (interleaved processes, the
-//! larger gain when the host is slow).
+//! The base is the system allocator; with the `mimalloc` feature (the Python extension turns
+//! it on) blocks under 64 KiB come from mimalloc instead. A stream's batches and results are
+//! made on reader threads and freed on the consumer's, and glibc frees a block under the lock
+//! of the arena (thread) that made it: in a compiled stream epoch of small batches the threads
+//! waited on each other's arena locks for 14% of the CPU time. mimalloc hands a block freed by
+//! another thread back to its owner without a lock; the same epoch ran 5-25% faster with it
+//! (interleaved processes, the larger gain when the host is slow). Large blocks stay with the
+//! system, which returns freed ones to the kernel at once: with every block from mimalloc,
+//! which keeps freed memory for reuse, `gr.load`'s peak memory went from 1.07 to 1.30 times
+//! the data.
 //!
 //! Ragged kernels and stream batches produce a fresh buffer of a few hundred KiB to a few
 //! hundred MiB per operation. Handed straight to the system allocator, each one costs page
@@ -39,12 +42,90 @@
 
 use std::alloc::{GlobalAlloc, Layout};
 
-/// Where blocks come from: mimalloc with the `mimalloc` feature (see the module doc), else the
-/// system allocator.
+use std::alloc::System;
+
+/// Where blocks under [`CACHE_MIN`] come from: mimalloc with the `mimalloc` feature (see the
+/// module doc), else the system allocator. Larger blocks always come from the system.
 #[cfg(feature = "mimalloc")]
-use mimalloc::MiMalloc as Base;
+use mimalloc::MiMalloc as Small;
 #[cfg(not(feature = "mimalloc"))]
-use std::alloc::System as Base;
+use std::alloc::System as Small;
+
+/// Whether a block of this (layout or real) size comes from [`Small`] rather than the system:
+/// the same answer for a block's layout and its real layout, so alloc, realloc and dealloc
+/// agree on where it lives.
+fn small(size: usize) -> bool {
+    size < CACHE_MIN
+}
+
+/// The base allocation for a real layout (see [`small`]).
+///
+/// # Safety
+/// `GlobalAlloc::alloc`'s contract.
+unsafe fn base_alloc(l: Layout) -> *mut u8 {
+    // SAFETY: forwarded contract.
+    unsafe {
+        if small(l.size()) {
+            Small.alloc(l)
+        } else {
+            System.alloc(l)
+        }
+    }
+}
+
+/// The base allocator's zeroed allocation for a real layout (see [`small`]).
+///
+/// # Safety
+/// `GlobalAlloc::alloc_zeroed`'s contract.
+unsafe fn base_alloc_zeroed(l: Layout) -> *mut u8 {
+    // SAFETY: forwarded contract.
+    unsafe {
+        if small(l.size()) {
+            Small.alloc_zeroed(l)
+        } else {
+            System.alloc_zeroed(l)
+        }
+    }
+}
+
+/// Free a base block of real layout `l` (see [`small`]).
+///
+/// # Safety
+/// `GlobalAlloc::dealloc`'s contract, for a block [`base_alloc`] made with `l`.
+unsafe fn base_dealloc(p: *mut u8, l: Layout) {
+    // SAFETY: forwarded contract.
+    unsafe {
+        if small(l.size()) {
+            Small.dealloc(p, l)
+        } else {
+            System.dealloc(p, l)
+        }
+    }
+}
+
+/// Resize a base block of real layout `old` to `new_size` bytes (see [`small`]): in place in
+/// its allocator, or moved to the other one when the size crosses [`CACHE_MIN`].
+///
+/// # Safety
+/// `GlobalAlloc::realloc`'s contract, for a block [`base_alloc`] made with `old`.
+unsafe fn base_realloc(p: *mut u8, old: Layout, new_size: usize) -> *mut u8 {
+    // SAFETY: forwarded contract; when moving, both blocks are live and distinct and the
+    // smaller size lies within both.
+    unsafe {
+        match (small(old.size()), small(new_size)) {
+            (true, true) => Small.realloc(p, old, new_size),
+            (false, false) => System.realloc(p, old, new_size),
+            _ => {
+                let q = base_alloc(Layout::from_size_align_unchecked(new_size, old.align()));
+                if !q.is_null() {
+                    std::ptr::copy_nonoverlapping(p, q, old.size().min(new_size));
+                    base_dealloc(p, old);
+                }
+                q
+            }
+        }
+    }
+}
 use std::sync::Mutex;
 
 /// Blocks at least this large are rounded to a size class and may be kept for reuse.
@@ -167,7 +248,7 @@ const HUGE_MIN: usize = 4 << 20;
 #[cfg(all(target_os = "linux", not(miri)))]
 const HUGE_PAGE: usize = 2 << 20;
 
-/// The base allocator (see the module doc) with a size-class cache for buffer-sized blocks and huge-page advice
+/// The base allocators (see the module doc) with a size-class cache for buffer-sized blocks and huge-page advice
 /// for large ones (see the module doc). Install it in a program that runs grumpy kernels over
 /// streams of batches:
 ///
@@ -201,7 +282,8 @@ fn advise(ptr: *mut u8, size: usize) {
 #[cfg(not(all(target_os = "linux", not(miri))))]
 fn advise(_ptr: *mut u8, _size: usize) {}
 
-// SAFETY: every method forwards to `Base`, with cacheable sizes rounded up to their class
+// SAFETY: every method forwards to the base allocators (`Small` below `CACHE_MIN`, the
+// system from there; see `small`), with cacheable sizes rounded up to their class
 // (the real layout, used for the block's whole life: see the module doc), and adds an advisory
 // `madvise`; a kept block is only handed out again for a layout of its class and alignment,
 // which it is large enough for.
@@ -214,14 +296,14 @@ unsafe impl GlobalAlloc for BufferAlloc {
             }
         }
         // SAFETY: forwarded contract (`real` is at least as large, same alignment).
-        let p = unsafe { Base.alloc(real) };
+        let p = unsafe { base_alloc(real) };
         advise(p, real.size());
         p
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         if !cacheable(layout.size()) {
             // SAFETY: forwarded contract.
-            let p = unsafe { Base.alloc_zeroed(layout) };
+            let p = unsafe { base_alloc_zeroed(layout) };
             advise(p, layout.size());
             return p;
         }
@@ -239,14 +321,14 @@ unsafe impl GlobalAlloc for BufferAlloc {
         let real = real(&layout);
         if cacheable(layout.size()) {
             if let Some((p, l)) = keep(ptr, &real) {
-                // SAFETY: `p` is a live `Base` block of real layout `l` (this one, or an
+                // SAFETY: `p` is a live base block of real layout `l` (this one, or an
                 // evicted one that was kept with its real layout).
-                unsafe { Base.dealloc(p, l) }
+                unsafe { base_dealloc(p, l) }
             }
             return;
         }
         // SAFETY: forwarded contract.
-        unsafe { Base.dealloc(ptr, layout) }
+        unsafe { base_dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let old = real(&layout);
@@ -266,7 +348,7 @@ unsafe impl GlobalAlloc for BufferAlloc {
                 Some(p) => p,
                 None if !cacheable(layout.size()) => {
                     // SAFETY: `new` has a non-zero size (it is cacheable).
-                    let p = unsafe { Base.alloc(new) };
+                    let p = unsafe { base_alloc(new) };
                     if p.is_null() {
                         return p;
                     }
@@ -288,7 +370,7 @@ unsafe impl GlobalAlloc for BufferAlloc {
         // SAFETY: forwarded contract, with the block's real layout and the new real size (a
         // block of a class keeps its page alignment: the system reallocates over-aligned
         // blocks by allocating with the old alignment).
-        let p = unsafe { Base.realloc(ptr, old, new.size()) };
+        let p = unsafe { base_realloc(ptr, old, new.size()) };
         advise(p, new.size());
         p
     }
