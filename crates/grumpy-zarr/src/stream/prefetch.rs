@@ -191,7 +191,7 @@ impl<T: Send + 'static> Prefetcher<T> {
         budget: Option<Budget<T>>,
         f: impl Fn(usize) -> Result<T> + Send + Sync + 'static,
     ) -> Self {
-        Self::start_on(n, workers, window, budget, f, |t| workers::spawn(t))
+        Self::start_on(n, workers, window, budget, f, workers::spawn)
     }
 
     /// [`Prefetcher::start`] with the workers' tasks given to `spawn` (tests hold them back).
