@@ -35,8 +35,8 @@ use grumpy_core::layout::{Layout, Leaf, List, Union};
 use grumpy_core::{with_dtype, Array, Code, DType, Error, Frame};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
-use std::borrow::Cow;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -387,7 +387,11 @@ impl StoreReader {
     fn buf_path(&self, part: &Part, id: usize, role: Role) -> Cow<'_, str> {
         let at = (part as *const Part as usize).wrapping_sub(self.meta.parts.as_ptr() as usize);
         let k = at / std::mem::size_of::<Part>().max(1);
-        let mine = self.meta.parts.get(k).is_some_and(|p| std::ptr::eq(p, part));
+        let mine = self
+            .meta
+            .parts
+            .get(k)
+            .is_some_and(|p| std::ptr::eq(p, part));
         match mine.then(|| self.paths.get(&(k, id, role as u8))).flatten() {
             Some(s) => Cow::Borrowed(s),
             None => Cow::Owned(part.path(id, role)),
@@ -669,8 +673,12 @@ impl StoreReader {
             Form::Union { id, scalar, list } => {
                 let tags_name = self.buf_path(part, *id, Role::Tags);
                 let tags: Vec<i8> = self.read_range(self.handle(&tags_name)?, a, b, par)?;
-                let index: Vec<i64> =
-                    self.read_range(self.handle(&self.buf_path(part, *id, Role::Index))?, a, b, par)?;
+                let index: Vec<i64> = self.read_range(
+                    self.handle(&self.buf_path(part, *id, Role::Index))?,
+                    a,
+                    b,
+                    par,
+                )?;
                 let mut lo = [i64::MAX; 2];
                 let mut hi = [-1i64; 2];
                 for (&t, &i) in tags.iter().zip(&index) {
@@ -829,7 +837,8 @@ impl StoreReader {
         par: bool,
     ) -> Result<Values> {
         if dtype == DType::String {
-            let (offsets, lo, hi) = self.read_offsets(&self.buf_path(part, id, Role::Offsets), a, b, par)?;
+            let (offsets, lo, hi) =
+                self.read_offsets(&self.buf_path(part, id, Role::Offsets), a, b, par)?;
             let name = self.buf_path(part, id, Role::Data);
             let bytes: Buf<u8> = self.read_buf(self.handle(&name)?, lo, hi, par)?;
             check_utf8(&name, lo, offsets.as_slice(), bytes.as_slice())?;
