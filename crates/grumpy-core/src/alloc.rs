@@ -7,8 +7,8 @@
 //! made on reader threads and freed on the consumer's, and glibc frees a block under the lock
 //! of the arena (thread) that made it: in a compiled stream epoch of small batches the threads
 //! waited on each other's arena locks for 14% of the CPU time. mimalloc hands a block freed by
-//! another thread back to its owner without a lock; the same epoch ran 5-25% faster with it
-//! (interleaved processes, the larger gain when the host is slow). Large blocks stay with the
+//! another thread back to its owner without a lock; the same epoch ran 4-32% faster with it
+//! (4 interleaved process pairs, the larger gains when the host was slow). Large blocks stay with the
 //! system, which returns freed ones to the kernel at once: with every block from mimalloc,
 //! which keeps freed memory for reuse, `gr.load`'s peak memory went from 1.07 to 1.30 times
 //! the data.
@@ -40,9 +40,7 @@
 //! obtained from the system with the rounded size of its class (by `alloc`, `alloc_zeroed` or
 //! `realloc`), so any block of that class can serve any layout of that class.
 
-use std::alloc::{GlobalAlloc, Layout};
-
-use std::alloc::System;
+use std::alloc::{GlobalAlloc, Layout, System};
 
 /// Where blocks under [`CACHE_MIN`] come from: mimalloc with the `mimalloc` feature (see the
 /// module doc), else the system allocator. Larger blocks always come from the system.
