@@ -152,7 +152,7 @@ impl<T: Send + 'static> Prefetcher<T> {
         window: usize,
         f: impl Fn(usize) -> Result<T> + Send + Sync + 'static,
     ) -> Self {
-        Self::start(n, workers, window, None, f)
+        Self::start(n, workers, window, None, f, workers::spawn)
     }
 
     /// Like [`Prefetcher::new`], but workers also stop claiming jobs while the results waiting
@@ -181,21 +181,12 @@ impl<T: Send + 'static> Prefetcher<T> {
             max_bytes,
             weigh: Box::new(weigh),
         };
-        Self::start(n, workers, window, Some(budget), f)
+        Self::start(n, workers, window, Some(budget), f, workers::spawn)
     }
 
+    /// Start the workers, their tasks given to `spawn` (the lingering threads of
+    /// [`workers::spawn`]; tests hold tasks back).
     fn start(
-        n: usize,
-        workers: usize,
-        window: usize,
-        budget: Option<Budget<T>>,
-        f: impl Fn(usize) -> Result<T> + Send + Sync + 'static,
-    ) -> Self {
-        Self::start_on(n, workers, window, budget, f, workers::spawn)
-    }
-
-    /// [`Prefetcher::start`] with the workers' tasks given to `spawn` (tests hold them back).
-    fn start_on(
         n: usize,
         workers: usize,
         window: usize,
@@ -507,7 +498,7 @@ mod tests {
                 Ok(i)
             };
             // the worker's thread never gets to run it: the task is held back
-            let p = Prefetcher::start_on(1, 1, 1, None, job, |task| {
+            let p = Prefetcher::start(1, 1, 1, None, job, |task| {
                 let (done, task) = workers::deferred(task);
                 h2.lock().unwrap().push(task);
                 done
