@@ -28,11 +28,13 @@ pub(crate) fn try_fused(
     dim: Option<isize>,
     a: &Array,
 ) -> Result<Option<Reduced>> {
+    // (only a union has more than one leaf to compare: no leaf list for a list chain)
     if chain.is_empty()
-        || a.layout
-            .leaves()
-            .iter()
-            .any(|l| l.values.dtype() != a.dtype())
+        || a.layout.has_union()
+            && a.layout
+                .leaves()
+                .iter()
+                .any(|l| l.values.dtype() != a.dtype())
     {
         return Ok(None);
     }

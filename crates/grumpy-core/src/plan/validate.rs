@@ -109,6 +109,13 @@ const FRAME_ARITH: &str = "whole-dataframe operations are not compiled; compile 
 /// Columns added by dot assignments while validating: (root, name, level, kind).
 type Added = Vec<(usize, String, usize, Kind)>;
 
+fn literal(a: &Arg) -> Option<&Scalar> {
+    match a {
+        Arg::Scalar(s) => Some(s),
+        Arg::Reg(_) => None,
+    }
+}
+
 fn lit_num(s: &Scalar) -> Option<Num> {
     match s {
         Scalar::Float(_) => Some(Num::Float),
@@ -124,39 +131,28 @@ fn binary_kind(
     b: &Kind,
     lits: (Option<&Scalar>, Option<&Scalar>),
 ) -> Kind {
-    let arrays: Vec<&Kind> = [a, b]
-        .into_iter()
-        .filter(|k| matches!(k, Kind::Array { .. }))
-        .collect();
-    if arrays.is_empty() {
-        return if matches!((a, b), (Kind::Scalar, Kind::Scalar)) {
-            Kind::Scalar
-        } else {
-            Kind::Either
-        };
-    }
-    let ndim = arrays
-        .iter()
-        .map(|k| match k {
-            Kind::Array { ndim, .. } => *ndim,
-            _ => None,
-        })
-        .reduce(|x, y| match (x, y) {
-            (Some(x), Some(y)) if x == y => Some(x),
-            _ => None,
-        })
-        .flatten();
-    let union = arrays
-        .iter()
-        .any(|k| matches!(k, Kind::Array { union: true, .. }));
-    let nums: Vec<Num> = [(a, lits.0), (b, lits.1)]
-        .into_iter()
-        .map(|(k, l)| match (k, l) {
-            (Kind::Array { num, .. }, _) => *num,
-            (_, Some(s)) => lit_num(s).unwrap_or(Num::Unknown),
-            _ => Num::Unknown,
-        })
-        .collect();
+    // (no vectors: this runs once per binary op of every batch a plan validates)
+    let array = |k: &Kind| match k {
+        Kind::Array { ndim, union, .. } => Some((*ndim, *union)),
+        _ => None,
+    };
+    let (ndim, union) = match (array(a), array(b)) {
+        (None, None) => {
+            return if matches!((a, b), (Kind::Scalar, Kind::Scalar)) {
+                Kind::Scalar
+            } else {
+                Kind::Either
+            };
+        }
+        (Some(x), None) | (None, Some(x)) => x,
+        (Some((nx, ux)), Some((ny, uy))) => (nx.filter(|_| nx == ny), ux || uy),
+    };
+    let num = |k: &Kind, l: Option<&Scalar>| match (k, l) {
+        (Kind::Array { num, .. }, _) => *num,
+        (_, Some(s)) => lit_num(s).unwrap_or(Num::Unknown),
+        _ => Num::Unknown,
+    };
+    let nums = [num(a, lits.0), num(b, lits.1)];
     let float_arith = matches!(
         kind,
         BinaryOp::Add
@@ -273,17 +269,14 @@ fn column_kind(
 /// The kind every register will hold, or `Unsupported` naming the first op that cannot run
 /// on this input.
 pub(crate) fn check(ir: &PlanIr, input: &Value, frames: &[Frame]) -> Result<Vec<Kind>> {
-    let mut kinds = vec![kind_of(input)];
+    let mut kinds = Vec::with_capacity(ir.ops.len() + 1);
+    kinds.push(kind_of(input));
     let mut added: Added = Vec::new();
     for (i, op) in ir.ops.iter().enumerate() {
         let reg = |r: usize| kinds.get(r).cloned().unwrap_or(Kind::Either);
         let arg = |a: &Arg| match a {
             Arg::Reg(r) => reg(*r),
             Arg::Scalar(_) => Kind::Scalar,
-        };
-        let lit = |a: &Arg| match a {
-            Arg::Scalar(s) => Some(s.clone()),
-            Arg::Reg(_) => None,
         };
         let no_frame = |ks: &[&Kind]| -> Result<()> {
             for k in ks {
@@ -305,8 +298,8 @@ pub(crate) fn check(ir: &PlanIr, input: &Value, frames: &[Frame]) -> Result<Vec<
             Op::Binary { kind, lhs, rhs } => {
                 let (a, b) = (arg(lhs), arg(rhs));
                 no_frame(&[&a, &b])?;
-                let (la, lb) = (lit(lhs), lit(rhs));
-                binary_kind(*kind, &a, &b, (la.as_ref(), lb.as_ref()))
+                let (la, lb) = (literal(lhs), literal(rhs));
+                binary_kind(*kind, &a, &b, (la, lb))
             }
             Op::Unary { kind, src } => match reg(*src) {
                 Kind::Array { num, ndim, union } => Kind::Array {
