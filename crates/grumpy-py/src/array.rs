@@ -106,8 +106,8 @@ fn deep_copy(layout: &Layout) -> Layout {
         Layout::Union(u) => Layout::Union(Union {
             tags: Buf::from_vec(u.tags.to_vec()),
             index: Buf::from_vec(u.index.to_vec()),
-            scalar: Box::new(deep_copy(&u.scalar)),
-            list: Box::new(deep_copy(&u.list)),
+            scalar: std::sync::Arc::new(deep_copy(&u.scalar)),
+            list: std::sync::Arc::new(deep_copy(&u.list)),
         }),
     }
 }

@@ -49,8 +49,8 @@ pub fn conform(layout: &Layout, form: &Form) -> Option<Layout> {
         (Form::Union { scalar, list, .. }, Layout::Union(u)) => Some(Layout::Union(Union {
             tags: u.tags.clone(),
             index: u.index.clone(),
-            scalar: Box::new(conform(&u.scalar, scalar)?),
-            list: Box::new(conform(&u.list, list)?),
+            scalar: std::sync::Arc::new(conform(&u.scalar, scalar)?),
+            list: std::sync::Arc::new(conform(&u.list, list)?),
         })),
         (Form::Union { list, scalar, .. }, Layout::List(_)) => {
             let li = conform(layout, list)?;
@@ -75,8 +75,8 @@ fn tagged(tag: i8, content: Layout, other: Layout) -> Layout {
     Layout::Union(Union {
         tags: Buf::from_vec(vec![tag; n]),
         index: Buf::from_vec((0..n as i64).collect()),
-        scalar: Box::new(scalar),
-        list: Box::new(list),
+        scalar: std::sync::Arc::new(scalar),
+        list: std::sync::Arc::new(list),
     })
 }
 
@@ -96,8 +96,8 @@ pub fn empty_of(form: &Form) -> Layout {
         Form::Union { scalar, list, .. } => Layout::Union(Union {
             tags: Buf::from_vec(Vec::new()),
             index: Buf::from_vec(Vec::new()),
-            scalar: Box::new(empty_of(scalar)),
-            list: Box::new(empty_of(list)),
+            scalar: std::sync::Arc::new(empty_of(scalar)),
+            list: std::sync::Arc::new(empty_of(list)),
         }),
     }
 }

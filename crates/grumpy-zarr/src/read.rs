@@ -713,8 +713,8 @@ impl StoreReader {
                 Ok(Layout::Union(Union {
                     tags: Buf::from_vec(tags),
                     index: Buf::from_vec(index),
-                    scalar: Box::new(sc?),
-                    list: Box::new(li?),
+                    scalar: Arc::new(sc?),
+                    list: Arc::new(li?),
                 }))
             }
         }

@@ -292,7 +292,7 @@ fn rebase(layout: &Layout, fresh: &[Option<Buf<i64>>], k: usize, level: usize) -
         (Layout::List(l), Some(o)) => Layout::List(List {
             offsets: o.clone(),
             validity: l.validity.clone(),
-            child: Box::new(rebase(&l.child_view(), fresh, k + 1, level)),
+            child: std::sync::Arc::new(rebase(&l.child_view(), fresh, k + 1, level)),
         }),
         _ => layout.clone(),
     }

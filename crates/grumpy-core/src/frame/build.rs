@@ -87,7 +87,7 @@ impl Levels<'_> {
         Ok(Layout::List(List {
             offsets: shared,
             validity: l.validity.clone(),
-            child: Box::new(child),
+            child: std::sync::Arc::new(child),
         }))
     }
 

@@ -307,8 +307,8 @@ impl<'a> Reader<'a> {
                 Ok(Layout::Union(Union {
                     tags: Buf::from_vec(tags),
                     index: Buf::from_vec(index),
-                    scalar: Box::new(scalar),
-                    list: Box::new(list),
+                    scalar: std::sync::Arc::new(scalar),
+                    list: std::sync::Arc::new(list),
                 }))
             }
             t => Err(corrupt(format!("bad node tag {t}"))),

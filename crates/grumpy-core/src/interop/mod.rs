@@ -98,7 +98,7 @@ pub fn union_of(
     Ok(Layout::Union(Union {
         tags,
         index,
-        scalar: Box::new(scalar),
-        list: Box::new(list),
+        scalar: std::sync::Arc::new(scalar),
+        list: std::sync::Arc::new(list),
     }))
 }

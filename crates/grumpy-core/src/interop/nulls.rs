@@ -97,7 +97,7 @@ pub fn take_with_nulls(layout: &Layout, idx: &[i64]) -> Result<Layout> {
             Layout::Union(Union {
                 tags: Buf::from_vec(tags),
                 index: Buf::from_vec(index),
-                scalar: Box::new(scalar),
+                scalar: std::sync::Arc::new(scalar),
                 list: u.list.clone(),
             })
         }

@@ -212,8 +212,8 @@ fn unions(ua: &Union, ub: &Union, depth: usize) -> Result<(Layout, Layout)> {
         Layout::Union(Union {
             tags: ua.tags.clone(),
             index: ua.index.clone(),
-            scalar: Box::new(s),
-            list: Box::new(l),
+            scalar: std::sync::Arc::new(s),
+            list: std::sync::Arc::new(l),
         })
     };
     Ok((mk(sa, la), mk(sb, lb)))
@@ -254,8 +254,8 @@ fn mixed_unions(ua: &Union, ub: &Union, depth: usize) -> Result<(Layout, Layout)
         Layout::Union(Union {
             tags: tags.clone(),
             index: index.clone(),
-            scalar: Box::new(s),
-            list: Box::new(l),
+            scalar: std::sync::Arc::new(s),
+            list: std::sync::Arc::new(l),
         })
     };
     Ok((mk(sa, la), mk(sb, lb)))
@@ -286,8 +286,8 @@ fn union_leaf(u: &Union, leaf: &Layout, depth: usize, u_left: bool) -> Result<(L
         Layout::Union(Union {
             tags: c.tags.clone(),
             index: c.index.clone(),
-            scalar: Box::new(s),
-            list: Box::new(l),
+            scalar: std::sync::Arc::new(s),
+            list: std::sync::Arc::new(l),
         })
     };
     let (ou, ox) = (mk(us, ul), mk(xs, xl));
@@ -341,8 +341,8 @@ pub fn zip_leaves(ls: &[&Layout], f: &mut impl FnMut(&[&Leaf]) -> Result<Leaf>) 
             Ok(Layout::Union(Union {
                 tags: u0.tags.clone(),
                 index: u0.index.clone(),
-                scalar: Box::new(zip_leaves(&scalars, f)?),
-                list: Box::new(zip_leaves(&lists, f)?),
+                scalar: std::sync::Arc::new(zip_leaves(&scalars, f)?),
+                list: std::sync::Arc::new(zip_leaves(&lists, f)?),
             }))
         }
     }

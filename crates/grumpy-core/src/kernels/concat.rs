@@ -102,8 +102,8 @@ fn as_union(l: &Layout) -> Option<Union> {
             Some(Union {
                 tags: Buf::from_vec(vec![0; n]),
                 index: Buf::from_vec((0..n as i64).collect()),
-                scalar: Box::new(l.clone()),
-                list: Box::new(Layout::List(List::new(
+                scalar: std::sync::Arc::new(l.clone()),
+                list: std::sync::Arc::new(Layout::List(List::new(
                     Buf::from_vec(vec![0]),
                     None,
                     child_empty,
@@ -115,8 +115,10 @@ fn as_union(l: &Layout) -> Option<Union> {
             Some(Union {
                 tags: Buf::from_vec(vec![1; n]),
                 index: Buf::from_vec((0..n as i64).collect()),
-                scalar: Box::new(Layout::Leaf(Leaf::valid(Values::empty(list.child.dtype())))),
-                list: Box::new(l.clone()),
+                scalar: std::sync::Arc::new(Layout::Leaf(Leaf::valid(Values::empty(
+                    list.child.dtype(),
+                )))),
+                list: std::sync::Arc::new(l.clone()),
             })
         }
         Layout::List(_) => None,
@@ -169,8 +171,8 @@ pub fn concat_layouts(parts: &[&Layout]) -> Result<Layout> {
         }));
         sbase += c.scalar.len() as i64;
         lbase += c.list.len() as i64;
-        scalars.push(*c.scalar);
-        lists.push(*c.list);
+        scalars.push(std::sync::Arc::unwrap_or_clone(c.scalar));
+        lists.push(std::sync::Arc::unwrap_or_clone(c.list));
     }
     let scalar = concat_layouts(&scalars.iter().collect::<Vec<_>>())?;
     let list = concat_layouts(&lists.iter().collect::<Vec<_>>())?;
@@ -178,8 +180,8 @@ pub fn concat_layouts(parts: &[&Layout]) -> Result<Layout> {
     Ok(Layout::Union(Union {
         tags: Buf::from_vec(tags),
         index: Buf::from_vec(index),
-        scalar: Box::new(crate::kernels::cast::cast_layout(&scalar, dtype)?),
-        list: Box::new(crate::kernels::cast::cast_layout(&list, dtype)?),
+        scalar: std::sync::Arc::new(crate::kernels::cast::cast_layout(&scalar, dtype)?),
+        list: std::sync::Arc::new(crate::kernels::cast::cast_layout(&list, dtype)?),
     }))
 }
 

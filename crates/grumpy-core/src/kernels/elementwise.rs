@@ -519,13 +519,13 @@ fn map_owned(layout: Layout, f: &mut impl FnMut(Leaf) -> Result<Leaf>) -> Result
         Layout::List(l) => Layout::List(List {
             offsets: l.offsets,
             validity: l.validity,
-            child: Box::new(map_owned(*l.child, f)?),
+            child: std::sync::Arc::new(map_owned(std::sync::Arc::unwrap_or_clone(l.child), f)?),
         }),
         Layout::Union(u) => Layout::Union(Union {
             tags: u.tags,
             index: u.index,
-            scalar: Box::new(map_owned(*u.scalar, f)?),
-            list: Box::new(map_owned(*u.list, f)?),
+            scalar: std::sync::Arc::new(map_owned(std::sync::Arc::unwrap_or_clone(u.scalar), f)?),
+            list: std::sync::Arc::new(map_owned(std::sync::Arc::unwrap_or_clone(u.list), f)?),
         }),
     })
 }

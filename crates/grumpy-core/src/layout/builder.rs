@@ -675,8 +675,8 @@ impl Builder {
                 Layout::Union(Union {
                     tags: Buf::from_vec(u.tags),
                     index: Buf::from_vec(u.index),
-                    scalar: Box::new(Layout::Leaf(u.leaf.finish(Some(target))?)),
-                    list: Box::new(Layout::List(u.list.finish(Some(target))?)),
+                    scalar: std::sync::Arc::new(Layout::Leaf(u.leaf.finish(Some(target))?)),
+                    list: std::sync::Arc::new(Layout::List(u.list.finish(Some(target))?)),
                 })
             }
         })

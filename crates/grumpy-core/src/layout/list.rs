@@ -16,6 +16,7 @@
 
 use super::Layout;
 use crate::buffer::{Bitmap, Buf};
+use std::sync::Arc;
 
 /// Lists: row `i` is `child[offsets[i]..offsets[i+1]]`.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,7 +26,7 @@ pub struct List {
     /// Row validity (a null row has zero length), `None` when all valid.
     pub validity: Option<Bitmap>,
     /// The list contents.
-    pub child: Box<Layout>,
+    pub child: Arc<Layout>,
 }
 
 impl List {
@@ -35,7 +36,7 @@ impl List {
         List {
             offsets,
             validity,
-            child: Box::new(child),
+            child: Arc::new(child),
         }
     }
 
@@ -98,7 +99,7 @@ impl List {
         List {
             offsets: self.zero_based_offsets(),
             validity: self.validity.clone(),
-            child: Box::new(self.child_view().compact()),
+            child: Arc::new(self.child_view().compact()),
         }
     }
 
@@ -116,7 +117,7 @@ impl List {
             validity: crate::buffer::normalize(
                 self.validity.as_ref().map(|v| v.take(rows.iter().copied())),
             ),
-            child: Box::new(self.child.take(&child_idx)),
+            child: Arc::new(self.child.take(&child_idx)),
         }
     }
 

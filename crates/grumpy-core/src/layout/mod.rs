@@ -169,13 +169,13 @@ impl Layout {
             Layout::List(l) => Layout::List(List {
                 offsets: l.offsets.clone(),
                 validity: l.validity.clone(),
-                child: Box::new(l.child.map_leaves(f)?),
+                child: std::sync::Arc::new(l.child.map_leaves(f)?),
             }),
             Layout::Union(u) => Layout::Union(Union {
                 tags: u.tags.clone(),
                 index: u.index.clone(),
-                scalar: Box::new(u.scalar.map_leaves(f)?),
-                list: Box::new(u.list.map_leaves(f)?),
+                scalar: std::sync::Arc::new(u.scalar.map_leaves(f)?),
+                list: std::sync::Arc::new(u.list.map_leaves(f)?),
             }),
         })
     }
@@ -241,7 +241,7 @@ impl Layout {
             Layout::List(l) => Layout::List(List {
                 offsets: l.zero_based_offsets(),
                 validity: l.validity.clone(),
-                child: Box::new(l.child_view().unions_as_lists()?),
+                child: std::sync::Arc::new(l.child_view().unions_as_lists()?),
             }),
             Layout::Union(u) => Layout::List(u.to_list()?).unions_as_lists()?,
         })

@@ -27,6 +27,7 @@
 use super::{Layout, Leaf, List};
 use crate::buffer::{Bitmap, Buf};
 use crate::error::{Code, Error, Result};
+use std::sync::Arc;
 
 /// Scalar-or-list rows (Awkward's `UnionArray` with two contents).
 #[derive(Clone, Debug, PartialEq)]
@@ -36,9 +37,9 @@ pub struct Union {
     /// Row position inside the tagged content.
     pub index: Buf<i64>,
     /// Content 0: scalar rows (a leaf).
-    pub scalar: Box<Layout>,
+    pub scalar: Arc<Layout>,
     /// Content 1: list rows (a list layout).
-    pub list: Box<Layout>,
+    pub list: Arc<Layout>,
 }
 
 fn malformed(what: &str) -> Error {
@@ -114,7 +115,7 @@ impl Union {
                 tags: self.tags.clone(),
                 index: self.index.clone(),
                 scalar: self.scalar.clone(),
-                list: Box::new(self.list.compact()),
+                list: Arc::new(self.list.compact()),
             };
         }
         let (mut si, mut li) = (Vec::new(), Vec::new());
@@ -132,8 +133,8 @@ impl Union {
         Union {
             tags: self.tags.clone(),
             index: Buf::from_vec(index),
-            scalar: Box::new(self.scalar.take(&si)),
-            list: Box::new(self.list.take(&li).compact()),
+            scalar: Arc::new(self.scalar.take(&si)),
+            list: Arc::new(self.list.take(&li).compact()),
         }
     }
 
@@ -175,7 +176,7 @@ impl Union {
         Ok(List {
             offsets: Buf::from_vec(offsets),
             validity: crate::buffer::normalize(Some(Bitmap::from_bools(&valid))),
-            child: Box::new(child),
+            child: Arc::new(child),
         })
     }
 
@@ -228,7 +229,7 @@ fn append_rows(target: &Layout, scalars: &Leaf) -> Result<Layout> {
             Layout::Union(Union {
                 tags: Buf::from_vec(tags),
                 index: Buf::from_vec(index),
-                scalar: Box::new(scalar),
+                scalar: Arc::new(scalar),
                 list: c.list,
             })
         }

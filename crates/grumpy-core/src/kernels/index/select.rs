@@ -326,7 +326,7 @@ pub(super) fn take_opt(l: &Layout, picks: &[Option<usize>]) -> Layout {
             Layout::Union(Union {
                 tags: Buf::from_vec(tags),
                 index: Buf::from_vec(index),
-                scalar: Box::new(scalar),
+                scalar: std::sync::Arc::new(scalar),
                 list: u.list.clone(),
             })
         }

@@ -28,6 +28,7 @@ use crate::kernels::concat::concat_layouts;
 use crate::layout::{Layout, Leaf};
 use crate::with_values;
 use std::ops::Range;
+use std::sync::Arc;
 
 /// The right-hand side of an assignment.
 #[derive(Clone, Copy, Debug)]
@@ -189,10 +190,10 @@ fn source(value: Value<'_>, dtype: DType) -> Result<(Leaf, Option<Layout>)> {
 fn leaves_mut<'a>(l: &'a mut Layout, out: &mut Vec<&'a mut Leaf>) {
     match l {
         Layout::Leaf(x) => out.push(x),
-        Layout::List(x) => leaves_mut(&mut x.child, out),
+        Layout::List(x) => leaves_mut(Arc::make_mut(&mut x.child), out),
         Layout::Union(u) => {
-            leaves_mut(&mut u.scalar, out);
-            leaves_mut(&mut u.list, out);
+            leaves_mut(Arc::make_mut(&mut u.scalar), out);
+            leaves_mut(Arc::make_mut(&mut u.list), out);
         }
     }
 }
@@ -234,7 +235,7 @@ fn write_leaf(leaf: &mut Leaf, src: &Leaf, pairs: &[(usize, usize)]) -> Result<(
 fn chain_leaf(l: &mut Layout) -> Option<&mut Leaf> {
     match l {
         Layout::Leaf(x) => Some(x),
-        Layout::List(x) => chain_leaf(&mut x.child),
+        Layout::List(x) => chain_leaf(Arc::make_mut(&mut x.child)),
         Layout::Union(_) => None,
     }
 }

@@ -40,7 +40,7 @@ fn without_unions(l: &Layout) -> Result<Layout> {
         Layout::List(x) => Layout::List(List {
             offsets: x.offsets.clone(),
             validity: x.validity.clone(),
-            child: Box::new(without_unions(&x.child)?),
+            child: std::sync::Arc::new(without_unions(&x.child)?),
         }),
         Layout::Union(u) => without_unions(&Layout::List(union_as_list(u)?))?,
     })
