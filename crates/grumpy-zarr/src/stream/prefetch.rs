@@ -64,8 +64,9 @@ struct State<T> {
 }
 
 impl<T> State<T> {
-    /// Count a job's duration into [`State::job_nanos`].
-    fn timed(&mut self, took: Duration) {
+    /// Count a job's duration, if it was timed, into [`State::job_nanos`].
+    fn timed(&mut self, took: Option<Duration>) {
+        let Some(took) = took else { return };
         let t = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX).max(1);
         self.job_nanos = match self.job_nanos {
             0 => t,
@@ -138,9 +139,13 @@ pub(crate) const BUSY_AWAY: Duration = Duration::from_millis(1);
 
 /// Whether a consumer that was `away` since its last result (`None`: this is its first) is
 /// busy elsewhere rather than a helper to count on: away longer than a job takes (`job_nanos`,
-/// 0 when unknown) or than [`BUSY_AWAY`].
+/// 0 when no job has been timed yet) or than [`BUSY_AWAY`].
 fn busy(away: Option<Duration>, job_nanos: u64) -> bool {
-    away.is_some_and(|a| a > Duration::from_nanos(job_nanos).min(BUSY_AWAY))
+    let job = match job_nanos {
+        0 => BUSY_AWAY,
+        j => Duration::from_nanos(j).min(BUSY_AWAY),
+    };
+    away.is_some_and(|a| a > job)
 }
 
 /// An ordered, bounded, multi-threaded iterator over `f(0), f(1), …, f(n - 1)` (see the
@@ -151,7 +156,8 @@ pub struct Prefetcher<T: Send + 'static> {
     /// Workers not started yet (the reserve, see the module docs), and how to start one.
     reserve: usize,
     spawn: Box<dyn FnMut(workers::Task) -> Done + Send + Sync>,
-    /// When [`Iterator::next`] last returned: how long the consumer was away since.
+    /// When [`Iterator::next`] last returned (kept while the reserve has not started): how
+    /// long the consumer has been away since.
     returned: Option<Instant>,
 }
 
@@ -161,6 +167,20 @@ type Job<T> = dyn Fn(usize) -> Result<T> + Send + Sync;
 fn run_job<T: Send>(f: &Job<T>, i: usize) -> Result<T> {
     catch_unwind(AssertUnwindSafe(|| grumpy_core::pool::install(|| f(i))))
         .unwrap_or_else(|p| Err(panic_to_error(p)))
+}
+
+/// Jobs timed for [`State::job_nanos`]: one in this many (a clock read costs about 30 ns
+/// here, a cached batch's whole pipeline under a microsecond).
+const TIME_EVERY: usize = 8;
+
+/// [`run_job`], timed when `i` is one of the jobs to time.
+fn run_timed<T: Send>(f: &Job<T>, i: usize) -> (Result<T>, Option<Duration>) {
+    if !i.is_multiple_of(TIME_EVERY) {
+        return (run_job(f, i), None);
+    }
+    let t0 = Instant::now();
+    let r = run_job(f, i);
+    (r, Some(t0.elapsed()))
 }
 
 /// Turn a caught panic into an error.
@@ -330,9 +350,7 @@ fn worker<T: Send>(weak: &Weak<Shared<T>>, k: usize) {
             st.next_claim += 1;
             st.next_claim - 1
         };
-        let t0 = Instant::now();
-        let r = run_job(f, i);
-        let took = t0.elapsed();
+        let (r, took) = run_timed(f, i);
         let w = shared.weight(&r);
         let mut st = shared.lock();
         if st.stopped {
@@ -352,9 +370,10 @@ impl<T: Send + 'static> Iterator for Prefetcher<T> {
     type Item = Result<T>;
 
     fn next(&mut self) -> Option<Result<T>> {
-        let away = self.returned.map(|t| t.elapsed());
-        let r = self.take(away);
-        self.returned = Some(Instant::now());
+        let r = self.take();
+        if self.reserve > 0 {
+            self.returned = Some(Instant::now());
+        }
         r
     }
 
@@ -365,19 +384,25 @@ impl<T: Send + 'static> Iterator for Prefetcher<T> {
 }
 
 impl<T: Send + 'static> Prefetcher<T> {
-    /// The next result in order; `away`: how long the consumer was gone since the last one.
-    fn take(&mut self, away: Option<Duration>) -> Option<Result<T>> {
+    /// The next result in order.
+    fn take(&mut self) -> Option<Result<T>> {
         let mut st = self.shared.lock();
         if st.next_take >= self.shared.n {
             return None;
         }
+        // Whether the consumer's time away is still to be judged: once, on arriving (the time
+        // it then spends helping here is not time away).
+        let mut arriving = self.reserve > 0;
         loop {
             let k = st.next_take;
             if let Some(Some((r, w))) = st.ready.front_mut().map(Option::take) {
                 self.taken(st, w);
                 return Some(r);
             }
-            if self.reserve > 0 && st.next_claim < self.shared.n && busy(away, st.job_nanos) {
+            if std::mem::take(&mut arriving)
+                && st.next_claim < self.shared.n
+                && busy(self.returned.map(|t| t.elapsed()), st.job_nanos)
+            {
                 // Its result is not ready and the consumer was busy elsewhere: it is not a
                 // helper to count on, so the reserve worker starts.
                 drop(st);
@@ -391,9 +416,7 @@ impl<T: Send + 'static> Prefetcher<T> {
                 let j = st.next_claim;
                 st.next_claim += 1;
                 drop(st);
-                let t0 = Instant::now();
-                let r = run_job(&*self.shared.job, j);
-                let took = t0.elapsed();
+                let (r, took) = run_timed(&*self.shared.job, j);
                 let w = if j == k { 0 } else { self.shared.weight(&r) };
                 st = self.shared.lock();
                 st.timed(took);
@@ -637,6 +660,11 @@ mod tests {
     fn a_consumer_is_busy_elsewhere_when_away_longer_than_a_job_or_a_millisecond() {
         let us = Duration::from_micros;
         assert!(!busy(None, 0), "the first result: nothing to go by");
+        assert!(!busy(Some(us(2)), 0), "no job timed yet");
+        assert!(
+            busy(Some(us(1_500)), 0),
+            "no job timed yet, away over a millisecond"
+        );
         assert!(!busy(Some(us(2)), 5_000), "a tight loop over 5 µs jobs");
         assert!(busy(Some(us(8)), 5_000), "away longer than a job");
         assert!(!busy(Some(us(900)), 50_000_000), "under a millisecond");
