@@ -526,10 +526,9 @@ fn read_and_run(
         };
         plan.run_outcome(v, frames)
     };
-    match max_bytes {
-        Some(b) => Prefetcher::with_byte_budget(n, cpu, window, b, outcome_bytes, job),
-        None => Prefetcher::new(n, cpu, window, job),
-    }
+    // The loop over the results does little per result: it counts as one of the threads
+    // (see `Prefetcher::with_reserve`).
+    Prefetcher::with_reserve(n, cpu, window, max_bytes, outcome_bytes, job)
 }
 
 /// Bytes a plan result reaches (its array, or the columns of its frame table): what a

@@ -21,12 +21,14 @@
 //!   (often the very one it waits for) instead of sleeping until a worker brings it;
 //! - workers that found the window full are woken only once it has drained to half, all at
 //!   once, rather than one wake-up per result taken;
-//! - the consumer counts as one of the `workers` while it keeps coming back for results: of
-//!   `workers` ≥ 2, one (the reserve) starts only when the consumer finds its next result not
+//! - made with [`Prefetcher::with_reserve`], the consumer counts as one of the `workers`
+//!   while it keeps coming back for results: of `workers` ≥ 2, one (the reserve) starts only when the consumer finds its next result not
 //!   ready after being away longer than a job takes or than [`BUSY_AWAY`]. A consumer in a
 //!   tight loop then shares the CPUs with `workers - 1` threads instead of competing with
 //!   `workers` of them (3 threads on 2 cores made the compiled pool epoch about 7% slower),
-//!   and a consumer busy elsewhere (a training step) still gets all `workers`.
+//!   and a consumer busy elsewhere (a training step) still gets all `workers`. (A plain
+//!   stream's loop is no such consumer: making each batch's Python object takes as long as
+//!   reading it from the cache, and a warm epoch was 30% slower with one worker in reserve.)
 //!
 //! ```
 //! use grumpy_zarr::stream::Prefetcher;
@@ -207,7 +209,7 @@ impl<T: Send + 'static> Prefetcher<T> {
         window: usize,
         f: impl Fn(usize) -> Result<T> + Send + Sync + 'static,
     ) -> Self {
-        Self::start(n, workers, window, None, f, workers::spawn)
+        Self::start(n, workers, window, None, false, f, workers::spawn)
     }
 
     /// Like [`Prefetcher::new`], but workers also stop claiming jobs while the results waiting
@@ -236,7 +238,33 @@ impl<T: Send + 'static> Prefetcher<T> {
             max_bytes,
             weigh: Box::new(weigh),
         };
-        Self::start(n, workers, window, Some(budget), f, workers::spawn)
+        Self::start(n, workers, window, Some(budget), false, f, workers::spawn)
+    }
+
+    /// Like [`Prefetcher::with_byte_budget`] (no budget when `max_bytes` is `None`), but one of
+    /// `workers` ≥ 2 is held in reserve while the consumer keeps coming back (see the module
+    /// docs): for a consumer whose own work between results is short next to a job, such as
+    /// the loop over a compiled stream's results.
+    ///
+    /// ```
+    /// use grumpy_zarr::stream::Prefetcher;
+    /// let p = Prefetcher::with_reserve(20, 2, 8, None, |_: &usize| 0, |i| Ok(i * 2));
+    /// let got: Vec<usize> = p.map(|r| r.unwrap()).collect();
+    /// assert_eq!(got, (0..20).map(|i| i * 2).collect::<Vec<_>>());
+    /// ```
+    pub fn with_reserve(
+        n: usize,
+        workers: usize,
+        window: usize,
+        max_bytes: Option<usize>,
+        weigh: impl Fn(&T) -> usize + Send + Sync + 'static,
+        f: impl Fn(usize) -> Result<T> + Send + Sync + 'static,
+    ) -> Self {
+        let budget = max_bytes.map(|max_bytes| Budget {
+            max_bytes,
+            weigh: Box::new(weigh) as Box<dyn Fn(&T) -> usize + Send + Sync>,
+        });
+        Self::start(n, workers, window, budget, true, f, workers::spawn)
     }
 
     /// Start the workers, their tasks given to `spawn` (the lingering threads of
@@ -246,6 +274,7 @@ impl<T: Send + 'static> Prefetcher<T> {
         workers: usize,
         window: usize,
         budget: Option<Budget<T>>,
+        reserve: bool,
         f: impl Fn(usize) -> Result<T> + Send + Sync + 'static,
         spawn: impl FnMut(workers::Task) -> Done + Send + Sync + 'static,
     ) -> Self {
@@ -273,7 +302,7 @@ impl<T: Send + 'static> Prefetcher<T> {
         let mut p = Prefetcher {
             shared,
             threads: Vec::with_capacity(nthreads),
-            reserve: usize::from(nthreads > 1),
+            reserve: usize::from(reserve && nthreads > 1),
             spawn: Box::new(spawn),
             returned: None,
         };
@@ -593,7 +622,7 @@ mod tests {
                 Ok(i)
             };
             // the worker's thread never gets to run it: the task is held back
-            let p = Prefetcher::start(1, 1, 1, None, job, move |task| {
+            let p = Prefetcher::start(1, 1, 1, None, false, job, move |task| {
                 let (done, task) = workers::deferred(task);
                 h2.lock().unwrap().push(task);
                 done
@@ -677,17 +706,21 @@ mod tests {
     /// The threads that ran jobs, the consumer's own apart.
     fn job_threads(
         jobs: usize,
-        workers: usize,
+        (workers, reserve): (usize, bool),
         job: Duration,
         away: Duration,
     ) -> (Vec<usize>, std::collections::HashSet<std::thread::ThreadId>) {
         let seen = Arc::new(Mutex::new(std::collections::HashSet::new()));
         let s2 = Arc::clone(&seen);
-        let p = Prefetcher::new(jobs, workers, jobs, move |i| {
+        let f = move |i| {
             s2.lock().unwrap().insert(std::thread::current().id());
             std::thread::sleep(job);
             Ok(i)
-        });
+        };
+        let p = match reserve {
+            true => Prefetcher::with_reserve(jobs, workers, jobs, None, |_: &usize| 0, f),
+            false => Prefetcher::new(jobs, workers, jobs, f),
+        };
         let got = p
             .map(|r| {
                 std::thread::sleep(away);
@@ -702,8 +735,12 @@ mod tests {
     #[test]
     fn the_reserve_worker_starts_for_a_consumer_busy_elsewhere() {
         // 10 ms jobs, 2 ms of the consumer's own work per result: one worker falls behind
-        let (got, threads) =
-            job_threads(12, 2, Duration::from_millis(10), Duration::from_millis(2));
+        let (got, threads) = job_threads(
+            12,
+            (2, true),
+            Duration::from_millis(10),
+            Duration::from_millis(2),
+        );
         assert_eq!(got, (0..12).collect::<Vec<_>>());
         assert_eq!(threads.len(), 2, "both workers ran jobs");
     }
@@ -715,14 +752,19 @@ mod tests {
         // too, so one run in three must do without it.
         let runs: Vec<usize> = (0..3)
             .map(|_| {
-                let (got, threads) = job_threads(12, 2, Duration::from_millis(3), Duration::ZERO);
+                let (got, threads) =
+                    job_threads(12, (2, true), Duration::from_millis(3), Duration::ZERO);
                 assert_eq!(got, (0..12).collect::<Vec<_>>());
                 threads.len()
             })
             .collect();
         assert!(runs.contains(&1), "worker threads per run: {runs:?}");
-        let (got, threads) = job_threads(12, 1, Duration::from_millis(3), Duration::ZERO);
+        let (got, threads) = job_threads(12, (1, true), Duration::from_millis(3), Duration::ZERO);
         assert_eq!(got, (0..12).collect::<Vec<_>>());
         assert_eq!(threads.len(), 1, "one worker has no reserve");
+        // without a reserve both workers start at once, and the window is long: both run jobs
+        let (got, threads) = job_threads(12, (2, false), Duration::from_millis(3), Duration::ZERO);
+        assert_eq!(got, (0..12).collect::<Vec<_>>());
+        assert_eq!(threads.len(), 2, "Prefetcher::new starts every worker");
     }
 }
