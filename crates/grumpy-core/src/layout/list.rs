@@ -25,7 +25,8 @@ pub struct List {
     pub offsets: Buf<i64>,
     /// Row validity (a null row has zero length), `None` when all valid.
     pub validity: Option<Bitmap>,
-    /// The list contents.
+    /// The list contents, shared: cloning a layout copies no node (see `Arc::make_mut` to
+    /// change one in place).
     pub child: Arc<Layout>,
 }
 

@@ -36,7 +36,7 @@ pub struct Union {
     pub tags: Buf<i8>,
     /// Row position inside the tagged content.
     pub index: Buf<i64>,
-    /// Content 0: scalar rows (a leaf).
+    /// Content 0: scalar rows (a leaf; shared, as a list's child is).
     pub scalar: Arc<Layout>,
     /// Content 1: list rows (a list layout).
     pub list: Arc<Layout>,

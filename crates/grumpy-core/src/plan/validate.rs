@@ -109,6 +109,7 @@ const FRAME_ARITH: &str = "whole-dataframe operations are not compiled; compile 
 /// Columns added by dot assignments while validating: (root, name, level, kind).
 type Added = Vec<(usize, String, usize, Kind)>;
 
+/// The literal an argument is, if it is one.
 fn literal(a: &Arg) -> Option<&Scalar> {
     match a {
         Arg::Scalar(s) => Some(s),

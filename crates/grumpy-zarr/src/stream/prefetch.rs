@@ -22,13 +22,14 @@
 //! - workers that found the window full are woken only once it has drained to half, all at
 //!   once, rather than one wake-up per result taken;
 //! - made with [`Prefetcher::with_reserve`], the consumer counts as one of the `workers`
-//!   while it keeps coming back for results: of `workers` ≥ 2, one (the reserve) starts only when the consumer finds its next result not
-//!   ready after being away longer than a job takes or than [`BUSY_AWAY`]. A consumer in a
-//!   tight loop then shares the CPUs with `workers - 1` threads instead of competing with
-//!   `workers` of them (3 threads on 2 cores made the compiled pool epoch about 7% slower),
-//!   and a consumer busy elsewhere (a training step) still gets all `workers`. (A plain
-//!   stream's loop is no such consumer: making each batch's Python object takes as long as
-//!   reading it from the cache, and a warm epoch was 30% slower with one worker in reserve.)
+//!   while it keeps coming back for results: of `workers` ≥ 2, one (the reserve) starts only
+//!   when the consumer finds its next result not ready after being away longer than a job
+//!   takes or than [`BUSY_AWAY`]. A consumer in a tight loop then shares the CPUs with
+//!   `workers - 1` threads instead of competing with `workers` of them (3 threads on 2 cores
+//!   made the compiled pool epoch about 7% slower), and a consumer busy elsewhere (a training
+//!   step) still gets all `workers`. (A plain stream's loop is no such consumer: making each
+//!   batch's Python object takes as long as reading it from the cache, and a warm epoch was
+//!   30% slower with one worker in reserve.)
 //!
 //! ```
 //! use grumpy_zarr::stream::Prefetcher;
