@@ -252,13 +252,16 @@ fn run_fused_reduce(chain: &[MapOp], op: ReduceOp, dim: Option<isize>, v: &Value
 
 /// Execute steps over an input value; `frames` is the dataframe table (entry 0 = the input
 /// frame when the input is a dataframe). Returns the output and the (possibly updated) table.
+/// A plan's registers while it runs (inline for plans of up to 16 ops).
+type Regs = smallvec::SmallVec<[Option<Value>; 16]>;
+
 pub(crate) fn execute(
     ir: &PlanIr,
     steps: &[Step],
     input: Value,
     mut frames: Vec<Frame>,
 ) -> Result<(Value, Vec<Frame>)> {
-    let mut regs: Vec<Option<Value>> = vec![None; ir.ops.len() + 1];
+    let mut regs: Regs = smallvec::smallvec![None; ir.ops.len() + 1];
     regs[0] = Some(input);
     for step in steps {
         match step {

@@ -116,9 +116,10 @@ pub(crate) struct Affine<T> {
     pub(crate) b: T,
 }
 
-/// A general chain as a blocked mapper.
+/// A general chain as a blocked mapper (inline up to four ops: compiling a chain per batch
+/// allocates nothing).
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Ops<T>(pub(crate) Vec<FOp<T>>);
+pub(crate) struct Ops<T>(pub(crate) smallvec::SmallVec<[FOp<T>; 4]>);
 
 const FUSABLE_BIN: [BinaryOp; 9] = [
     BinaryOp::Add,
@@ -143,7 +144,7 @@ fn literal<T: Float>(op: BinaryOp, s: &Scalar) -> Option<T> {
 impl<T: Float> Program<T> {
     /// Compile `chain` for leaves of type `T`; `None` when some step does not keep `T`.
     pub(crate) fn compile(chain: &[MapOp]) -> Option<Program<T>> {
-        let mut ops = Vec::with_capacity(chain.len() + 1);
+        let mut ops = smallvec::SmallVec::new();
         for m in chain {
             match m {
                 MapOp::Binary {

@@ -109,6 +109,9 @@ const FRAME_ARITH: &str = "whole-dataframe operations are not compiled; compile 
 /// Columns added by dot assignments while validating: (root, name, level, kind).
 type Added = Vec<(usize, String, usize, Kind)>;
 
+/// The kind of every register (inline for plans of up to 16 ops: no allocation per batch).
+pub(crate) type Kinds = smallvec::SmallVec<[Kind; 16]>;
+
 /// The literal an argument is, if it is one.
 fn literal(a: &Arg) -> Option<&Scalar> {
     match a {
@@ -269,8 +272,8 @@ fn column_kind(
 
 /// The kind every register will hold, or `Unsupported` naming the first op that cannot run
 /// on this input.
-pub(crate) fn check(ir: &PlanIr, input: &Value, frames: &[Frame]) -> Result<Vec<Kind>> {
-    let mut kinds = Vec::with_capacity(ir.ops.len() + 1);
+pub(crate) fn check(ir: &PlanIr, input: &Value, frames: &[Frame]) -> Result<Kinds> {
+    let mut kinds = Kinds::with_capacity(ir.ops.len() + 1);
     kinds.push(kind_of(input));
     let mut added: Added = Vec::new();
     for (i, op) in ir.ops.iter().enumerate() {

@@ -28,7 +28,7 @@ pub(super) const PAR_MIN: usize = 1 << 16;
 /// elements), `leaf` the values at depth `ndim - 1`. Every view covers exactly the elements the
 /// level above reaches, so `lists[d]` offsets minus their first entry index `lists[d + 1]`.
 pub(super) struct Chain {
-    pub(super) lists: Vec<List>,
+    pub(super) lists: smallvec::SmallVec<[List; 4]>,
     pub(super) leaf: Leaf,
 }
 
@@ -77,7 +77,7 @@ fn union_as_list(u: &Union) -> Result<List> {
 impl Chain {
     pub(super) fn new(layout: &Layout) -> Result<Chain> {
         let mut cur = without_unions(layout)?;
-        let mut lists = Vec::new();
+        let mut lists = smallvec::SmallVec::new();
         loop {
             match cur {
                 Layout::List(l) => {
@@ -438,6 +438,43 @@ fn prefix(lens: &[i64]) -> Vec<i64> {
     out
 }
 
+/// Per group (members `member_range(g)` of the member offsets `mo`): the longest member, and
+/// whether every member has that length.
+fn member_stats(
+    ngroups: usize,
+    mo: &[i64],
+    member_range: &(impl Fn(usize) -> Range<usize> + Sync),
+) -> (Vec<i64>, Vec<bool>) {
+    let stats = |g: usize| {
+        let r = member_range(g);
+        if r.is_empty() {
+            return (0, true);
+        }
+        let w = &mo[r.start..=r.end];
+        let s = w[1] - w[0];
+        // Branch-free check (vectorises): every member as long as the first.
+        let same = w[1..]
+            .iter()
+            .zip(w)
+            .fold(true, |ok, (b, a)| ok & (b - a == s));
+        if same {
+            (s, true)
+        } else {
+            let hi = w[1..].iter().zip(w).map(|(b, a)| b - a).max().unwrap_or(0);
+            (hi, false)
+        }
+    };
+    if mo.len() >= PAR_MIN / 4 {
+        (0..ngroups)
+            .into_par_iter()
+            .with_min_len(64)
+            .map(stats)
+            .unzip()
+    } else {
+        (0..ngroups).map(stats).unzip()
+    }
+}
+
 /// Axis `ndim - 2`: the members of each group (`groups` rows, or one group of every member when
 /// `groups` is `None`) are rows of `members` over the leaf; returns the result offsets (one
 /// row per group, of length max member length) and the accumulators.
@@ -457,52 +494,29 @@ pub(super) fn two_level<T: Copy + Sync, A: Acc, M: Mapper<T, Out = A::In>>(
     };
     let ngroups = groups.map_or(1, List::len);
     // Every member of every group has length s (cached for regular offsets such as the xyz
-    // level of proteins × residues × xyz): the member offsets need not be read.
+    // level of proteins × residues × xyz): the member offsets need not be read, and each
+    // non-empty group is one regular block of s results.
     let step = members.offsets.regular_step();
-    // Per group: the longest member, and whether every member has that length.
-    let stats = |g: usize| {
-        let r = member_range(g);
-        if r.is_empty() {
-            return (0, true);
+    let (starts, regular) = match step {
+        Some(s) => {
+            let mut starts = Vec::with_capacity(ngroups + 1);
+            let mut end = 0i64;
+            starts.push(end);
+            for g in 0..ngroups {
+                end += if member_range(g).is_empty() { 0 } else { s };
+                starts.push(end);
+            }
+            (starts, None)
         }
-        if let Some(s) = step {
-            return (s, true);
-        }
-        let w = &mo[r.start..=r.end];
-        let s = w[1] - w[0];
-        // Branch-free check (vectorises): every member as long as the first.
-        let same = w[1..]
-            .iter()
-            .zip(w)
-            .fold(true, |ok, (b, a)| ok & (b - a == s));
-        if same {
-            (s, true)
-        } else {
-            let hi = w[1..].iter().zip(w).map(|(b, a)| b - a).max().unwrap_or(0);
-            (hi, false)
+        None => {
+            let (lens, regular) = member_stats(ngroups, mo, &member_range);
+            (prefix(&lens), Some(regular))
         }
     };
-    let (lens, regular): (Vec<i64>, Vec<bool>) = if mo.len() >= PAR_MIN / 4 && step.is_none() {
-        (0..ngroups)
-            .into_par_iter()
-            .with_min_len(64)
-            .map(stats)
-            .unzip()
-    } else {
-        (0..ngroups).map(stats).unzip()
-    };
-    let starts = prefix(&lens);
     let mut out = vec![A::empty(); *starts.last().unwrap_or(&0) as usize];
-    let mut blocks: Vec<&mut [A]> = Vec::with_capacity(ngroups);
-    let mut rest: &mut [A] = &mut out;
-    for &l in &lens {
-        let (head, tail) = rest.split_at_mut(l as usize);
-        blocks.push(head);
-        rest = tail;
-    }
-    let body = |(g, dst): (usize, &mut &mut [A])| {
+    let body = |g: usize, dst: &mut [A]| {
         let mr = member_range(g);
-        if regular[g] && src.valid.is_none() && !mr.is_empty() {
+        if regular.as_ref().is_none_or(|r| r[g]) && src.valid.is_none() && !mr.is_empty() {
             // Members of one length s are one contiguous block of s-wide chunks. With regular
             // offsets its bounds are known without reading them (each read would be a cache
             // miss: the member offsets are as long as the data).
@@ -524,14 +538,26 @@ pub(super) fn two_level<T: Copy + Sync, A: Acc, M: Mapper<T, Out = A::In>>(
             scatter_row(dst, src, span(mo, mb, e), m);
         }
     };
+    // Group g's results are out[starts[g]..starts[g + 1]].
+    let mut rest: &mut [A] = &mut out;
     if src.vals.len() >= PAR_MIN && ngroups > 1 {
+        let mut blocks: Vec<&mut [A]> = Vec::with_capacity(ngroups);
+        for w in starts.windows(2) {
+            let (head, tail) = rest.split_at_mut((w[1] - w[0]) as usize);
+            blocks.push(head);
+            rest = tail;
+        }
         blocks
             .par_iter_mut()
             .enumerate()
             .with_min_len(8)
-            .for_each(body);
+            .for_each(|(g, dst)| body(g, dst));
     } else {
-        blocks.iter_mut().enumerate().for_each(body);
+        for (g, w) in starts.windows(2).enumerate() {
+            let (head, tail) = rest.split_at_mut((w[1] - w[0]) as usize);
+            body(g, head);
+            rest = tail;
+        }
     }
     (starts, out)
 }

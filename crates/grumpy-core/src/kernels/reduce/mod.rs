@@ -402,26 +402,25 @@ fn dispatch_f64<T: Native, F: Mapper<T, Out = f64>>(
 /// Finished accumulators as a leaf; a result is null when its accumulator is, or when `rows`
 /// marks its group null.
 fn finish<A: Acc>(accs: &[A], rows: Option<&Bitmap>) -> Leaf {
-    let mut vals: Vec<A::Out> = Vec::with_capacity(accs.len());
-    let mut valid: Option<Vec<bool>> = None;
-    for (i, a) in accs.iter().enumerate() {
-        let v = a.finish();
-        let ok = v.is_some() && rows.is_none_or(|r| r.get(i));
-        vals.push(v.unwrap_or_default());
-        match &mut valid {
-            Some(m) => m.push(ok),
-            None if !ok => {
-                let mut m = vec![true; i];
-                m.push(false);
-                valid = Some(m);
-            }
-            None => {}
-        }
-    }
-    Leaf::new(
-        A::Out::wrap(Buf::from_vec(vals)),
-        normalize(valid.map(|m| Bitmap::from_bools(&m))),
-    )
+    // One pass for the values (most results are valid); the validity only when some is not.
+    let mut all = true;
+    let vals: Vec<A::Out> = accs
+        .iter()
+        .map(|a| {
+            let v = a.finish();
+            all &= v.is_some();
+            v.unwrap_or_default()
+        })
+        .collect();
+    let valid = (!all || rows.is_some()).then(|| {
+        let ok: Vec<bool> = accs
+            .iter()
+            .enumerate()
+            .map(|(i, a)| a.finish().is_some() && rows.is_none_or(|r| r.get(i)))
+            .collect();
+        Bitmap::from_bools(&ok)
+    });
+    Leaf::new(A::Out::wrap(Buf::from_vec(vals)), normalize(valid))
 }
 
 fn run<T: Copy + Sync, A: Acc, F: Mapper<T, Out = A::In>>(
@@ -441,26 +440,37 @@ fn run<T: Copy + Sync, A: Acc, F: Mapper<T, Out = A::In>>(
         let rows = &chain.lists[n - 2];
         Layout::Leaf(axis::innermost::<T, A, F>(rows, src, f))
     } else {
-        let (levels, accs): (Vec<Vec<i64>>, Vec<A>) = if k == n - 2 {
-            let groups = k.checked_sub(1).map(|g| &chain.lists[g]);
-            let (starts, accs) = axis::two_level(groups, &chain.lists[n - 2], src, f);
-            (vec![starts], accs)
-        } else {
-            axis::general(chain, k, src, f)
-        };
-        let mut layout = Layout::Leaf(finish(&accs, None));
-        for (i, starts) in levels.into_iter().enumerate().rev() {
-            if i == 0 && k == 0 {
-                break; // one group: the array is that group's merged row
-            }
+        // Result offsets, one level per list level below the axis (top first), and the
+        // accumulators of the bottom level.
+        let wrap = |i: usize, starts: Vec<i64>, layout: Layout| {
             let validity = if i == 0 {
                 chain.lists[k - 1].validity.clone()
             } else {
                 None
             };
-            layout = Layout::List(List::new(Buf::from_vec(starts), validity, layout));
+            Layout::List(List::new(Buf::from_vec(starts), validity, layout))
+        };
+        if k == n - 2 {
+            let groups = k.checked_sub(1).map(|g| &chain.lists[g]);
+            let (starts, accs) = axis::two_level::<T, A, F>(groups, &chain.lists[n - 2], src, f);
+            let leaf = Layout::Leaf(finish(&accs, None));
+            // k == 0: one group, the array is that group's merged row.
+            if k == 0 {
+                leaf
+            } else {
+                wrap(0, starts, leaf)
+            }
+        } else {
+            let (levels, accs) = axis::general::<T, A, F>(chain, k, src, f);
+            let mut layout = Layout::Leaf(finish(&accs, None));
+            for (i, starts) in levels.into_iter().enumerate().rev() {
+                if i == 0 && k == 0 {
+                    break; // one group: the array is that group's merged row
+                }
+                layout = wrap(i, starts, layout);
+            }
+            layout
         }
-        layout
     };
     for d in (0..k.saturating_sub(1)).rev() {
         let l = &chain.lists[d];
