@@ -17,13 +17,13 @@
 use crate::chunkpool::{self, Chunk};
 use crate::error::Result;
 use bytemuck::Zeroable;
-use grumpy_core::buffer::Buf;
+use grumpy_core::buffer::{Buf, WeakBuf};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use std::any::Any;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// Chunks a scan in order reads beyond the one it needs, in parallel with it (a run is this
 /// plus one chunk). Runs of 8 rather than 4 keep the pool busy through more of a scan (fewer
@@ -94,28 +94,32 @@ static CACHES: AtomicU64 = AtomicU64::new(0);
 const MEMO_SLOTS: usize = 4;
 
 thread_local! {
-    /// The chunks this thread last found in a cache, held weakly: the next batch of a stream
-    /// usually reads the same chunks on the same thread, and finding them here skips the
-    /// cache's lock (for which the reader threads queued: 10-15% of a cached compiled epoch in
-    /// the host's slow minutes). A chunk evicted since is not found (the entry is gone), and
-    /// nothing here keeps chunk memory alive. Hits do not count as uses for the LRU order.
-    static MEMO: RefCell<[Option<(u64, Key, Weak<dyn Any + Send + Sync>)>; MEMO_SLOTS]> =
+    /// The chunks this thread last found in a cache, held weakly ([`WeakBuf`]): the next batch
+    /// of a stream usually reads the same chunks on the same thread, and finding them here
+    /// skips the cache's lock (for which the reader threads queued: 10-15% of a cached
+    /// compiled epoch in the host's slow minutes). Getting one back is one atomic increment on
+    /// the chunk's storage, the one a clone makes anyway; the two threads of a compiled epoch
+    /// read the same chunks, so every extra increment there is a cache line passed between
+    /// cores. Nothing here keeps chunk memory alive: once the cache drops a chunk's storage it
+    /// is not found (a chunk evicted while the rest of its read-ahead run stays cached is still
+    /// found: the data is the same). Hits do not count as uses for the LRU order.
+    static MEMO: RefCell<[Option<(u64, Key, Box<dyn Any>)>; MEMO_SLOTS]> =
         const { RefCell::new([const { None }; MEMO_SLOTS]) };
 }
 
-/// Chunk `key` of cache `id`, if this thread found it there before and it is still cached.
-fn memo_get<T: Clone + 'static>(id: u64, key: Key) -> Option<Buf<T>> {
+/// Chunk `key` of cache `id`, if this thread found it there before and it is still held.
+fn memo_get<T: 'static>(id: u64, key: Key) -> Option<Buf<T>> {
     MEMO.with_borrow(|m| {
         let (_, _, w) = m.iter().flatten().find(|(i, k, _)| *i == id && *k == key)?;
-        w.upgrade()?.downcast_ref::<Buf<T>>().cloned()
+        w.downcast_ref::<WeakBuf<T>>()?.upgrade()
     })
 }
 
 /// Remember chunk `key` of cache `id` (replacing the oldest slot).
-fn memo_put(id: u64, key: Key, chunk: &Chunk) {
+fn memo_put<T: 'static>(id: u64, key: Key, chunk: &Buf<T>) {
     MEMO.with_borrow_mut(|m| {
         m.rotate_right(1);
-        m[0] = Some((id, key, Arc::downgrade(chunk)));
+        m[0] = Some((id, key, Box::new(chunk.downgrade())));
     });
 }
 
@@ -191,7 +195,7 @@ impl ChunkCache {
                 entry.2 = tick;
                 if let Some(v) = entry.0.downcast_ref::<Buf<T>>() {
                     let v = v.clone();
-                    memo_put(self.id, key, &entry.0);
+                    memo_put(self.id, key, &v);
                     return Ok(v);
                 }
             }

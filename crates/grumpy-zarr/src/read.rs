@@ -953,7 +953,7 @@ impl StoreReader {
             }
             if let Some(run) = run {
                 self.count((b - a) * std::mem::size_of::<T>());
-                return Ok(run.slice(a - c0 * h.cl, b - a));
+                return Ok(run.into_slice(a - c0 * h.cl, b - a));
             }
         }
         self.read_range(h, a, b, par).map(Buf::from_vec)

@@ -20,7 +20,7 @@
 
 use std::any::Any;
 use std::fmt;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 /// Values computed on first access: the source of a deferred buffer ([`Buf::deferred`]).
 ///
@@ -161,6 +161,45 @@ impl<T> Clone for Buf<T> {
     fn clone(&self) -> Self {
         Buf {
             store: Arc::clone(&self.store),
+            start: self.start,
+            len: self.len,
+        }
+    }
+}
+
+/// A view of a [`Buf`] that does not keep its storage alive ([`Buf::downgrade`]): it gives the
+/// view back while something else holds the storage. For caches that remember where data was
+/// without holding it (getting the view back is one atomic increment, as a clone is).
+///
+/// ```
+/// use grumpy_core::buffer::Buf;
+/// let a = Buf::from_vec(vec![1, 2, 3]);
+/// let w = a.slice(1, 2).downgrade();
+/// assert_eq!(w.upgrade().unwrap().as_slice(), &[2, 3]);
+/// drop(a);
+/// assert!(w.upgrade().is_none());
+/// ```
+pub struct WeakBuf<T> {
+    store: Weak<Shared<T>>,
+    start: usize,
+    len: usize,
+}
+
+impl<T> WeakBuf<T> {
+    /// The view, while its storage is alive.
+    pub fn upgrade(&self) -> Option<Buf<T>> {
+        Some(Buf {
+            store: self.store.upgrade()?,
+            start: self.start,
+            len: self.len,
+        })
+    }
+}
+
+impl<T> Clone for WeakBuf<T> {
+    fn clone(&self) -> Self {
+        WeakBuf {
+            store: Weak::clone(&self.store),
             start: self.start,
             len: self.len,
         }
@@ -321,6 +360,34 @@ impl<T> Buf<T> {
             store: Arc::clone(&self.store),
             start: self.start + start,
             len,
+        }
+    }
+
+    /// [`Buf::slice`] of a view no longer needed: the same sub-view without touching the
+    /// storage's reference count (which threads reading one buffer would contend for).
+    ///
+    /// ```
+    /// use grumpy_core::buffer::Buf;
+    /// assert_eq!(Buf::from_vec(vec![1, 2, 3, 4]).into_slice(1, 2).as_slice(), &[2, 3]);
+    /// ```
+    ///
+    /// # Panics
+    /// If the range is out of bounds (callers validate ranges first).
+    pub fn into_slice(self, start: usize, len: usize) -> Self {
+        assert!(start + len <= self.len, "Buf::into_slice out of range");
+        Buf {
+            store: self.store,
+            start: self.start + start,
+            len,
+        }
+    }
+
+    /// A view that does not keep the storage alive (see [`WeakBuf`]).
+    pub fn downgrade(&self) -> WeakBuf<T> {
+        WeakBuf {
+            store: Arc::downgrade(&self.store),
+            start: self.start,
+            len: self.len,
         }
     }
 

@@ -8,6 +8,6 @@ mod offsets;
 mod values;
 
 pub use bitmap::{and_validity, normalize, Bitmap};
-pub use buf::{arithmetic_step, Buf, Deferred};
+pub use buf::{arithmetic_step, Buf, Deferred, WeakBuf};
 pub use offsets::{is_non_decreasing, regular_offsets};
 pub use values::{Native, StrValues, Values};
