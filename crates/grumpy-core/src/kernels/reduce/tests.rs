@@ -388,3 +388,43 @@ fn reduce_with_a_mapper_equals_reduce_of_the_mapped_array() {
         Code::DType
     );
 }
+
+/// Proteins × residues × xyz with proteins of no residue between full ones: the regular-xyz
+/// path of `mean(dim=1)` gives an empty group an empty row and keeps the others in place, as
+/// the irregular path does (a residue of two values makes the other array irregular).
+#[test]
+fn regular_members_with_empty_groups() {
+    let xyz = |a: f64| -> Item { vec![a, a + 1.0, a + 2.0].into() };
+    let a = arr(l(vec![
+        l(vec![]),
+        l(vec![xyz(0.0), xyz(3.0)]),
+        l(vec![]),
+        l(vec![xyz(10.0)]),
+        l(vec![]),
+    ]));
+    let want = l(vec![
+        l(vec![]),
+        vec![1.5, 2.5, 3.5].into(),
+        l(vec![]),
+        vec![10.0, 11.0, 12.0].into(),
+        l(vec![]),
+    ]);
+    assert_eq!(red(&a, ReduceOp::Mean, Some(1)), want);
+    assert_eq!(
+        red(&a.slice(1, 3), ReduceOp::Mean, Some(1)),
+        l(vec![
+            vec![1.5, 2.5, 3.5].into(),
+            l(vec![]),
+            vec![10.0, 11.0, 12.0].into()
+        ])
+    );
+    let ragged = arr(l(vec![
+        l(vec![]),
+        l(vec![xyz(0.0), vec![3.0, 4.0].into()]),
+        l(vec![]),
+    ]));
+    assert_eq!(
+        red(&ragged, ReduceOp::Sum, Some(1)),
+        l(vec![l(vec![]), vec![3.0, 5.0, 2.0].into(), l(vec![])])
+    );
+}
