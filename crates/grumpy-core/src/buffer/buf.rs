@@ -196,16 +196,6 @@ impl<T> WeakBuf<T> {
     }
 }
 
-impl<T> Clone for WeakBuf<T> {
-    fn clone(&self) -> Self {
-        WeakBuf {
-            store: Weak::clone(&self.store),
-            start: self.start,
-            len: self.len,
-        }
-    }
-}
-
 impl<T: fmt::Debug> fmt::Debug for Buf<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.as_slice().iter()).finish()
