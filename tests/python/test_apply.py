@@ -433,3 +433,37 @@ def test_fused_pipelines_on_dataframe_batches(tmp_path):
                         r = f(want)
                         want = want if r is None else r
                     assert as_dict(out) == as_dict(want)
+
+
+def pool_affine(batch):
+    return (batch * 0.01 + 1.0).mean(dim=1)
+
+
+def whole_sum(batch):
+    return (batch * 2.0 - 1.0).sum()
+
+
+def knn_edges(batch):
+    return gr.neighbors(batch, batch, k=8, dim=1, loop=False)
+
+
+def test_rust_scheduler_batches_past_the_parallel_size_equal_eager(tmp_path):
+    """Batches of 80,000+ values, past the size where kernels split their work over threads:
+    on the Rust scheduler each batch runs on one of `cpu` threads (its kernels serial), and
+    every result is bit for bit what the eager loop gives (the whole-batch sum merges the same
+    chunks in the same order)."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    lens = rng.integers(500, 900, size=160)
+    offsets = np.concatenate([[0], np.cumsum(lens)])
+    coords = rng.normal(size=(int(offsets[-1]), 3)) * np.array([1e-3, 1.0, 1e5])
+    path = str(tmp_path / "big.gr")
+    gr.save(gr.from_offsets(coords, offsets), path)
+    st = gr.stream(path, batch_size=40)
+    assert min(b.size for b in st) > 65_536
+    for fn in (pool_affine, whole_sum, knn_edges):
+        want = eager(st, [fn])
+        for cpu in (1, 2):
+            got = collect(st.apply(fn, compile=True, scheduler="rust", cpu=cpu))
+            assert got == want, (fn.__name__, cpu)

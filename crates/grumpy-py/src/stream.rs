@@ -519,12 +519,16 @@ fn read_and_run(
     max_bytes: Option<usize>,
 ) -> Prefetcher<Outcome> {
     let n = st.len();
+    // Each of the `cpu` threads runs whole batches: the kernels of one batch stay on its thread
+    // (see `grumpy_core::pool::serial`).
     let job = move |i| {
-        let (v, frames) = match st.get(i)? {
-            Data::Array(a) => (Value::Array(a), Vec::new()),
-            Data::Frame(f) => (Value::Frame(FrameRef { root: 0, level: 0 }), vec![f]),
-        };
-        plan.run_outcome(v, frames)
+        grumpy_core::pool::serial(|| {
+            let (v, frames) = match st.get(i)? {
+                Data::Array(a) => (Value::Array(a), Vec::new()),
+                Data::Frame(f) => (Value::Frame(FrameRef { root: 0, level: 0 }), vec![f]),
+            };
+            plan.run_outcome(v, frames)
+        })
     };
     // The loop over the results does little per result: it counts as one of the threads
     // (see `Prefetcher::with_reserve`).

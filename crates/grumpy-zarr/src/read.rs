@@ -320,10 +320,11 @@ impl StoreReader {
     }
 
     /// True when rows `[a, b)` hold enough data (estimated from the store's average row size)
-    /// to be worth reading in parallel.
+    /// to be worth reading in parallel, outside [`grumpy_core::pool::serial`].
     fn parallel(&self, a: usize, b: usize) -> bool {
         let rows = self.meta.length.max(1) as u128;
         (self.total_bytes as u128 * (b - a) as u128 / rows) >= PAR_MIN_BYTES as u128
+            && !grumpy_core::pool::is_serial()
     }
 
     /// The parsed metadata (kind, schema, parts, buffer lengths).
@@ -890,7 +891,8 @@ impl StoreReader {
                 "the store is corrupt; save the data again with gr.save",
             ));
         }
-        let par = par || (b - a) * std::mem::size_of::<T>() >= PAR_MIN_BYTES;
+        let par = (par || (b - a) * std::mem::size_of::<T>() >= PAR_MIN_BYTES)
+            && !grumpy_core::pool::is_serial();
         let cl = h.cl;
         if self.cache.is_some() && !par && cl > 0 {
             // cached chunks one after another, appended: the output is written once, not

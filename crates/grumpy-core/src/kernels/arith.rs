@@ -314,7 +314,7 @@ fn run_chunks<O: Send>(
     dst: &mut [MaybeUninit<O>],
     body: &(dyn Fn(usize, &mut [MaybeUninit<O>]) + Sync),
 ) {
-    if dst.len() > PAR_THRESHOLD {
+    if crate::pool::worth_splitting(dst.len(), PAR_THRESHOLD + 1) {
         dst.par_chunks_mut(CHUNK)
             .enumerate()
             .for_each(|(i, c)| body(i * CHUNK, c));
@@ -401,7 +401,7 @@ where
 }
 
 fn run_update<T: Send>(x: &mut [T], body: &(dyn Fn(&mut [T]) + Sync)) {
-    if x.len() > PAR_THRESHOLD {
+    if crate::pool::worth_splitting(x.len(), PAR_THRESHOLD + 1) {
         x.par_chunks_mut(CHUNK).for_each(body);
     } else {
         body(x);

@@ -33,7 +33,7 @@ const CHUNK: usize = 1 << 16;
 /// assert_eq!(v, vec![1.0, 0.5, 0.5, 1.0, 1.0]);
 /// ```
 pub fn fill_slice<T: Copy + Send + Sync>(dst: &mut [T], v: T) {
-    if dst.len() > PAR_THRESHOLD {
+    if crate::pool::worth_splitting(dst.len(), PAR_THRESHOLD + 1) {
         dst.par_chunks_mut(CHUNK).for_each(|c| c.fill(v));
     } else {
         dst.fill(v);
@@ -55,7 +55,7 @@ pub fn fill_where<T: Copy + Send + Sync>(dst: &mut [T], mask: &[bool], v: T) {
             }
         }
     };
-    if dst.len() > PAR_THRESHOLD {
+    if crate::pool::worth_splitting(dst.len(), PAR_THRESHOLD + 1) {
         dst.par_chunks_mut(CHUNK)
             .zip(mask.par_chunks(CHUNK))
             .for_each(body);
@@ -77,7 +77,7 @@ pub fn filled<T: Copy + Send + Sync>(n: usize, v: T) -> Vec<T> {
             s.write(v);
         }
     };
-    if n > PAR_THRESHOLD {
+    if crate::pool::worth_splitting(n, PAR_THRESHOLD + 1) {
         spare.par_chunks_mut(CHUNK).for_each(write);
     } else {
         write(spare);

@@ -366,12 +366,12 @@ impl Plan {
         if ob == 0 {
             // Empty trailing axes: only the mask has entries.
             let body = |(i, m): (usize, &mut [bool])| run(i, &mut [], m);
-            if mb * self.n >= PAR_MIN {
+            if crate::pool::worth_splitting(mb * self.n, PAR_MIN) {
                 mask.par_chunks_mut(mb).enumerate().for_each(body);
             } else {
                 mask.chunks_mut(mb).enumerate().for_each(body);
             }
-        } else if ob * self.n >= PAR_MIN {
+        } else if crate::pool::worth_splitting(ob * self.n, PAR_MIN) {
             out.par_chunks_mut(ob)
                 .zip(mask.par_chunks_mut(mb))
                 .enumerate()

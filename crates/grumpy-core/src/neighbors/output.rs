@@ -60,7 +60,7 @@ impl Nesting {
                 "use a smaller k or radius, or search fewer points at a time",
             )
         })?;
-        if e < PAR_MIN {
+        if !crate::pool::worth_splitting(e, PAR_MIN) {
             pair_offsets.extend((0..=e).map(|i| 2 * i as i64));
         } else {
             (0..e + 1)
@@ -135,19 +135,24 @@ impl NeighborResult {
         let mut out = Out::new(form, self.num_edges(), false).expect("the edges already fit");
         let slabs = out.slabs(&cuts);
         let groups = &self.nesting.query_groups;
-        starts.par_iter().zip(slabs).for_each(|(&q0, mut slab)| {
-            let base = self.offsets[q0] as usize;
-            let mut g = groups.partition_point(|&x| x as usize <= q0) - 1;
-            for q in q0..(q0 + CHUNK).min(nq) {
-                while groups[g + 1] as usize <= q {
-                    g += 1;
+        let pieces: Vec<_> = starts.iter().zip(slabs).collect();
+        crate::pool::for_each_init(
+            pieces,
+            || (),
+            |_, (&q0, mut slab)| {
+                let base = self.offsets[q0] as usize;
+                let mut g = groups.partition_point(|&x| x as usize <= q0) - 1;
+                for q in q0..(q0 + CHUNK).min(nq) {
+                    while groups[g + 1] as usize <= q {
+                        g += 1;
+                    }
+                    let (a, b) = (self.offsets[q] as usize, self.offsets[q + 1] as usize);
+                    let local = (q - groups[g] as usize) as i64;
+                    let doff = self.data_groups[g];
+                    slab.put(a - base, local, q as i64, doff, &[], &self.index[a..b]);
                 }
-                let (a, b) = (self.offsets[q] as usize, self.offsets[q + 1] as usize);
-                let local = (q - groups[g] as usize) as i64;
-                let doff = self.data_groups[g];
-                slab.put(a - base, local, q as i64, doff, &[], &self.index[a..b]);
-            }
-        });
+            },
+        );
         out
     }
 

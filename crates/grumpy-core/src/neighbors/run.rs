@@ -19,7 +19,6 @@ use super::select::{finish_radius, radius_bound, Dyn, Fixed, KBest, Metric};
 use super::sink::{too_big, Form, Out, Slab};
 use super::Mode;
 use crate::error::Result;
-use rayon::prelude::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Groups with more data points than this use a kd-tree (when they have enough queries).
@@ -129,16 +128,17 @@ impl<'a, M: Metric, const D: usize> Ctx<'a, M, D> {
                 }
             })
             .collect();
-        let trees: Vec<Option<KdTree>> = (0..g)
-            .into_par_iter()
-            .map(|i| {
+        let trees: Vec<Option<KdTree>> = crate::pool::map_init(
+            (0..g).collect(),
+            || (),
+            |_, i: usize| {
                 (kinds[i] == Kind::Tree).then(|| {
                     let dm = m.dims();
                     let (a, b) = (d.groups[i] as usize, d.groups[i + 1] as usize);
                     KdTree::build(&d.coords[a * dm..b * dm], dm)
                 })
-            })
-            .collect();
+            },
+        );
         let mut tasks = Vec::new();
         for (i, kind) in kinds.iter().enumerate() {
             let (q0, q1) = (q.groups[i] as usize, q.groups[i + 1] as usize);
@@ -323,7 +323,8 @@ impl<'a, M: Metric, const D: usize> Ctx<'a, M, D> {
         let mut out = Out::new(self.spec.form, total as usize, self.spec.with_dist)?;
         let cuts = self.cuts(&offsets);
         let slabs = out.slabs(&cuts);
-        self.tasks.par_iter().zip(slabs).for_each_init(
+        crate::pool::for_each_init(
+            self.tasks.iter().zip(slabs).collect(),
             || self.scratch(),
             |s, (t, mut slab)| self.knn_task(t, k, &offsets, s, &mut slab),
         );
@@ -418,40 +419,37 @@ impl<'a, M: Metric, const D: usize> Ctx<'a, M, D> {
     /// Radius search, one pass: per-task lists, then copied into the final buffers.
     fn radius_collect(&self, r: f64, r2: f64) -> Result<Found> {
         // per task: neighbour count per query, then d² and local index per edge
-        let parts: Vec<(Vec<u32>, Vec<f64>, Vec<u32>)> = self
-            .tasks
-            .par_iter()
-            .map_init(
-                || self.scratch(),
-                |s, t| {
-                    self.load(t, s);
-                    let mut counts = Vec::with_capacity(t.q1 - t.q0);
-                    let (mut d2s, mut js) = (Vec::new(), Vec::new());
-                    for qi in t.q0..t.q1 {
-                        self.within_one(t, qi, r2, s);
-                        let c = finish_radius(&mut s.cand, r, &mut d2s, &mut js);
-                        counts.push(c as u32);
-                    }
-                    (counts, d2s, js)
-                },
-            )
-            .collect();
+        let parts: Vec<(Vec<u32>, Vec<f64>, Vec<u32>)> = crate::pool::map_init(
+            self.tasks.iter().collect(),
+            || self.scratch(),
+            |s, t| {
+                self.load(t, s);
+                let mut counts = Vec::with_capacity(t.q1 - t.q0);
+                let (mut d2s, mut js) = (Vec::new(), Vec::new());
+                for qi in t.q0..t.q1 {
+                    self.within_one(t, qi, r2, s);
+                    let c = finish_radius(&mut s.cand, r, &mut d2s, &mut js);
+                    counts.push(c as u32);
+                }
+                (counts, d2s, js)
+            },
+        );
         let counts = parts.iter().flat_map(|p| p.0.iter().copied());
         let (offsets, mut out) = self.allocate(counts)?;
         let cuts = self.cuts(&offsets);
         let slabs = out.slabs(&cuts);
-        self.tasks
-            .par_iter()
-            .zip(parts)
-            .zip(slabs)
-            .for_each(|((t, (_, d2s, js)), mut slab)| {
+        crate::pool::for_each_init(
+            self.tasks.iter().zip(parts).zip(slabs).collect(),
+            || (),
+            |_, ((t, (_, d2s, js)), mut slab)| {
                 let base = offsets[t.q0] as usize;
                 #[allow(clippy::needless_range_loop)] // several arrays indexed in lockstep
                 for qi in t.q0..t.q1 {
                     let (a, b) = (offsets[qi] as usize - base, offsets[qi + 1] as usize - base);
                     self.put(&mut slab, a, t.group, qi, &d2s[a..b], &js[a..b]);
                 }
-            });
+            },
+        );
         Ok(Found { offsets, out })
     }
 
@@ -466,32 +464,32 @@ impl<'a, M: Metric, const D: usize> Ctx<'a, M, D> {
                 self.spec.with_dist,
             )
         };
-        let counts: Vec<Vec<u32>> = self
-            .tasks
-            .par_iter()
-            .map_init(
-                || (self.scratch(), Vec::new(), Vec::new()),
-                |(s, d2s, js), t| {
-                    self.load(t, s);
-                    let mut counts = Vec::with_capacity(t.q1 - t.q0);
-                    for qi in t.q0..t.q1 {
-                        self.within_one(t, qi, r2, s);
-                        d2s.clear();
-                        js.clear();
-                        let c = finish_radius(&mut s.cand, r, d2s, js);
-                        if found.fetch_add(c, Ordering::Relaxed) + c > self.spec.budget {
-                            return Err(over());
-                        }
-                        counts.push(c as u32);
+        let counts: Vec<Vec<u32>> = crate::pool::map_init(
+            self.tasks.iter().collect(),
+            || (self.scratch(), Vec::new(), Vec::new()),
+            |(s, d2s, js), t| {
+                self.load(t, s);
+                let mut counts = Vec::with_capacity(t.q1 - t.q0);
+                for qi in t.q0..t.q1 {
+                    self.within_one(t, qi, r2, s);
+                    d2s.clear();
+                    js.clear();
+                    let c = finish_radius(&mut s.cand, r, d2s, js);
+                    if found.fetch_add(c, Ordering::Relaxed) + c > self.spec.budget {
+                        return Err(over());
                     }
-                    Ok(counts)
-                },
-            )
-            .collect::<Result<_>>()?;
+                    counts.push(c as u32);
+                }
+                Ok(counts)
+            },
+        )
+        .into_iter()
+        .collect::<Result<_>>()?;
         let (offsets, mut out) = self.allocate(counts.iter().flatten().copied())?;
         let cuts = self.cuts(&offsets);
         let slabs = out.slabs(&cuts);
-        self.tasks.par_iter().zip(slabs).for_each_init(
+        crate::pool::for_each_init(
+            self.tasks.iter().zip(slabs).collect(),
             || (self.scratch(), Vec::new(), Vec::new()),
             |(s, d2s, js), (t, mut slab)| {
                 self.load(t, s);

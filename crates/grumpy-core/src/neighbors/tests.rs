@@ -533,3 +533,49 @@ fn k_zero_and_empty_inputs() {
     assert_eq!(r.num_queries(), 0);
     assert_eq!(r.pairs().to_item(), Item::list(vec![Item::list(vec![])]));
 }
+
+/// Inside `pool::serial` (a compiled stream's batches) every search path (blocks, trees,
+/// kNN, radius in one or two passes, every output format) gives exactly the parallel result.
+#[test]
+fn serial_searches_equal_parallel_ones() {
+    // 40 groups of 30..6000 points in 3-D (small ones searched in blocks, large ones by tree)
+    let mut groups = Vec::new();
+    for g in 0..40usize {
+        let n = if g % 10 == 0 { 6000 } else { 30 + g * 37 };
+        let pts: Vec<Item> = (0..n)
+            .map(|i| {
+                let h = |s: usize| ((i * 2_654_435_761 + g * 40_503 + s * 97) % 10_007) as f64;
+                Item::list(vec![
+                    (h(1) * 0.01).into(),
+                    (h(2) * 0.01).into(),
+                    (h(3) * 0.01).into(),
+                ])
+            })
+            .collect();
+        groups.push(Item::list(pts));
+    }
+    let b = arr(Item::list(groups));
+    let runs = |opts: &NeighborOpts| {
+        let r = neighbors(&b, &b, opts).unwrap();
+        let (pairs, edges) = (r.pairs(), r.edge_index());
+        let g = neighbor_graph(&b, &b, opts, GraphOutput::EdgeIndex, true).unwrap();
+        (r, pairs, edges, g)
+    };
+    for opts in [
+        NeighborOpts::knn(16).dim(1).self_loops(false),
+        NeighborOpts::radius(2.5).dim(1),
+    ] {
+        let par = runs(&opts);
+        let ser = crate::pool::serial(|| runs(&opts));
+        assert!(par.0.num_edges() > 0);
+        assert_eq!(par, ser, "{opts:?}");
+    }
+    // a budget under twice the result: the two-pass radius search
+    let opts = NeighborOpts::radius(2.5).dim(1);
+    let two = || {
+        let edges = neighbors(&b, &b, &opts).unwrap().num_edges();
+        let (_, _, f) = search_within(&b, &b, &opts, Form::Pairs, true, edges + 1).unwrap();
+        (f.offsets, f.out.main, f.out.dist)
+    };
+    assert_eq!(two(), crate::pool::serial(two));
+}

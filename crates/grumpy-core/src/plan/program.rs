@@ -211,7 +211,7 @@ impl<T: Float> Program<T> {
             }
             Program::Ops(p) => p.map_uninit(s, d),
         };
-        if src.len() >= crate::kernels::arith::PAR_THRESHOLD {
+        if crate::pool::worth_splitting(src.len(), crate::kernels::arith::PAR_THRESHOLD) {
             dst.par_chunks_mut(CHUNK)
                 .zip(src.par_chunks(CHUNK))
                 .for_each(body);

@@ -169,14 +169,18 @@ pub(super) fn fold_all<T: Copy + Sync, A: Acc, M: Mapper<T, Out = A::In>>(
         fold_range(&mut acc, src, 0..n, m);
         return acc;
     }
-    let parts: Vec<A> = (0..n.div_ceil(PAR_MIN))
-        .into_par_iter()
-        .map(|c| {
-            let mut a = A::empty();
-            fold_range(&mut a, src, c * PAR_MIN..((c + 1) * PAR_MIN).min(n), m);
-            a
-        })
-        .collect();
+    // The same chunks, merged in the same order, whether they run in parallel or not.
+    let part = |c: usize| {
+        let mut a = A::empty();
+        fold_range(&mut a, src, c * PAR_MIN..((c + 1) * PAR_MIN).min(n), m);
+        a
+    };
+    let chunks = 0..n.div_ceil(PAR_MIN);
+    let parts: Vec<A> = if crate::pool::is_serial() {
+        chunks.map(part).collect()
+    } else {
+        chunks.into_par_iter().map(part).collect()
+    };
     parts.iter().for_each(|p| acc.merge(p));
     acc
 }
@@ -199,7 +203,7 @@ pub(super) fn innermost<T: Copy + Sync, A: Acc, M: Mapper<T, Out = A::In>>(
     }
     let mut out = vec![A::empty(); rows.len()];
     let body = |(i, a): (usize, &mut A)| fold_range(a, src, span(o, base, i), m);
-    if src.vals.len() >= PAR_MIN {
+    if crate::pool::worth_splitting(src.vals.len(), PAR_MIN) {
         out.par_iter_mut()
             .enumerate()
             .with_min_len(64)
@@ -242,7 +246,7 @@ fn regular_rows<T: Copy + Sync, A: Acc, M: Mapper<T, Out = A::In>>(
             }
         }
     };
-    if vals.len() >= PAR_MIN {
+    if crate::pool::worth_splitting(vals.len(), PAR_MIN) {
         out.par_chunks_mut(per)
             .zip(vals.par_chunks(per * w))
             .with_min_len((1024 / per).max(1))
@@ -464,7 +468,7 @@ fn member_stats(
             (hi, false)
         }
     };
-    if mo.len() >= PAR_MIN / 4 {
+    if crate::pool::worth_splitting(mo.len(), PAR_MIN / 4) {
         (0..ngroups)
             .into_par_iter()
             .with_min_len(64)
@@ -540,7 +544,7 @@ pub(super) fn two_level<T: Copy + Sync, A: Acc, M: Mapper<T, Out = A::In>>(
     };
     // Group g's results are out[starts[g]..starts[g + 1]].
     let mut rest: &mut [A] = &mut out;
-    if src.vals.len() >= PAR_MIN && ngroups > 1 {
+    if crate::pool::worth_splitting(src.vals.len(), PAR_MIN) && ngroups > 1 {
         let mut blocks: Vec<&mut [A]> = Vec::with_capacity(ngroups);
         for w in starts.windows(2) {
             let (head, tail) = rest.split_at_mut((w[1] - w[0]) as usize);
