@@ -10,10 +10,11 @@
 use crate::array::PyGrumpyArray;
 use crate::errors::{err, run, run_wait, IntoPy};
 use crate::frame::PyDataFrame;
-use grumpy_core::plan::{FrameRef, Outcome, Plan, Value};
+use grumpy_core::plan::{Outcome, Value};
 use grumpy_core::Code;
 use grumpy_zarr::stream::{
-    count_arg, BatchSource, LevelRef, MemorySource, Prefetcher, Shuffle, Stream, StreamOptions,
+    count_arg, BatchSource, LevelRef, MemorySource, PlanRun, Prefetcher, Shuffle, Stream,
+    StreamOptions,
 };
 use grumpy_zarr::Data;
 use pyo3::prelude::*;
@@ -180,7 +181,7 @@ pub(crate) struct PyStreamIter {
 /// no Python generator around it: each such layer costs a few percent of a quick epoch.
 #[pyclass(name = "PlanStreamIterator", module = "grumpy")]
 pub(crate) struct PyPlanIter {
-    inner: Prefetcher<Outcome>,
+    inner: PlanRun,
     fallback: Py<PyAny>,
 }
 
@@ -445,7 +446,7 @@ impl PyStream {
     ) -> PyResult<PyPlanIter> {
         let plan = Arc::new(plan.inner.clone());
         Ok(PyPlanIter {
-            inner: read_and_run(self.inner.clone(), plan, cpu, window, max_bytes),
+            inner: PlanRun::new(self.inner.clone(), plan, cpu, window, max_bytes),
             fallback,
         })
     }
@@ -507,44 +508,6 @@ impl PyStream {
         };
         Ok(Py::new(py, st)?.into_any())
     }
-}
-
-/// The Rust scheduler (see `PyStream::_run_plan`): a frame batch enters the plan as frame 0
-/// of its table, seen from level 0.
-fn read_and_run(
-    st: Stream<Data>,
-    plan: Arc<Plan>,
-    cpu: usize,
-    window: usize,
-    max_bytes: Option<usize>,
-) -> Prefetcher<Outcome> {
-    let n = st.len();
-    // Each of the `cpu` threads runs whole batches: the kernels of one batch stay on its thread
-    // (see `grumpy_core::pool::serial`).
-    let job = move |i| {
-        grumpy_core::pool::serial(|| {
-            let (v, frames) = match st.get(i)? {
-                Data::Array(a) => (Value::Array(a), Vec::new()),
-                Data::Frame(f) => (Value::Frame(FrameRef { root: 0, level: 0 }), vec![f]),
-            };
-            plan.run_outcome(v, frames)
-        })
-    };
-    // The loop over the results does little per result: it counts as one of the threads
-    // (see `Prefetcher::with_reserve`).
-    Prefetcher::with_reserve(n, cpu, window, max_bytes, outcome_bytes, job)
-}
-
-/// Bytes a plan result reaches (its array, or the columns of its frame table): what a
-/// waiting result holds on to, counting buffers it shares with the store's chunk cache.
-fn outcome_bytes(o: &Outcome) -> usize {
-    let (Outcome::Done(v, frames) | Outcome::Fallback(v, frames, _)) = o;
-    let own = match v {
-        Value::Array(a) => a.layout.nbytes(),
-        _ => 0,
-    };
-    let columns = frames.iter().flat_map(|f| f.columns());
-    own + columns.map(|c| c.array.layout.nbytes()).sum::<usize>()
 }
 
 /// A plan result as Python: a frame value is a `DataFrame` over the (updated) frame table

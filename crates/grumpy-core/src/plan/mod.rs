@@ -30,6 +30,7 @@ mod ir;
 pub(crate) mod lazy;
 mod program;
 mod reduce_fused;
+mod rows;
 pub mod scalar;
 pub mod schedule;
 #[cfg(test)]

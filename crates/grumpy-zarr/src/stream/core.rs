@@ -208,6 +208,54 @@ impl<B: Rows> Stream<B> {
         )
     }
 
+    /// Batches `first..first + count` of this view read as one batch (their rows in order),
+    /// when they are one contiguous run of the source's rows and no level is shuffled inside
+    /// batches; `None` otherwise. For callers that process several small consecutive batches
+    /// at once and split the result (a compiled stream's pipeline).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use grumpy_core::Array;
+    /// use grumpy_zarr::stream::{MemorySource, Stream, StreamOptions};
+    /// let a = Array::from_item(&vec![vec![1.0], vec![2.0, 3.0], vec![], vec![4.0]].into(), None).unwrap();
+    /// let opts = StreamOptions { batch_size: 1, ..Default::default() };
+    /// let st = Stream::new(Arc::new(MemorySource::from_array(a)), opts).unwrap();
+    /// let run = st.get_run(1, 2).unwrap().unwrap();
+    /// assert_eq!(run.to_item(), vec![vec![2.0, 3.0], vec![]].into());
+    /// // batches 3 and 0 are not one run
+    /// assert!(st.select(&[3, 0]).unwrap().get_run(0, 2).unwrap().is_none());
+    /// ```
+    pub fn get_run(&self, first: usize, count: usize) -> Result<Option<B>> {
+        let end = first.saturating_add(count);
+        if end > self.len() || count == 0 {
+            bail!(
+                Code::OutOfBounds,
+                format!("batches {first}..{end} are out of range"),
+                format!("the stream has {} batches", self.len()),
+                "ask for batches below len(stream)"
+            );
+        }
+        if self.level_shuffle.is_some() {
+            return Ok(None);
+        }
+        let rows = |i: usize| self.row_range(i);
+        if (first + 1..end).any(|i| rows(i).start != rows(i - 1).end) {
+            return Ok(None);
+        }
+        self.src
+            .read_rows(rows(first).start, rows(end - 1).end)
+            .map(Some)
+    }
+
+    /// The source rows of batch `i` of this view (`i < len()`).
+    pub fn row_range(&self, i: usize) -> Range<usize> {
+        let id = match &self.selection {
+            Some(s) => self.order[s[i]],
+            None => self.order[i],
+        };
+        self.batches[id].clone()
+    }
+
     /// Iterate the batches of this view with `workers` reader threads, `prefetch` ahead.
     pub fn iter(&self) -> Prefetcher<B> {
         self.iter_with(self.workers, self.prefetch)

@@ -24,6 +24,7 @@
 //! ```
 
 mod cache;
+mod compiled;
 mod core;
 mod frame_rows;
 mod options;
@@ -36,6 +37,7 @@ mod workers;
 
 pub use self::core::Stream;
 pub use cache::ChunkCache;
+pub use compiled::{outcome_bytes, PlanRun, MAX_RUN, RUN_BYTES};
 pub use options::{count_arg, resolve_level, LevelRef, Shuffle, StreamOptions};
 pub use pipeline::{map_ordered, MapOrdered};
 pub use prefetch::Prefetcher;

@@ -58,6 +58,11 @@ pub trait BatchSource: Send + Sync {
     }
     /// Rows `[start, end)`; reads only what those rows need.
     fn read_rows(&self, start: usize, end: usize) -> Result<Self::Batch>;
+    /// Bytes of all the rows' data, when known without reading them (a store's buffer sizes,
+    /// an array's buffers): with [`BatchSource::len`], the average size of a row.
+    fn nbytes(&self) -> Option<usize> {
+        None
+    }
     /// Rows in the given order: contiguous runs are read with [`BatchSource::read_rows`] and
     /// concatenated.
     fn take_rows(&self, rows: &[usize]) -> Result<Self::Batch> {
@@ -154,6 +159,9 @@ impl<B: Rows> BatchSource for MemorySource<B> {
             "read rows within 0..len()"
         );
         self.data.slice_rows(start, end)
+    }
+    fn nbytes(&self) -> Option<usize> {
+        Some(self.data.nbytes())
     }
     fn entity_counts(&self, depth: usize) -> Result<Vec<u64>> {
         self.data.entity_counts(depth)

@@ -53,6 +53,10 @@ impl BatchSource for StoreReader {
         self.read_data_rows(start, end)
     }
 
+    fn nbytes(&self) -> Option<usize> {
+        Some(self.total_bytes())
+    }
+
     fn take_rows(&self, rows: &[usize]) -> Result<Data> {
         self.take_data_rows(rows)
     }
