@@ -121,6 +121,22 @@ def test_codecs(tmp_path):
             gr.save(x, tmp_path / "bad", codec=bad)
 
 
+def test_a_chunk_size_making_gigabyte_chunks_is_an_argument_error(tmp_path):
+    """Zarr writes every chunk whole, the last one padded: chunk_size=10**9 rows of a small
+    array used to allocate 25 GB and abort the process. It is an ArgumentError naming the
+    buffer and the size, and nothing is written (also for a store saved batch by batch)."""
+    x = gr.array([[float(i)] * 5 for i in range(40)])
+    for data in (x, (x[i : i + 10] for i in range(0, 40, 10))):
+        p = tmp_path / "huge.gr"
+        with pytest.raises(gr.ArgumentError, match="chunk_size=1000000000 is too large") as e:
+            gr.save(data, p, chunk_size=10**9)
+        assert "GB" in str(e.value) and "smaller chunk_size" in str(e.value)
+        assert not p.exists()
+    # a large chunk that still fits is fine: one chunk per buffer
+    gr.save(x, tmp_path / "one.gr", chunk_size=1000)
+    assert gr.load(tmp_path / "one.gr").to_list() == x.to_list()
+
+
 def test_open_indexing_and_info(tmp_path):
     rows = [[float(i)] * (i % 4) for i in range(50)]
     x = gr.array(rows)

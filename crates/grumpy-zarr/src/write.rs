@@ -32,6 +32,10 @@ use std::sync::Arc;
 /// Target bytes of one chunk when `chunk_size` is not given.
 pub const TARGET_CHUNK_BYTES: usize = 1 << 20;
 
+/// Largest chunk (decoded bytes) an explicit `chunk_size` may make: every chunk, the last one
+/// included, is written and read whole.
+pub const MAX_CHUNK_BYTES: usize = 1 << 30;
+
 /// The axis `chunk_size` counts rows at.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChunkDim {
@@ -371,16 +375,34 @@ pub(crate) fn plan_chunks(
         for s in specs {
             let rows = rows_of(s, len(s));
             let per = if n_d == 0 {
-                size
+                size as u128
             } else {
-                (size as u128 * rows as u128).div_ceil(n_d as u128) as usize
+                (size as u128 * rows as u128).div_ceil(n_d as u128)
             };
             let c = if s.role == Role::Mask {
                 per.div_ceil(8)
             } else {
                 per
-            };
-            out.insert(s.name.clone(), c.max(1));
+            }
+            .max(1);
+            // Zarr writes and reads every chunk whole, the last one padded: chunk_size=10**9
+            // would allocate and write gigabytes of padding.
+            let bytes = c * s.dtype.itemsize() as u128;
+            if bytes > MAX_CHUNK_BYTES as u128 {
+                return Err(Error::new(
+                    Code::Argument,
+                    format!("chunk_size={size} is too large"),
+                    format!(
+                        "buffer {} would get chunks of {:.1} GB (at most {} GB): each is written and read whole, the last one padded",
+                        s.name,
+                        bytes as f64 / 1e9,
+                        MAX_CHUNK_BYTES >> 30
+                    ),
+                    "pass a smaller chunk_size (chunks of 1-100 MB read and write best), or leave it unset",
+                ));
+            }
+            let c = c as usize;
+            out.insert(s.name.clone(), c);
         }
     } else {
         for s in specs {
