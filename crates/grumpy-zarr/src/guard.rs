@@ -26,8 +26,8 @@ use zarrs::storage::{
     Bytes, MaybeBytesIterator, ReadableStorageTraits, StorageError, StoreKey,
 };
 
-/// Largest decoded chunk a reader accepts (bytes). `gr.save` writes ~1 MiB chunks; a
-/// `chunk_size=` large enough to pass this would need gigabytes per chunk to write.
+/// Largest decoded chunk a reader accepts (bytes). `gr.save` writes ~1 MiB chunks, and
+/// refuses a `chunk_size=` that would make larger ones than this.
 pub const MAX_CHUNK_BYTES: u64 = 1 << 30;
 
 pub(crate) fn symlink_error(path: &Path) -> Error {

@@ -15,6 +15,7 @@
 use crate::error::{io_error, Result};
 use crate::form::{BufferSpec, Form, Role};
 use crate::group::Data;
+use crate::guard::MAX_CHUNK_BYTES;
 use crate::meta::Meta;
 use crate::path::TempStore;
 use crate::stream::Rows;
@@ -31,10 +32,6 @@ use std::sync::Arc;
 
 /// Target bytes of one chunk when `chunk_size` is not given.
 pub const TARGET_CHUNK_BYTES: usize = 1 << 20;
-
-/// Largest chunk (decoded bytes) an explicit `chunk_size` may make: every chunk, the last one
-/// included, is written and read whole.
-pub const MAX_CHUNK_BYTES: usize = 1 << 30;
 
 /// The axis `chunk_size` counts rows at.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -388,6 +385,7 @@ pub(crate) fn plan_chunks(
             // Zarr writes and reads every chunk whole, the last one padded: chunk_size=10**9
             // would allocate and write gigabytes of padding.
             let bytes = c * s.dtype.itemsize() as u128;
+            // (what a reader accepts: crate::guard::MAX_CHUNK_BYTES)
             if bytes > MAX_CHUNK_BYTES as u128 {
                 return Err(Error::new(
                     Code::Argument,
