@@ -479,6 +479,20 @@ def mean_over_batch(batch):
     return batch.mean(dim=0)
 
 
+def row_max(batch):
+    return batch.max(dim=1)
+
+
+def detail(x):
+    """What a result looks like: values, the offsets of every level, and its NumPy export."""
+    try:
+        np_ = x.to_numpy()
+        export = (type(np_).__name__, np_.tolist())
+    except gr.GrumpyError as e:
+        export = type(e).__name__
+    return x.to_list(), [x.offsets(k).tolist() for k in range(x.ndim - 1)], export
+
+
 def test_rust_scheduler_many_small_batches_equal_eager(tmp_path):
     """Many small batches: the Rust scheduler reads and runs several consecutive ones per job
     when the plan keeps rows apart, and slices the output back into batches. Every result
@@ -505,6 +519,17 @@ def test_rust_scheduler_many_small_batches_equal_eager(tmp_path):
             for cpu in (1, 2):
                 got = collect(st.apply(fn, compile=True, scheduler="rust", cpu=cpu))
                 assert got == want, (fn.__name__, cpu)
+    # beyond the values: offsets from 0 at every level, NumPy export (a masked array only
+    # where the batch has nulls), also for a store with nulls and empty rows
+    rows = [[float(i)] * (i % 4) + ([None] if i == 33 else []) for i in range(240)]
+    nulls = str(tmp_path / "nulls.gr")
+    gr.save(gr.array(rows), nulls)
+    for path_, fns in ((path, (pool_rows, affine)), (nulls, (row_max, affine))):
+        st = gr.stream(path_, batch_size=2)
+        for fn in fns:
+            want = [detail(fn(b)) for b in st]
+            got = [detail(r) for r in st.apply(fn, compile=True, scheduler="rust", cpu=2)]
+            assert got == want, fn.__name__
 
     coords[offsets[41] + 0, 1] = np.nan  # protein 41 (batch 20) when it has residues
     assert lens[41] > 0

@@ -84,11 +84,14 @@ impl List {
         self.child.slice(a, b - a)
     }
 
-    /// Offsets rebased to start at 0 (shared when they already do).
+    /// Offsets rebased to start at 0 (shared when they already do; regular ones come from the
+    /// per-thread cache of [`crate::buffer::regular_offsets`]).
     pub fn zero_based_offsets(&self) -> Buf<i64> {
         let o = self.offsets.as_slice();
         if o[0] == 0 {
             self.offsets.clone()
+        } else if let Some(s) = self.offsets.regular_step().filter(|&s| s >= 0) {
+            crate::buffer::regular_offsets(o.len() - 1, s)
         } else {
             let base = o[0];
             Buf::from_vec(o.iter().map(|x| x - base).collect())

@@ -15,13 +15,18 @@
 //! it from the cache, validating and running the plan, handing the result over) is then paid
 //! once per job. On the benchmark's 197 KB batches that was a third of a compiled epoch. A run
 //! whose plan fails or does not apply is redone batch by batch, so every error and fallback
-//! belongs to its own batch, as without runs.
+//! belongs to its own batch, as without runs. Each slice is compacted (offsets from 0, no data
+//! outside the batch), so a result looks exactly as the batch's own would; a run whose output
+//! has nulls (or a union) could not promise that (a slice without nulls would keep a validity),
+//! so it and every later job of the stream go batch by batch.
 
 use super::{Prefetcher, Stream};
 use crate::group::Data;
+use grumpy_core::layout::Layout;
 use grumpy_core::plan::{FrameRef, Outcome, Plan, Value};
-use grumpy_core::Result;
+use grumpy_core::{Array, Result};
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// Batches whose average size is under this many bytes run together, up to about this many
@@ -77,10 +82,12 @@ impl PlanRun {
         let runs = Arc::new(runs(&st, &plan, cpu));
         let per = runs.first().map_or(1, |r| r.1);
         let jobs = Arc::clone(&runs);
+        // cleared once a run's output has nulls: the rest go batch by batch
+        let together = AtomicBool::new(true);
         let job = move |j: usize| {
             let (first, count) = jobs[j];
             Ok(grumpy_core::pool::serial(|| {
-                run_batches(&st, &plan, first, count)
+                run_batches(&st, &plan, first, count, &together)
             }))
         };
         let weigh = |v: &Vec<Result<Outcome>>| {
@@ -174,9 +181,15 @@ fn per_run(
 
 /// Run the plan on batches `first..first + count`: together when they form one run of rows
 /// and the output slices back into them, else one by one.
-fn run_batches(st: &Stream<Data>, plan: &Plan, first: usize, count: usize) -> Vec<Result<Outcome>> {
+fn run_batches(
+    st: &Stream<Data>,
+    plan: &Plan,
+    first: usize,
+    count: usize,
+    together: &AtomicBool,
+) -> Vec<Result<Outcome>> {
     if count > 1 {
-        if let Some(out) = run_together(st, plan, first, count) {
+        if let Some(out) = run_together(st, plan, first, count, together) {
             return out;
         }
     }
@@ -203,7 +216,11 @@ fn run_together(
     plan: &Plan,
     first: usize,
     count: usize,
+    together: &AtomicBool,
 ) -> Option<Vec<Result<Outcome>>> {
+    if !together.load(Ordering::Relaxed) {
+        return None;
+    }
     let Ok(Some(Data::Array(a))) = st.get_run(first, count) else {
         return None;
     };
@@ -216,16 +233,32 @@ fn run_together(
     if out.len() != rows || !frames.is_empty() {
         return None;
     }
+    if has_nulls_or_unions(&out.layout) {
+        // A slice would keep a validity where the batch's own result has none (every value
+        // valid), which NumPy export tells apart; such outputs come batch by batch.
+        together.store(false, Ordering::Relaxed);
+        return None;
+    }
     let base = st.row_range(first).start;
     Some(
         (first..first + count)
             .map(|i| {
                 let r = st.row_range(i);
-                let part = out.slice(r.start - base, r.len());
-                Ok(Outcome::Done(Value::Array(part), Vec::new()))
+                // offsets from 0 and no data outside the batch: as its own result would be
+                let part = out.slice(r.start - base, r.len()).layout.compact();
+                Ok(Outcome::Done(Value::Array(Array::new(part)), Vec::new()))
             })
             .collect(),
     )
+}
+
+/// Whether a layout has a validity at some level, or a union.
+fn has_nulls_or_unions(l: &Layout) -> bool {
+    match l {
+        Layout::Leaf(leaf) => leaf.validity.is_some(),
+        Layout::List(list) => list.validity.is_some() || has_nulls_or_unions(&list.child),
+        Layout::Union(_) => true,
+    }
 }
 
 /// Bytes a plan result reaches (its array, or the columns of its frame table): what a waiting
@@ -277,10 +310,27 @@ mod tests {
         Arc::new(Plan::from_json(&format!(r#"{{"ops": [{ops}], "output": {out}}}"#)).unwrap())
     }
 
-    /// Each result as an item (errors as their code), in order.
-    fn items(r: impl Iterator<Item = Result<Outcome>>) -> Vec<std::result::Result<Item, String>> {
+    /// The offsets of every level and where validities are: what a result looks like beyond
+    /// its values.
+    fn shape(l: &Layout) -> String {
+        match l {
+            Layout::Leaf(leaf) => format!("leaf {}", leaf.validity.is_some()),
+            Layout::List(list) => format!(
+                "{:?} {} / {}",
+                list.offsets.as_slice(),
+                list.validity.is_some(),
+                shape(&list.child)
+            ),
+            Layout::Union(_) => "union".into(),
+        }
+    }
+
+    /// Each result as an item and its shape (errors as their code), in order.
+    fn items(
+        r: impl Iterator<Item = Result<Outcome>>,
+    ) -> Vec<std::result::Result<(Item, String), String>> {
         r.map(|o| match o {
-            Ok(Outcome::Done(Value::Array(a), _)) => Ok(a.to_item()),
+            Ok(Outcome::Done(Value::Array(a), _)) => Ok((a.to_item(), shape(&a.layout))),
             Ok(Outcome::Done(v, _)) => Err(format!("{v:?}")),
             Ok(Outcome::Fallback(..)) => Err("fallback".into()),
             Err(e) => Err(format!("{:?}", e.code())),
@@ -288,7 +338,7 @@ mod tests {
         .collect()
     }
 
-    fn one_by_one(st: &Stream<Data>, p: &Plan) -> Vec<std::result::Result<Item, String>> {
+    fn one_by_one(st: &Stream<Data>, p: &Plan) -> Vec<std::result::Result<(Item, String), String>> {
         items((0..st.len()).map(|i| run_one(st, p, i)))
     }
 
@@ -316,6 +366,40 @@ mod tests {
                 assert_eq!(items(run), one_by_one(&view, &p), "{ops}");
             }
         }
+    }
+
+    #[test]
+    fn outputs_with_nulls_come_batch_by_batch() {
+        // rows of 1..4 values, a null in row 50 only: the runs' outputs have a validity, and
+        // a slice would keep one where the batch's own result has none
+        let rows: Vec<Item> = (0..200)
+            .map(|i| {
+                let v = (0..1 + i % 4)
+                    .map(|j| {
+                        if i == 50 && j == 0 {
+                            Item::Null
+                        } else {
+                            ((i + j) as f64).into()
+                        }
+                    })
+                    .collect();
+                Item::list(v)
+            })
+            .collect();
+        let a = Array::from_item(&Item::list(rows), None).unwrap();
+        let src = MemorySource::new(Data::Array(a), 1, Vec::new());
+        let opts = StreamOptions {
+            batch_size: 2,
+            ..Default::default()
+        };
+        let st = Stream::new(Arc::new(src), opts).unwrap();
+        let p = plan(
+            r#"{"op": "binary", "kind": "mul", "lhs": {"reg": 0}, "rhs": {"scalar": 2.0}}"#,
+            1,
+        );
+        let run = PlanRun::new(st.clone(), Arc::clone(&p), 2, 64, None);
+        assert!(run.runs()[0].1 > 1);
+        assert_eq!(items(run), one_by_one(&st, &p));
     }
 
     #[test]
