@@ -79,7 +79,7 @@ impl PlanRun {
         max_bytes: Option<usize>,
     ) -> PlanRun {
         let n = st.len();
-        let runs = Arc::new(runs(&st, &plan, cpu));
+        let runs = Arc::new(runs(&st, &plan, cpu, window.max(1)));
         let per = runs.first().map_or(1, |r| r.1);
         let jobs = Arc::clone(&runs);
         // cleared once a run's output has nulls: the rest go batch by batch
@@ -97,7 +97,8 @@ impl PlanRun {
         };
         // The loop over the results does little per result: it counts as one of the threads
         // (see `Prefetcher::with_reserve`).
-        let window = window.div_ceil(per).max(1);
+        // runs of `per` ≤ `window` batches: at most `window` batches in flight, as without runs
+        let window = (window / per).max(1);
         PlanRun {
             inner: Prefetcher::with_reserve(runs.len(), cpu, window, max_bytes, weigh, job),
             pending: VecDeque::new(),
@@ -145,15 +146,15 @@ impl Iterator for PlanRun {
     }
 }
 
-/// The jobs: `(first batch, batch count)`, runs of several batches where they may run
-/// together (see the module docs), else one batch each.
-fn runs(st: &Stream<Data>, plan: &Plan, cpu: usize) -> Vec<(usize, usize)> {
+/// The jobs: `(first batch, batch count)`, runs of several batches (at most `window`) where
+/// they may run together (see the module docs), else one batch each.
+fn runs(st: &Stream<Data>, plan: &Plan, cpu: usize, window: usize) -> Vec<(usize, usize)> {
     let n = st.len();
     let src = st.source();
     let rows: usize = (0..n).map(|i| st.row_range(i).len()).sum();
     let per = per_run(n, src.len(), src.nbytes(), rows / n.max(1), cpu);
     let arrays = src.level_names().is_empty() && plan.row_local(src.nesting() + 1);
-    let per = if arrays { per } else { 1 };
+    let per = if arrays { per.min(window) } else { 1 };
     (0..n)
         .step_by(per)
         .map(|first| (first, per.min(n - first)))
@@ -356,6 +357,12 @@ mod tests {
             assert_eq!(run.runs().iter().any(|r| r.1 > 1), together, "{ops}");
             assert_eq!(run.remaining(), 100);
             assert_eq!(items(run), one_by_one(&st, &p), "{ops}");
+            // an explicit window bounds a run too (prefetch=N: at most N batches in flight)
+            for window in [1, 3] {
+                let run = PlanRun::new(st.clone(), Arc::clone(&p), 2, window, None);
+                assert!(run.runs().iter().all(|r| r.1 <= window));
+                assert_eq!(items(run), one_by_one(&st, &p), "{ops}");
+            }
             // a slice of the stream runs together too; batches out of order go one by one
             let slice: Vec<usize> = (10..60).collect();
             let shuffled: Vec<usize> = (0..60).map(|i| (i * 7) % 60).collect();
